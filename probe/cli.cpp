@@ -1,0 +1,49 @@
+#include "probe/cli.hpp"
+
+#include <fmt/format.h>
+
+namespace po = boost::program_options;
+
+namespace tunprobe::cli {
+
+void parse(std::string_view command, int argc, char** argv, int first, const po::options_description& opts,
+           const po::positional_options_description& positional, po::variables_map& vm) {
+  try {
+    po::store(po::command_line_parser(argc - first + 1, argv + first - 1).options(opts).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError{fmt::format("tunprobe {}: {} (see 'tunprobe {} --help')", command, e.what(), command)};
+  }
+}
+
+po::options_description decoder_options() {
+  po::options_description d("Decoder");
+  d.add_options()
+      ("teredo-ports", po::value<std::string>()->default_value("3544"),
+       "UDP ports that carry Teredo, comma-separated (1..65535, at most 8)")
+      ("teredo-heuristic", po::bool_switch(),
+       "also take UDP on other ports as Teredo when it validates and an inner address is in 2001::/32 "
+       "(Teredo relays use ephemeral ports)")
+      ("6rd-prefix", po::value<std::vector<std::string>>()->composing(),
+       "a 6rd prefix, e.g. 2001:db8::/32 (repeatable, at most 4); protocol 41 under it is 6rd");
+  return d;
+}
+
+DecodeConfig decoder_config(const po::variables_map& vm) {
+  DecodeConfig cfg;
+  if (std::string err = parse_teredo_ports(vm["teredo-ports"].as<std::string>(), cfg); !err.empty())
+    throw UsageError{err};
+  cfg.teredo_heuristic = vm["teredo-heuristic"].as<bool>();
+  if (vm.count("6rd-prefix")) {
+    const auto& prefixes = vm["6rd-prefix"].as<std::vector<std::string>>();
+    if (prefixes.size() > DecodeConfig::kMaxSixrdPrefixes)
+      throw UsageError{fmt::format("--6rd-prefix: at most {} prefixes", DecodeConfig::kMaxSixrdPrefixes)};
+    for (const std::string& p : prefixes) {
+      if (std::string err = parse_sixrd_prefix(p, cfg.sixrd[cfg.sixrd_count]); !err.empty()) throw UsageError{err};
+      ++cfg.sixrd_count;
+    }
+  }
+  return cfg;
+}
+
+}  // namespace tunprobe::cli
