@@ -32,5 +32,6 @@ boost::program_options::options_description decoder_options();
 DecodeConfig decoder_config(const boost::program_options::variables_map& vm);
 
 int cmd_decode(int argc, char** argv);
+int cmd_run(int argc, char** argv);
 
 }  // namespace tunprobe::cli

@@ -17,6 +17,7 @@ constexpr std::string_view kUsage =
     "Usage: tunprobe COMMAND [options]\n"
     "\n"
     "Commands:\n"
+    "  run -i INPUT       the probe: capture, decapsulate, aggregate flows, export\n"
     "  decode FILE.pcap   print what tunprobe sees in each packet, one JSON object per line\n"
     "\n"
     "Options:\n"
@@ -41,11 +42,16 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
+    if (cmd == "run") return cmd_run(argc, argv);
     if (cmd == "decode") return cmd_decode(argc, argv);
-    fmt::print(stderr, "tunprobe: unknown command '{}'; commands: decode (see 'tunprobe --help')\n", cmd);
+    fmt::print(stderr, "tunprobe: unknown command '{}'; commands: run, decode (see 'tunprobe --help')\n", cmd);
     return kExitUsage;
   } catch (const UsageError& e) {
-    fmt::print(stderr, "{}\n", e.message);
+    // One line naming the command, the option and what is allowed.
+    if (e.message.rfind("tunprobe", 0) == 0)
+      fmt::print(stderr, "{}\n", e.message);
+    else
+      fmt::print(stderr, "tunprobe {}: {}\n", cmd, e.message);
     return kExitUsage;
   }
 }

@@ -72,6 +72,10 @@ struct PacketInfo {
   bool first_fragment = false;
   uint32_t frag_id = 0;
   uint16_t frag_offset = 0;   // in bytes
+  uint8_t frag_proto = 0;     // IPv4 protocol / next header of the IPv6 fragment header
+  // The fragment is the outer IPv4 packet of a tunnel (the fields above are
+  // then the outer header's; its later fragments arrive as plain IPv4).
+  bool frag_outer = false;
 
   // Transport.
   bool has_ports = false;

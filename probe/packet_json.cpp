@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "probe/json_writer.hpp"
+
 namespace tunprobe {
 
 std::string format_ipv4(uint32_t addr) {
@@ -17,33 +19,8 @@ std::string format_ip(const uint8_t addr[16], unsigned version) {
   return buf;
 }
 
-namespace {
 
-// Builds `"key":value` pairs separated by commas.
-class JsonObject {
- public:
-  explicit JsonObject(std::string& out) : out_(out) { out_ += '{'; }
-  ~JsonObject() { out_ += '}'; }
-  JsonObject(const JsonObject&) = delete;
-  JsonObject& operator=(const JsonObject&) = delete;
-
-  void num(std::string_view key, uint64_t v) { fmt::format_to(std::back_inserter(key_(key)), "{}", v); }
-  void str(std::string_view key, std::string_view v) { fmt::format_to(std::back_inserter(key_(key)), "\"{}\"", v); }
-  void boolean(std::string_view key, bool v) { key_(key) += v ? "true" : "false"; }
-  void raw(std::string_view key, std::string_view v) { key_(key) += v; }
-
- private:
-  std::string& key_(std::string_view key) {
-    if (!first_) out_ += ',';
-    first_ = false;
-    fmt::format_to(std::back_inserter(out_), "\"{}\":", key);
-    return out_;
-  }
-  std::string& out_;
-  bool first_ = true;
-};
-
-void tunnel_fields(JsonObject& o, const PacketInfo& p) {
+void append_tunnel_fields(JsonObject& o, const PacketInfo& p) {
   o.str("tunnelSourceIPv4Address", format_ipv4(p.outer_src4));
   o.str("tunnelDestinationIPv4Address", format_ipv4(p.outer_dst4));
   if (p.tunnel == TunnelType::teredo) {
@@ -56,21 +33,12 @@ void tunnel_fields(JsonObject& o, const PacketInfo& p) {
       o.num("teredoClientPort", t.client_port);
       o.num("teredoFlags", t.flags);
     }
-    o.boolean("teredoBubble", t.bubble);
-    o.boolean("teredoAuth", t.auth);
-    o.boolean("teredoOrigin", t.origin);
-    if (t.origin) {
-      o.str("teredoOriginIPv4Address", format_ipv4(t.origin_ipv4));
-      o.num("teredoOriginPort", t.origin_port);
-    }
     return;
   }
   if (p.embedded_src4 != 0) o.str("embeddedSourceIPv4Address", format_ipv4(p.embedded_src4));
   if (p.embedded_dst4 != 0) o.str("embeddedDestinationIPv4Address", format_ipv4(p.embedded_dst4));
   if (p.relay4 != 0) o.str("tunnelRelayIPv4Address", format_ipv4(p.relay4));
 }
-
-}  // namespace
 
 void append_packet_json(std::string& out, uint64_t index, uint64_t ts_ns, const PacketInfo& p) {
   JsonObject o(out);
@@ -83,7 +51,16 @@ void append_packet_json(std::string& out, uint64_t index, uint64_t ts_ns, const 
   if (verdict_is_drop(p.verdict)) return;
 
   o.str("tunnelType", tunnel_type_name(p.tunnel));
-  if (p.tunnel != TunnelType::none) tunnel_fields(o, p);
+  if (p.tunnel != TunnelType::none) append_tunnel_fields(o, p);
+  if (p.tunnel == TunnelType::teredo) {
+    o.boolean("teredoBubble", p.teredo.bubble);
+    o.boolean("teredoAuth", p.teredo.auth);
+    o.boolean("teredoOrigin", p.teredo.origin);
+    if (p.teredo.origin) {
+      o.str("teredoOriginIPv4Address", format_ipv4(p.teredo.origin_ipv4));
+      o.num("teredoOriginPort", p.teredo.origin_port);
+    }
+  }
   o.num("ipVersion", p.ip_version);
   const bool v4 = p.ip_version == 4;
   o.str(v4 ? "sourceIPv4Address" : "sourceIPv6Address", format_ip(p.src, p.ip_version));

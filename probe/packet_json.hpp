@@ -13,6 +13,11 @@ namespace tunprobe {
 std::string format_ipv4(uint32_t addr);
 std::string format_ip(const uint8_t addr[16], unsigned version);
 
+class JsonObject;
+// The outer addresses and ports of a tunnel, Teredo address facts, embedded
+// IPv4 and relay: shared by packets (decode) and flows.
+void append_tunnel_fields(JsonObject& o, const PacketInfo& p);
+
 // Appends the object (no trailing newline) to `out`.
 void append_packet_json(std::string& out, uint64_t index, uint64_t ts_ns, const PacketInfo& info);
 

@@ -127,6 +127,7 @@ bool try_teredo(const uint8_t* udp, const uint8_t* end, bool port_match, const D
   out.outer_sport = out.sport;
   out.outer_dport = out.dport;
   save_outer(out);
+  out.frag_outer = out.is_fragment;
   reset_l4(out);
   out.tunnel = TunnelType::teredo;
   if (is_teredo_address(ip6 + 8))
@@ -157,6 +158,7 @@ void try_proto41(const uint8_t* ip6, const uint8_t* end, std::size_t ip_payload_
     return;
   }
   save_outer(out);
+  out.frag_outer = out.is_fragment;
   for (const Proto41Plugin& plugin : proto41_plugins()) {
     if (plugin.match(ip6, cfg, out)) {
       out.tunnel = plugin.type;
@@ -192,6 +194,7 @@ Verdict parse_ipv4(const uint8_t* p, const uint8_t* end, const DecodeConfig& cfg
     out.first_fragment = offset == 0;
     out.frag_id = load_be16(p + 4);
     out.frag_offset = offset;
+    out.frag_proto = out.protocol;
     if (offset != 0) return Verdict::ok;  // no transport header here
   }
 
@@ -246,6 +249,7 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
         out.first_fragment = offset == 0;
         out.frag_id = load_be32(h + 4);
         out.frag_offset = offset;
+        out.frag_proto = h[0];
       }
       if (offset != 0) {
         out.protocol = h[0];

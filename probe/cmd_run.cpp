@@ -1,0 +1,184 @@
+// `tunprobe run`: the probe. Options -> RunConfig -> engine -> summary.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "probe/cli.hpp"
+#include "probe/engine.hpp"
+#include "probe/json_writer.hpp"
+
+namespace po = boost::program_options;
+
+namespace tunprobe::cli {
+
+namespace {
+
+constexpr unsigned kMaxWorkers = 64;
+
+template <typename T>
+T ranged(const po::variables_map& vm, const char* name, T lo, T hi, const char* what) {
+  const T v = vm[name].as<T>();
+  if (v < lo || v > hi) throw UsageError{fmt::format("--{}: {} is out of range; {} {}..{}", name, v, what, lo, hi)};
+  return v;
+}
+
+void print_summary(const RunSummary& s) {
+  std::string out = fmt::format(
+      "tunprobe: {} in {:.3f} s: {} packets ({} bytes), {} in flows, {} dropped by verdict; {} flows exported\n",
+      s.interrupted ? "interrupted" : "done", s.seconds, s.packets, s.bytes, s.flow_packets, s.dropped, s.flows);
+  for (std::size_t v = 0; v < kVerdictCount; ++v)
+    if (s.verdicts[v] != 0)
+      out += fmt::format("  verdict {:<24} {:>12}  {}\n", kVerdictInfo[v].name, s.verdicts[v],
+                         kVerdictInfo[v].disposition == Disposition::kDrop ? "dropped" : "in flows");
+  for (std::size_t w = 0; w < s.workers.size(); ++w)
+    out += fmt::format("  worker {:<3} packets {:>12} ({:5.1f}%)  flows {:>10}\n", w, s.workers[w].packets,
+                       s.packets ? 100.0 * static_cast<double>(s.workers[w].packets) / static_cast<double>(s.packets) : 0.0,
+                       s.workers[w].flows);
+  for (const PortSummary& p : s.ports) {
+    out += fmt::format("  port {} ({}, {} queue(s)): ipackets {} imissed {} ierrors {} rx_nombuf {}", p.port, p.input,
+                       p.queues, p.ipackets, p.imissed, p.ierrors, p.rx_nombuf);
+    if (p.is_file) out += fmt::format(", {} packets in the file(s)", p.expected);
+    out += '\n';
+  }
+  out += fmt::format("  cache evictions {}, fragments without first fragment {}, ring waits {} (workers) {} (dispatcher)\n",
+                     s.evictions, s.frag_orphans, s.ring_stalls, s.dispatch_stalls);
+  std::fputs(out.c_str(), stderr);
+}
+
+void write_stats_json(const RunSummary& s, const std::string& path) {
+  std::string j;
+  {
+    JsonObject o(j);
+    o.boolean("interrupted", s.interrupted);
+    o.raw("seconds", fmt::format("{:.6f}", s.seconds));
+    o.str("dispatch", s.dispatch);
+    o.num("packets", s.packets);
+    o.num("bytes", s.bytes);
+    o.num("flowPackets", s.flow_packets);
+    o.num("droppedPackets", s.dropped);
+    o.num("flows", s.flows);
+    o.num("cacheEvictions", s.evictions);
+    o.num("fragmentOrphans", s.frag_orphans);
+    o.num("workerRingWaits", s.ring_stalls);
+    o.num("dispatcherRingWaits", s.dispatch_stalls);
+    std::string v;
+    {
+      JsonObject vo(v);
+      for (std::size_t i = 0; i < kVerdictCount; ++i) vo.num(kVerdictInfo[i].name, s.verdicts[i]);
+    }
+    o.raw("verdicts", v);
+    std::string w = "[";
+    for (std::size_t i = 0; i < s.workers.size(); ++i) {
+      if (i) w += ',';
+      JsonObject wo(w);
+      wo.num("packets", s.workers[i].packets);
+      wo.num("flows", s.workers[i].flows);
+    }
+    w += ']';
+    o.raw("workers", w);
+    std::string p = "[";
+    for (std::size_t i = 0; i < s.ports.size(); ++i) {
+      if (i) p += ',';
+      JsonObject po(p);
+      po.str("input", s.ports[i].input);
+      po.num("queues", s.ports[i].queues);
+      po.num("ipackets", s.ports[i].ipackets);
+      po.num("imissed", s.ports[i].imissed);
+      po.num("ierrors", s.ports[i].ierrors);
+      po.num("rxNoMbuf", s.ports[i].rx_nombuf);
+      if (s.ports[i].is_file) po.num("filePackets", s.ports[i].expected);
+    }
+    p += ']';
+    o.raw("ports", p);
+  }
+  std::ofstream f(path);
+  f << j << '\n';
+  if (!f) fmt::print(stderr, "tunprobe: --stats-json {}: cannot write\n", path);
+}
+
+}  // namespace
+
+int cmd_run(int argc, char** argv) {
+  po::options_description opts(
+      "Usage: tunprobe run -i INPUT [-i INPUT...] [options]\n\n"
+      "Reads packets from DPDK ports, strips Teredo/6to4/ISATAP/6in4/6rd tunnels, aggregates flows and\n"
+      "exports them. Capture files need no NIC, no hugepages. Ends at the end of the capture file(s), or\n"
+      "on SIGINT/SIGTERM (every flow is flushed; a second Ctrl-C quits at once).\n\n"
+      "Inputs (-i):\n"
+      "  pcap:FILE            a capture file (Ethernet), through DPDK's net_pcap\n"
+      "  dpdk:PCI_ADDRESS     a NIC bound to a DPDK driver (needs hugepages)\n"
+      "  af_packet:IFACE      a kernel interface, through net_af_packet\n"
+      "  vdev:SPEC            any DPDK virtual device, e.g. vdev:net_pcap0,rx_pcap=q0.pcap,rx_pcap=q1.pcap\n"
+      "                       (one queue per rx_pcap file, for --dispatch rss on pre-split captures)\n"
+      "Outputs (-o, default json:-):\n"
+      "  json:PATH            one JSON object per flow and line; '-' is stdout\n\nOptions");
+  opts.add_options()
+      ("help,h", "this help")
+      ("input,i", po::value<std::vector<std::string>>()->composing(), "an input (repeatable)")
+      ("output,o", po::value<std::vector<std::string>>()->composing(), "an output (repeatable)")
+      ("workers,w", po::value<unsigned>()->default_value(1), "worker lcores, 1..64 (crc dispatch: a power of two)")
+      ("dispatch", po::value<std::string>()->default_value("auto"),
+       "how packets reach workers: rss (NIC RSS, symmetric key; one queue per worker), crc (one RX lcore "
+       "hashes the inner flow, FPGA-style; spreads one tunnel's flows), auto (rss where the input has a "
+       "queue per worker, else crc)")
+      ("cache-size", po::value<uint32_t>()->default_value(1u << 20),
+       "flow records, all workers together; a power of two, 8 x workers .. 2^28")
+      ("active-timeout", po::value<uint32_t>()->default_value(300), "seconds, 1..86400: a longer flow is cut")
+      ("inactive-timeout", po::value<uint32_t>()->default_value(30), "seconds, 1..86400: a flow idle this long ends")
+      ("stats-interval", po::value<double>()->default_value(0), "seconds between progress lines on stderr (0: none)")
+      ("stats-json", po::value<std::string>(), "write the final summary as JSON to this file")
+      ("eal", po::value<std::string>()->default_value(""), "extra DPDK EAL arguments, space-separated (experts)");
+  opts.add(decoder_options());
+  po::variables_map vm;
+  parse("run", argc, argv, 2, opts, po::positional_options_description{}, vm);
+  if (vm.count("help")) {
+    std::cout << opts << '\n';
+    return 0;
+  }
+
+  RunConfig cfg;
+  if (!vm.count("input")) throw UsageError{"tunprobe run: give at least one input, e.g. -i pcap:FILE (see 'tunprobe run --help')"};
+  for (const std::string& s : vm["input"].as<std::vector<std::string>>()) {
+    InputSpec in;
+    if (std::string err = parse_input(s, in); !err.empty()) throw UsageError{err};
+    cfg.inputs.push_back(in);
+  }
+  const std::vector<std::string> outs =
+      vm.count("output") ? vm["output"].as<std::vector<std::string>>() : std::vector<std::string>{"json:-"};
+  for (const std::string& s : outs) {
+    OutputSpec o;
+    if (std::string err = parse_output(s, o); !err.empty()) throw UsageError{err};
+    cfg.outputs.push_back(o);
+  }
+  cfg.workers = ranged<unsigned>(vm, "workers", 1, kMaxWorkers, "workers:");
+  const std::string d = vm["dispatch"].as<std::string>();
+  if (d == "rss") cfg.dispatch = Dispatch::rss;
+  else if (d == "crc") cfg.dispatch = Dispatch::crc;
+  else if (d == "auto") cfg.dispatch = Dispatch::auto_;
+  else throw UsageError{fmt::format("--dispatch: '{}' is not one of rss, crc, auto", d)};
+  cfg.cache_size = vm["cache-size"].as<uint32_t>();
+  if ((cfg.cache_size & (cfg.cache_size - 1)) != 0 || cfg.cache_size < 8 * cfg.workers || cfg.cache_size > (1u << 28))
+    throw UsageError{fmt::format("--cache-size: {} must be a power of two from {} (8 per worker) to {}", cfg.cache_size,
+                                 8 * cfg.workers, 1u << 28)};
+  cfg.active_timeout_s = ranged<uint32_t>(vm, "active-timeout", 1, 86400, "seconds:");
+  cfg.inactive_timeout_s = ranged<uint32_t>(vm, "inactive-timeout", 1, 86400, "seconds:");
+  cfg.stats_interval_s = vm["stats-interval"].as<double>();
+  if (cfg.stats_interval_s < 0) throw UsageError{"--stats-interval: must be 0 (off) or a positive number of seconds"};
+  if (vm.count("stats-json")) cfg.stats_json = vm["stats-json"].as<std::string>();
+  cfg.eal_extra = vm["eal"].as<std::string>();
+  cfg.decode = decoder_config(vm);
+
+  RunSummary s;
+  try {
+    s = run_engine(cfg);
+  } catch (const StartupError& e) {
+    throw UsageError{"tunprobe run: " + e.message};
+  }
+  print_summary(s);
+  if (!cfg.stats_json.empty()) write_stats_json(s, cfg.stats_json);
+  return 0;
+}
+
+}  // namespace tunprobe::cli

@@ -1,0 +1,45 @@
+#include "probe/outputs.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "probe/engine.hpp"
+#include "probe/flow_json.hpp"
+
+namespace tunprobe {
+
+JsonOutput::JsonOutput(const std::string& path, const DecodeConfig& cfg) : path_(path), cfg_(cfg) {
+  if (path == "-") {
+    file_ = stdout;
+    owned_ = false;
+  } else {
+    file_ = std::fopen(path.c_str(), "w");
+    if (file_ == nullptr) throw StartupError{fmt::format("-o json:{}: cannot write: {}", path, std::strerror(errno))};
+    owned_ = true;
+  }
+  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+}
+
+JsonOutput::~JsonOutput() {
+  if (owned_) std::fclose(file_);
+  else std::fflush(file_);
+}
+
+void JsonOutput::write(const FlowRecord& rec) {
+  line_.clear();
+  append_flow_json(line_, rec, cfg_);
+  line_ += '\n';
+  if (std::fwrite(line_.data(), 1, line_.size(), file_) != line_.size()) ++failed_;
+}
+
+void JsonOutput::flush() {
+  if (std::fflush(file_) != 0) ++failed_;
+}
+
+std::unique_ptr<FlowOutput> make_output(const OutputSpec& spec, const DecodeConfig& cfg) {
+  if (spec.scheme == "json") return std::make_unique<JsonOutput>(spec.target, cfg);
+  throw StartupError{fmt::format("-o {}:{}: unknown output", spec.scheme, spec.target)};
+}
+
+}  // namespace tunprobe

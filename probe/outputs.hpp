@@ -1,0 +1,47 @@
+// Flow outputs: the exporter thread hands every finished record to each of
+// them. Only the exporter thread calls them.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "probe/decode_config.hpp"
+#include "probe/flow_record.hpp"
+#include "probe/run_config.hpp"
+
+namespace tunprobe {
+
+class FlowOutput {
+ public:
+  virtual ~FlowOutput() = default;
+  virtual void write(const FlowRecord& rec) = 0;
+  // Called when the exporter is idle and at the end.
+  virtual void flush() = 0;
+  virtual std::string describe() const = 0;
+  // Records this output could not deliver (counted, reported at exit).
+  virtual uint64_t failed() const { return 0; }
+};
+
+// JSON lines, one flow per line, to a file or stdout.
+class JsonOutput final : public FlowOutput {
+ public:
+  JsonOutput(const std::string& path, const DecodeConfig& cfg);  // throws StartupError
+  ~JsonOutput() override;
+  void write(const FlowRecord& rec) override;
+  void flush() override;
+  std::string describe() const override { return "json:" + path_; }
+  uint64_t failed() const override { return failed_; }
+
+ private:
+  std::string path_;
+  DecodeConfig cfg_;
+  std::FILE* file_;
+  bool owned_;
+  std::string line_;
+  uint64_t failed_ = 0;
+};
+
+std::unique_ptr<FlowOutput> make_output(const OutputSpec& spec, const DecodeConfig& cfg);
+
+}  // namespace tunprobe

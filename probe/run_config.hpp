@@ -1,0 +1,48 @@
+// What `tunprobe run` was asked to do, after option validation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "probe/decode_config.hpp"
+#include "probe/flow_cache.hpp"
+
+namespace tunprobe {
+
+enum class InputKind : uint8_t { pcap, dpdk, af_packet, vdev };
+
+struct InputSpec {
+  InputKind kind;
+  std::string text;                     // as the user wrote it
+  std::string arg;                      // file, PCI address, interface or vdev spec
+  std::vector<std::string> pcap_files;  // net_pcap rx_pcap= files, one per queue
+};
+
+enum class Dispatch : uint8_t { auto_, rss, crc };
+
+struct OutputSpec {
+  std::string scheme;  // json (more in the IPFIX issue)
+  std::string target;  // path, "-" for stdout
+};
+
+struct RunConfig {
+  std::vector<InputSpec> inputs;
+  std::vector<OutputSpec> outputs;
+  unsigned workers = 1;
+  Dispatch dispatch = Dispatch::auto_;
+  uint32_t cache_size = 1u << 20;  // records, all workers together
+  uint32_t active_timeout_s = 300;
+  uint32_t inactive_timeout_s = 30;
+  DecodeConfig decode;
+  double stats_interval_s = 0;
+  std::string stats_json;
+  std::string eal_extra;
+};
+
+// Parses "pcap:FILE", "dpdk:PCI", "af_packet:IFACE", "vdev:SPEC". Returns an
+// error message, empty on success.
+std::string parse_input(const std::string& text, InputSpec& out);
+std::string parse_output(const std::string& text, OutputSpec& out);
+
+}  // namespace tunprobe

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs tunprobe's dependencies from Debian bookworm and builds a release
+# build in ./build. Idempotent: packages already present are not fetched
+# again, and an existing build directory is reused.
+#
+#   sudo scripts/setup.sh            (or as root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+  dpdk dpdk-dev libdpdk-dev libfixbuf-dev libfixbuf-tools libboost-program-options-dev libfmt-dev
+  nlohmann-json3-dev catch2 libpcap-dev tshark nfdump python3 python3-scapy
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: missing packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  echo "setup.sh: installing ${missing[*]}"
+  # tshark asks whether non-root users may capture: answer no, quietly.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -f build/build.ninja ]; then
+  meson setup build --buildtype=release
+fi
+ninja -C build
+echo "setup.sh: built build/tunprobe ($(build/tunprobe --version))"

@@ -1,0 +1,39 @@
+// libFuzzer target for the decoder: any bytes, every link type, with the
+// Teredo heuristic and a 6rd prefix on (the widest decoder), must give a
+// verdict without reading out of bounds or hitting undefined behaviour.
+#include <cstddef>
+#include <cstdint>
+
+#include "probe/parse.hpp"
+
+namespace {
+
+tunprobe::DecodeConfig wide_config() {
+  tunprobe::DecodeConfig cfg;
+  cfg.teredo_heuristic = true;
+  cfg.teredo_ports[1] = 3545;
+  cfg.teredo_port_count = 2;
+  // 2a01:e00::/26, an example 6rd prefix.
+  cfg.sixrd[0].prefix[0] = 0x2a;
+  cfg.sixrd[0].prefix[1] = 0x01;
+  cfg.sixrd[0].prefix[2] = 0x0e;
+  cfg.sixrd[0].length = 26;
+  cfg.sixrd_count = 1;
+  return cfg;
+}
+
+const tunprobe::DecodeConfig kWide = wide_config();
+const tunprobe::DecodeConfig kDefault{};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using tunprobe::LinkType;
+  tunprobe::PacketInfo info;
+  for (LinkType link : {LinkType::ethernet, LinkType::raw_ip, LinkType::null_bsd, LinkType::linux_sll}) {
+    tunprobe::parse_frame(data, size, link, kWide, info);
+    if (static_cast<std::size_t>(info.verdict) >= tunprobe::kVerdictCount) __builtin_trap();
+    tunprobe::parse_frame(data, size, link, kDefault, info);
+  }
+  return 0;
+}
