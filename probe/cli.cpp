@@ -17,7 +17,7 @@ void parse(std::string_view command, int argc, char** argv, int first, const po:
 }
 
 po::options_description decoder_options() {
-  po::options_description d("Decoder");
+  po::options_description d("Decoder", kHelpWidth, kHelpWidth / 2);
   d.add_options()
       ("teredo-ports", po::value<std::string>()->default_value("3544"),
        "UDP ports that carry Teredo, comma-separated (1..65535, at most 8)")

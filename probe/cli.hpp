@@ -13,6 +13,8 @@
 namespace tunprobe::cli {
 
 inline constexpr int kExitUsage = 2;
+// --help lines wrap at this width.
+inline constexpr unsigned kHelpWidth = 100;
 
 // Thrown only at start-up, never in the packet path; main() turns it into
 // one line and exit code 2.

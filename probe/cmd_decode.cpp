@@ -18,7 +18,8 @@ int cmd_decode(int argc, char** argv) {
                                "Prints one JSON object per packet on stdout: verdict, tunnel, outer and inner\n"
                                "addresses, ports, address classes, Teredo fields. A summary of verdicts goes to\n"
                                "stderr. Exit 0 when the whole file was read, 1 when it ends in a damaged record,\n"
-                               "2 on bad options or an unreadable file.\n\nOptions");
+                               "2 on bad options or an unreadable file.\n\nOptions",
+                               kHelpWidth, kHelpWidth / 2);
   opts.add_options()
       ("help,h", "this help")
       ("limit,n", po::value<uint64_t>(), "stop after N packets (N >= 1)")

@@ -113,7 +113,8 @@ int cmd_run(int argc, char** argv) {
       "  vdev:SPEC            any DPDK virtual device, e.g. vdev:net_pcap0,rx_pcap=q0.pcap,rx_pcap=q1.pcap\n"
       "                       (one queue per rx_pcap file, for --dispatch rss on pre-split captures)\n"
       "Outputs (-o, default json:-):\n"
-      "  json:PATH            one JSON object per flow and line; '-' is stdout\n\nOptions");
+      "  json:PATH            one JSON object per flow and line; '-' is stdout\n\nOptions",
+      kHelpWidth, kHelpWidth / 2);
   opts.add_options()
       ("help,h", "this help")
       ("input,i", po::value<std::vector<std::string>>()->composing(), "an input (repeatable)")

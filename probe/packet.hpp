@@ -43,7 +43,7 @@ struct PacketInfo {
   uint32_t outer_dst4 = 0;
   uint16_t outer_sport = 0;   // Teredo: outer UDP ports
   uint16_t outer_dport = 0;
-  uint16_t outer_length = 0;  // outer IPv4 total length
+  uint32_t outer_length = 0;  // outer IPv4 total length
   uint8_t outer_ttl = 0;
 
   // 6to4 / ISATAP / 6rd: the IPv4 address embedded in each inner address
@@ -62,7 +62,7 @@ struct PacketInfo {
   uint8_t protocol = 0;       // last next-header / IPv4 protocol
   uint8_t tos = 0;            // IPv4 ToS / IPv6 traffic class
   uint8_t ttl = 0;            // IPv4 TTL / IPv6 hop limit
-  uint16_t ip_length = 0;     // IPv4 total length / 40 + IPv6 payload length
+  uint32_t ip_length = 0;     // IPv4 total length / 40 + IPv6 payload length (up to 65575)
   uint32_t flow_label = 0;
 
   // Fragments. is_fragment: the packet is a fragment; first_fragment: it is

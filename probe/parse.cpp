@@ -181,7 +181,7 @@ Verdict parse_ipv4(const uint8_t* p, const uint8_t* end, const DecodeConfig& cfg
 
   out.ip_version = 4;
   out.tos = p[1];
-  out.ip_length = static_cast<uint16_t>(total);
+  out.ip_length = static_cast<uint32_t>(total);
   out.ttl = p[8];
   out.protocol = p[9];
   std::memcpy(out.src, p + 12, 4);
@@ -225,7 +225,7 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
   out.ip_version = 6;
   out.tos = static_cast<uint8_t>(first >> 20);
   out.flow_label = first & 0xfffff;
-  out.ip_length = static_cast<uint16_t>(40 + plen);
+  out.ip_length = static_cast<uint32_t>(40 + plen);
   out.ttl = p[7];
   std::memcpy(out.src, p + 8, 16);
   std::memcpy(out.dst, p + 24, 16);
@@ -387,7 +387,6 @@ void parse_frame(const uint8_t* data, std::size_t len, LinkType link, const Deco
   }
 
   if (type == kEtherMpls) {
-    out.has_mpls = true;
     for (unsigned n = 0;; ++n) {
       if (n == kMaxMplsLabels) {
         out.verdict = Verdict::mpls_too_deep;
@@ -398,7 +397,10 @@ void parse_frame(const uint8_t* data, std::size_t len, LinkType link, const Deco
         return;
       }
       const uint32_t entry = load_be32(p);
-      if (n == 0) out.mpls_top_label = entry >> 12;
+      if (n == 0) {
+        out.has_mpls = true;
+        out.mpls_top_label = entry >> 12;
+      }
       p += 4;
       if (entry & 0x100) break;  // bottom of stack
     }

@@ -1,0 +1,1462 @@
+#!/usr/bin/python3
+"""Deterministic test traffic for tunprobe, with its ground truth.
+
+    gen_traffic.py --out DIR [--corpus DIR]
+
+Writes capture files (classic pcap, microsecond timestamps from
+2026-01-01T00:00:00Z, fixed random seed: byte-identical on every run), each
+with a ground-truth file beside it:
+
+  mix.pcap      default decoder settings. Native IPv4 (TCP/UDP/ICMP, options,
+                GRE, IP-in-IP, Ethernet padding, snaplen cut) and native IPv6
+                with an address of every class (eui64, privacy, low,
+                embedded-ipv4, other, link-local, multicast, ula,
+                documentation, unspecified, loopback, ipv4-mapped, teredo,
+                isatap, 6to4-windows/-linux/-eui64/-privacy/-other) and
+                extension headers (hop-by-hop, routing, destination options,
+                AH, ESP, 8 headers). Teredo on UDP 3544: qualification
+                (router solicitation with authentication header, router
+                advertisement with authentication + origin indication),
+                bubbles (direct, and relayed by the server with origin
+                indication), data relayed by the server (origin indication),
+                client <-> native host through a relay, client <-> 6to4 host,
+                a client id / authentication value of non-zero length, inner
+                IPv6 fragments, a bubble with trailing payload, a flow
+                VLAN-tagged in one direction only, and false positives on
+                port 3544 (random payload, cut authentication header, cut
+                origin indication, IPv6 payload length disagreeing with the
+                UDP length either way). 6to4 host <-> host, host -> native
+                through 192.88.99.1 and back from a unicast relay, with
+                Windows (2002:V4::V4), Linux (::1), EUI-64 and privacy
+                interface ids. ISATAP (::0:5efe:a.b.c.d, ::200:5efe:a.b.c.d,
+                link-local and global, host <-> host and through an ISATAP
+                router; an ISATAP interface id under 2002::/16 is ISATAP by
+                precedence). 6in4 tunnel-broker traffic, 2001:0::/32
+                addresses over protocol 41 (6in4, never Teredo). Link layers:
+                802.1Q, QinQ (0x88a8 and 0x9100 outer), MPLS (1, 2 and 3
+                labels, IPv4 and IPv6 payloads, a 6to4 tunnel under MPLS,
+                802.1Q then MPLS), PPPoE session (IPv4 carrying 6in4, IPv6,
+                behind 802.1Q). Fragments: IPv4 first and later fragments
+                (UDP, ICMP, a tiny first fragment), the IPv6 fragment header
+                (native, inside Teredo, an atomic fragment), outer-fragmented
+                6in4 and Teredo packets. IPv4 options in front of 6in4 and
+                Teredo; snaplen-cut Teredo and 6in4 packets; a 64 KiB IPv6
+                packet (GRO capture: 40 + payload length > 65535). Nested
+                tunnels (IPv6-in-IPv6 and IPv4-in-IPv6 in 6in4, Teredo in
+                6in4, IPv6-in-IPv6, IPv4-in-IPv6 and Teredo in Teredo). Teredo
+                headers doubled or out of order. At least one packet for
+                every verdict of probe/verdict.hpp (the generator refuses to
+                run when its verdict sets differ from that table).
+  relay.pcap    decoded with --teredo-heuristic: a Teredo client and a relay
+                that both use ports other than 3544, plus UDP that must stay
+                IPv4 (DNS whose id looks like a Teredo header, IPv6 in UDP
+                without a 2001:0:: address, a Teredo-addressed payload whose
+                lengths disagree, random payload) and the usual port-3544
+                qualification.
+  sixrd.pcap    decoded with --6rd-prefix 2a01:e30::/28 --6rd-prefix
+                2602:fe90::/24: CE <-> BR, CE <-> CE, a prefix that is not
+                byte-aligned, an ISATAP interface id under a 6rd prefix (6rd
+                wins), and 6to4 / 6in4 traffic beside it.
+  ports.pcap    decoded with --teredo-ports 3545,3544: Teredo on both
+                ports, not on 3546, and nested detection on the configured
+                port.
+  raw.pcap, null.pcap, sll.pcap
+                the other link types tunprobe reads (LINKTYPE_RAW, DLT_NULL
+                in both byte orders, Linux cooked), with their truncations.
+
+With --corpus DIR, every packet of every capture is also written to DIR as
+one file of raw frame bytes, NAME-NNNN.bin (NAME the capture, NNNN the
+packet index): a seed corpus for the libFuzzer target. Frames of the
+non-Ethernet captures are there too (still valid fuzz input).
+
+Ground truth, NAME.truth.json (written by this script from what it built,
+never by running tunprobe):
+
+  "capture", "linkType"   file name and pcap link type;
+  "decodeArgs"            extra arguments for `tunprobe decode` / `run`;
+  "packets"               one object per packet, with the keys exactly as
+                          `tunprobe decode` prints them (see
+                          probe/packet_json.cpp) and only the keys it
+                          prints, except "timestamp" (left out) and "case"
+                          (a note saying what the packet is, not a decode
+                          key). Drop verdicts hold only index, verdict and
+                          the link-layer keys (vlanId, dot1qCustomerVlanId,
+                          mplsTopLabel);
+  "summary"               packets, packetsPerVerdict, packetsPerTunnelType
+                          (packets that are not dropped, by tunnelType),
+                          flowPackets + dropPackets (= packets), flows,
+                          flowsPerTunnelType;
+  "flows"                 the unidirectional flows a probe must produce, in
+                          order of their first packet: "key" (tunnelType,
+                          tunnelSource/DestinationIPv4Address for tunnels,
+                          tunnelSource/DestinationTransportPort for Teredo,
+                          vlanId / dot1qCustomerVlanId where tagged, the
+                          inner or native source/destinationIPv4/IPv6Address,
+                          protocolIdentifier, source/destinationTransportPort;
+                          ICMP flows use 0 and type*256+code, packets with
+                          neither ports nor ICMP use 0 and 0),
+                          packetDeltaCount, octetDeltaCount (the sum of the
+                          packets' ipTotalLength), flowStart/EndMilliseconds,
+                          tcpControlBits (OR over the flow, TCP only) and
+                          "packetIndices".
+Every packet whose verdict is not a drop verdict is in exactly one flow;
+drop-verdict packets are in none. A fragment that carries no transport header
+belongs to the flow of the first fragment of its datagram (same source,
+destination, fragment id and protocol). For an outer-fragmented tunnel packet
+(6in4, Teredo) the later fragments decode as plain IPv4 (protocol 41, or UDP
+without ports); they belong to the inner flow of the first fragment, matched
+on the outer IPv4 source, destination, id and protocol. octetDeltaCount counts
+IP octets of the inner packet: the first fragment announces the whole inner
+packet's length, so a later outer fragment (whose bytes are part of that
+inner packet) adds a packet but no octets. It counts in the tunnel's outer
+octets instead.
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import socket
+import struct
+import sys
+
+import logging
+
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+
+from scapy.layers.dns import DNS, DNSQR, DNSRR  # noqa: E402
+from scapy.layers.inet import ICMP, IP, TCP, UDP  # noqa: E402
+from scapy.layers.inet6 import (  # noqa: E402
+    ICMPv6EchoReply,
+    ICMPv6EchoRequest,
+    ICMPv6ND_NA,
+    ICMPv6ND_NS,
+    ICMPv6ND_RA,
+    ICMPv6ND_RS,
+    ICMPv6NDOptMTU,
+    ICMPv6NDOptPrefixInfo,
+    ICMPv6NDOptSrcLLAddr,
+    IPv6,
+    IPv6ExtHdrDestOpt,
+    IPv6ExtHdrFragment,
+    IPv6ExtHdrHopByHop,
+    IPv6ExtHdrRouting,
+)
+from scapy.layers.l2 import ARP, Ether  # noqa: E402
+from scapy.layers.sctp import SCTP  # noqa: E402
+from scapy.packet import Raw  # noqa: E402
+
+SEED = 20260101
+BASE_TS = 1767225600  # 2026-01-01T00:00:00Z
+
+DLT_NULL, DLT_EN10MB, LINKTYPE_RAW, DLT_LINUX_SLL = 0, 1, 101, 113
+
+ETH_IPV4, ETH_IPV6, ETH_ARP, ETH_VLAN = 0x0800, 0x86DD, 0x0806, 0x8100
+ETH_QINQ, ETH_QINQ_OLD, ETH_MPLS, ETH_PPPOE_SESSION = 0x88A8, 0x9100, 0x8847, 0x8864
+ETH_LLDP = 0x88CC
+
+DROP_VERDICTS = {
+    "frame_truncated", "vlan_truncated", "vlan_too_deep", "mpls_truncated", "mpls_too_deep",
+    "mpls_unknown_payload", "pppoe_truncated", "non_ip", "ip_bad_version", "ipv4_truncated",
+    "ipv4_bad_header", "ipv4_bad_length", "ipv6_truncated", "ipv6_ext_truncated", "ipv6_ext_too_many",
+    "l4_truncated", "tcp_bad_offset", "udp_bad_length",
+}
+FLOW_VERDICTS = {
+    "ok", "teredo_auth_truncated", "teredo_origin_truncated", "teredo_not_ipv6", "teredo_length_mismatch",
+    "teredo_bubble_payload", "proto41_truncated", "proto41_not_ipv6", "proto41_length_mismatch",
+    "tunnel_nested",
+}
+ALL_VERDICTS = DROP_VERDICTS | FLOW_VERDICTS
+
+
+def check_verdict_table():
+    """The two sets above must be probe/verdict.hpp's table: a new verdict
+    needs its packets (and its disposition decides what the truth holds)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "probe", "verdict.hpp")
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        rows = re.findall(r"X\((\w+),\s*k(Flow|Drop)\b", f.read())
+    table = {name: disp for name, disp in rows}
+    ours = {**{v: "Drop" for v in DROP_VERDICTS}, **{v: "Flow" for v in FLOW_VERDICTS}}
+    if table != ours:
+        raise SystemExit(f"gen_traffic.py: verdict sets differ from {path}: "
+                         f"{sorted(set(table.items()) ^ set(ours.items()))}")
+LINK_KEYS = ("vlanId", "dot1qCustomerVlanId", "mplsTopLabel")
+
+rng = random.Random(SEED)
+
+
+# ---------------------------------------------------------------------------
+# Addresses and their classes (the rules of probe/addr_class.hpp, written
+# again here from their description so that every address's declared class
+# is checked when it is made).
+
+def v4int(text):
+    return struct.unpack("!I", socket.inet_aton(text))[0]
+
+
+def v4text(value):
+    return socket.inet_ntoa(struct.pack("!I", value))
+
+
+def _classify(b):
+    hi = int.from_bytes(b[:8], "big")
+    iid = int.from_bytes(b[8:], "big")
+    if hi == 0:
+        if iid == 0:
+            return "unspecified"
+        if iid == 1:
+            return "loopback"
+        if iid >> 32 == 0xFFFF:
+            return "ipv4-mapped"
+    if b[0] == 0xFF:
+        return "multicast"
+    if b[0] == 0xFE and b[1] & 0xC0 == 0x80:
+        return "link-local"
+    if b[0] & 0xFE == 0xFC:
+        return "ula"
+    if hi >> 32 == 0x20010DB8:
+        return "documentation"
+    if hi >> 32 == 0x20010000:
+        return "teredo"
+    if (iid >> 32) & 0xFCFFFFFF == 0x00005EFE:
+        return "isatap"
+    eui64 = (iid >> 24) & 0xFFFF == 0xFFFE
+    privacy = not (iid >> 56) & 0x02 and 20 <= bin(iid).count("1") <= 44
+    if hi >> 48 == 0x2002:
+        if iid & 0xFFFFFFFF == (hi >> 16) & 0xFFFFFFFF:
+            return "6to4-windows"
+        if iid == 1:
+            return "6to4-linux"
+        if eui64:
+            return "6to4-eui64"
+        if privacy:
+            return "6to4-privacy"
+        return "6to4-other"
+    if eui64:
+        return "eui64"
+    if iid != 0 and iid >> 16 == 0:
+        return "low"
+    if iid >> 32 == 0 and iid > 0xFFFF:
+        return "embedded-ipv4"
+    if privacy:
+        return "privacy"
+    return "other"
+
+
+class Addr:
+    """An IPv6 address with the class it was made to have and the IPv4
+    addresses it embeds (Teredo fields, 6to4, ISATAP, 6rd)."""
+
+    def __init__(self, value, cls, teredo=None, sixrd4=None):
+        if isinstance(value, str):
+            value = socket.inet_pton(socket.AF_INET6, value)
+        elif isinstance(value, int):
+            value = value.to_bytes(16, "big")
+        self.packed = value
+        self.text = socket.inet_ntop(socket.AF_INET6, value)  # glibc's form, as tunprobe prints
+        self.cls = cls
+        got = _classify(value)
+        if got != cls:
+            raise AssertionError(f"{self.text}: declared {cls}, rules say {got}")
+        self.teredo = teredo  # (server, flags, port, client)
+        self.sixrd4 = sixrd4
+        self.sixto4 = v4text(int.from_bytes(value[2:6], "big")) if value[:2] == b"\x20\x02" else None
+        iid_hi = int.from_bytes(value[8:12], "big")
+        self.isatap4 = v4text(int.from_bytes(value[12:], "big")) if iid_hi & 0xFCFFFFFF == 0x5EFE else None
+
+    def __str__(self):
+        return self.text
+
+    def embedded(self, ttype):
+        return {"6to4": self.sixto4, "isatap": self.isatap4, "6rd": self.sixrd4}.get(ttype)
+
+
+def A(text, cls):
+    return Addr(text, cls)
+
+
+def iid_privacy():
+    while True:
+        iid = rng.getrandbits(64) & ~(0x02 << 56)
+        ones = bin(iid).count("1")
+        if 20 <= ones <= 44 and (iid >> 24) & 0xFFFF != 0xFFFE and (iid >> 32) & 0xFCFFFFFF != 0x5EFE:
+            return iid
+
+
+def with_iid(prefix64, iid):
+    return (socket.inet_pton(socket.AF_INET6, prefix64)[:8]) + iid.to_bytes(8, "big")
+
+
+def privacy(prefix64):
+    return Addr(with_iid(prefix64, iid_privacy()), "privacy")
+
+
+def eui64_iid(mac):
+    b = bytes(int(x, 16) for x in mac.split(":"))
+    return int.from_bytes(bytes([b[0] ^ 0x02]) + b[1:3] + b"\xff\xfe" + b[3:], "big")
+
+
+def eui64(prefix64, mac):
+    return Addr(with_iid(prefix64, eui64_iid(mac)), "eui64")
+
+
+def teredo_addr(server, flags, port, client):
+    b = (b"\x20\x01\x00\x00" + socket.inet_aton(server) + struct.pack("!H", flags)
+         + struct.pack("!H", port ^ 0xFFFF) + struct.pack("!I", v4int(client) ^ 0xFFFFFFFF))
+    return Addr(b, "teredo", teredo=(server, flags, port, client))
+
+
+def sixtofour(v4, subnet, iid, cls):
+    b = b"\x20\x02" + socket.inet_aton(v4) + struct.pack("!H", subnet) + iid.to_bytes(8, "big")
+    return Addr(b, cls)
+
+
+def isatap_iid(v4, universal=False):
+    return ((0x02000000 if universal else 0) | 0x5EFE) << 32 | v4int(v4)
+
+
+def isatap(prefix64, v4, universal=False, cls="isatap"):
+    return Addr(with_iid(prefix64, isatap_iid(v4, universal)), cls)
+
+
+def sixrd(prefix, plen, v4, subnet, subnet_bits, iid, cls):
+    """6rd delegated prefix: PREFIX/plen, then the CE's IPv4, then a subnet id
+    filling the bits up to /64, then the interface id."""
+    p = int.from_bytes(socket.inet_pton(socket.AF_INET6, prefix), "big") >> (128 - plen)
+    assert plen + 32 + subnet_bits == 64
+    value = (((p << 32 | v4int(v4)) << subnet_bits | subnet) << 64) | iid
+    return Addr(value, cls, sixrd4=v4)
+
+
+# ---------------------------------------------------------------------------
+# Transport, IP and tunnel builders. Each returns the scapy layers and the
+# facts `tunprobe decode` must print for them.
+
+class L4:
+    def __init__(self, layer, proto, facts, icmp=None):
+        self.layer, self.proto, self.facts, self.icmp = layer, proto, facts, icmp
+
+
+def tcp(sport, dport, flags="A", payload=b"", seq=None, ack=0, window=64240):
+    seq = rng.getrandbits(32) if seq is None else seq
+    layer = TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=window)
+    if payload:
+        layer = layer / Raw(payload)
+    bits = int(TCP(flags=flags).flags)
+    return L4(layer, 6, {"sourceTransportPort": sport, "destinationTransportPort": dport, "tcpControlBits": bits})
+
+
+def udp(sport, dport, payload=b""):
+    layer = UDP(sport=sport, dport=dport)
+    if payload:
+        layer = layer / Raw(payload)
+    return L4(layer, 17, {"sourceTransportPort": sport, "destinationTransportPort": dport})
+
+
+def sctp(sport, dport):
+    return L4(SCTP(sport=sport, dport=dport, tag=rng.getrandbits(32)), 132,
+              {"sourceTransportPort": sport, "destinationTransportPort": dport})
+
+
+def icmp4(itype, code=0, payload=b"", ident=0, seq=0):
+    layer = ICMP(type=itype, code=code, id=ident, seq=seq)
+    if payload:
+        layer = layer / Raw(payload)
+    return L4(layer, 1, {}, icmp=(itype, code))
+
+
+def icmp6(layer):
+    return L4(layer, 58, {}, icmp=(int(layer.type), int(layer.code)))
+
+
+def echo6(ident, seq, size, reply=False):
+    cls = ICMPv6EchoReply if reply else ICMPv6EchoRequest
+    return icmp6(cls(id=ident, seq=seq, data=rbytes(size)))
+
+
+def other(proto, data=b""):
+    return L4(Raw(data) if data else None, proto, {})
+
+
+def dns(name, qtype="AAAA", answer=None, ident=None):
+    """A DNS query, or with `answer` (an address) its response."""
+    ident = rng.getrandbits(16) if ident is None else ident
+    if answer is None:
+        return bytes(DNS(id=ident, rd=1, qd=DNSQR(qname=name, qtype=qtype)))
+    return bytes(DNS(id=ident, qr=1, rd=1, ra=1, qd=DNSQR(qname=name, qtype=qtype),
+                     an=DNSRR(rrname=name, type=qtype, ttl=300, rdata=answer)))
+
+
+def syslog(text):
+    return f"<134>Jan  1 00:00:00 {text}".encode()
+
+
+def rbytes(n):
+    return bytes(rng.getrandbits(8) for _ in range(n))
+
+
+class Net:
+    """A built IP packet: `raw` its bytes, `facts` what tunprobe decode prints
+    for it when it is the packet decoded (native, or inner of a tunnel),
+    `src`/`dst` its Addr objects (IPv6) or strings (IPv4)."""
+
+    def __init__(self, raw, facts, src=None, dst=None, proto=None, bubble=False):
+        self.raw, self.facts, self.src, self.dst, self.proto, self.bubble = raw, facts, src, dst, proto, bubble
+
+
+def _l4_facts(l4, version):
+    facts = dict(l4.facts)
+    if l4.icmp is not None:
+        v = "IPv4" if version == 4 else "IPv6"
+        facts["icmpType" + v], facts["icmpCode" + v] = l4.icmp
+    return facts
+
+
+def ip4_facts(src, dst, proto, tos, ttl, total):
+    return {"ipVersion": 4, "sourceIPv4Address": src, "destinationIPv4Address": dst, "protocolIdentifier": proto,
+            "ipClassOfService": tos, "ipTTL": ttl, "ipTotalLength": total}
+
+
+def ip6_facts(src, dst, proto, tc, hlim, total):
+    return {"ipVersion": 6, "sourceIPv6Address": src.text, "destinationIPv6Address": dst.text,
+            "protocolIdentifier": proto, "ipClassOfService": tc, "ipTTL": hlim, "ipTotalLength": total,
+            "sourceAddressClass": src.cls, "destinationAddressClass": dst.cls}
+
+
+def ip4(src, dst, l4, ttl=64, tos=0, ident=None, df=False, options=None):
+    ident = rng.getrandbits(16) if ident is None else ident
+    pkt = IP(src=src, dst=dst, ttl=ttl, tos=tos, id=ident, flags="DF" if df else 0, proto=l4.proto)
+    if options:
+        pkt.options = options
+    if l4.layer is not None:
+        pkt = pkt / l4.layer
+    raw = bytes(pkt)
+    facts = ip4_facts(src, dst, l4.proto, tos, ttl, len(raw))
+    facts.update(_l4_facts(l4, 4))
+    return Net(raw, facts, src, dst, l4.proto)
+
+
+def frag4(src, dst, l4, sizes, ttl=64, ident=None):
+    """A datagram cut into fragments: `sizes` are the payload bytes of all
+    fragments but the last (multiples of 8). Returns one Net per fragment."""
+    ident = rng.getrandbits(16) if ident is None else ident
+    whole = bytes(IP(src=src, dst=dst, ttl=ttl, id=ident, proto=l4.proto) / l4.layer)
+    payload = whole[20:]
+    nets, off = [], 0
+    for i in range(len(sizes) + 1):
+        size = sizes[i] if i < len(sizes) else len(payload) - off
+        last = i == len(sizes)
+        chunk = payload[off:off + size]
+        raw = bytes(IP(src=src, dst=dst, ttl=ttl, id=ident, proto=l4.proto, flags=0 if last else "MF",
+                       frag=off // 8) / Raw(chunk))
+        facts = ip4_facts(src, dst, l4.proto, 0, ttl, len(raw))
+        facts.update({"fragmentIdentification": ident, "fragmentOffset": off, "firstFragment": off == 0})
+        if off == 0:
+            facts.update(_l4_facts(l4, 4))
+        nets.append(Net(raw, facts, src, dst, l4.proto))
+        off += size
+    return nets
+
+
+def _chain(ext, final_proto):
+    """Sets each extension header's next-header field; returns the first."""
+    protos = [EXT_PROTO[type(h)] for h in ext] + [final_proto]
+    for h, nxt in zip(ext, protos[1:]):
+        h.nh = nxt
+    return protos[0]
+
+
+EXT_PROTO = {IPv6ExtHdrHopByHop: 0, IPv6ExtHdrRouting: 43, IPv6ExtHdrFragment: 44, IPv6ExtHdrDestOpt: 60}
+
+
+def ip6(src, dst, l4, hlim=64, tc=0, fl=0, ext=()):
+    first = _chain(list(ext), l4.proto)
+    pkt = IPv6(src=src.text, dst=dst.text, hlim=hlim, tc=tc, fl=fl, nh=first)
+    for h in ext:
+        pkt = pkt / h
+    if l4.layer is not None:
+        pkt = pkt / l4.layer
+    raw = bytes(pkt)
+    facts = ip6_facts(src, dst, l4.proto, tc, hlim, len(raw))
+    facts.update(_l4_facts(l4, 6))
+    bubble = l4.proto == 59 and len(raw) == 40
+    return Net(raw, facts, src, dst, l4.proto, bubble=bubble)
+
+
+def ip6_raw(src, dst, nh, body, hlim=64, tc=0):
+    """IPv6 header + arbitrary bytes (extension headers built by hand)."""
+    raw = bytes(IPv6(src=src.text, dst=dst.text, hlim=hlim, tc=tc, nh=nh, plen=len(body))) + body
+    return raw
+
+
+def frag6(src, dst, l4, sizes, ident, hlim=64):
+    """An IPv6 packet cut into fragments with a fragment header."""
+    whole = bytes(IPv6(src=src.text, dst=dst.text, hlim=hlim, nh=l4.proto) / l4.layer)
+    payload = whole[40:]
+    nets, off = [], 0
+    for i in range(len(sizes) + 1):
+        size = sizes[i] if i < len(sizes) else len(payload) - off
+        last = i == len(sizes)
+        chunk = payload[off:off + size]
+        raw = bytes(IPv6(src=src.text, dst=dst.text, hlim=hlim, nh=44)
+                    / IPv6ExtHdrFragment(nh=l4.proto, offset=off // 8, m=0 if last else 1, id=ident) / Raw(chunk))
+        facts = ip6_facts(src, dst, l4.proto, 0, hlim, len(raw))
+        facts.update({"fragmentIdentification": ident, "fragmentOffset": off, "firstFragment": off == 0})
+        if off == 0:
+            facts.update(_l4_facts(l4, 6))
+        nets.append(Net(raw, facts, src, dst, l4.proto))
+        off += size
+    return nets
+
+
+def teredo_auth(id_len=0, au_len=0, conf=0):
+    return b"\x00\x01" + bytes([id_len, au_len]) + rbytes(id_len) + rbytes(au_len) + rbytes(8) + bytes([conf])
+
+
+def teredo_origin(port, addr):
+    return b"\x00\x00" + struct.pack("!H", port ^ 0xFFFF) + struct.pack("!I", v4int(addr) ^ 0xFFFFFFFF)
+
+
+def teredo(osrc, odst, sport, dport, inner, auth=b"", origin=None, ttl=None, ident=None):
+    """Teredo: IPv4/UDP, optional authentication header and origin indication
+    (port, addr), then the inner IPv6 packet."""
+    ttl = rng.choice((57, 64, 113, 121, 128)) if ttl is None else ttl
+    ident = rng.getrandbits(16) if ident is None else ident
+    hdrs = auth + (teredo_origin(*origin) if origin else b"")
+    raw = bytes(IP(src=osrc, dst=odst, ttl=ttl, id=ident) / UDP(sport=sport, dport=dport) / Raw(hdrs + inner.raw))
+    facts = teredo_facts(osrc, odst, sport, dport, inner, auth=bool(auth), origin=origin)
+    facts.update(inner.facts)
+    return raw, facts
+
+
+def teredo_facts(osrc, odst, sport, dport, inner, auth=False, origin=None, bubble=None):
+    facts = {"tunnelType": "teredo", "tunnelSourceIPv4Address": osrc, "tunnelDestinationIPv4Address": odst,
+             "tunnelSourceTransportPort": sport, "tunnelDestinationTransportPort": dport}
+    ter = None
+    if inner.src is not None and isinstance(inner.src, Addr) and inner.src.teredo:
+        ter = inner.src.teredo
+    elif inner.dst is not None and isinstance(inner.dst, Addr) and inner.dst.teredo:
+        ter = inner.dst.teredo
+    if ter:
+        server, flags, port, client = ter
+        facts.update({"teredoServerIPv4Address": server, "teredoClientIPv4Address": client,
+                      "teredoClientPort": port, "teredoFlags": flags})
+    facts["teredoBubble"] = inner.bubble if bubble is None else bubble
+    facts["teredoAuth"] = auth
+    facts["teredoOrigin"] = origin is not None
+    if origin:
+        facts["teredoOriginIPv4Address"] = origin[1]
+        facts["teredoOriginPort"] = origin[0]
+    return facts
+
+
+def relay_of(es, ed, osrc, odst):
+    """The relay rule of plugins/plugin.hpp set_embedded()."""
+    if es != osrc:
+        return osrc
+    if ed != odst:
+        return odst
+    return None
+
+
+def p41(osrc, odst, inner_raw, ttype, inner=None, ttl=None, ident=None, df=False):
+    """Protocol 41: IPv4 header then the IPv6 packet (Net, or bytes)."""
+    ttl = rng.choice((52, 60, 64, 250, 255)) if ttl is None else ttl
+    ident = rng.getrandbits(16) if ident is None else ident
+    raw = bytes(IP(src=osrc, dst=odst, ttl=ttl, id=ident, proto=41, flags="DF" if df else 0) / Raw(inner_raw))
+    return raw, (p41_facts(osrc, odst, ttype, inner) if inner is not None else None)
+
+
+def p41_facts(osrc, odst, ttype, inner):
+    facts = {"tunnelType": ttype, "tunnelSourceIPv4Address": osrc, "tunnelDestinationIPv4Address": odst}
+    if ttype in ("6to4", "isatap", "6rd"):
+        es, ed = inner.src.embedded(ttype), inner.dst.embedded(ttype)
+        if es:
+            facts["embeddedSourceIPv4Address"] = es
+        if ed:
+            facts["embeddedDestinationIPv4Address"] = ed
+        relay = relay_of(es, ed, osrc, odst)
+        if relay:
+            facts["tunnelRelayIPv4Address"] = relay
+    facts.update(inner.facts)
+    return facts
+
+
+def tunnel(osrc, odst, inner, ttype, **kw):
+    return p41(osrc, odst, inner.raw, ttype, inner=inner, **kw)
+
+
+# ---------------------------------------------------------------------------
+# Link layer.
+
+def mac(n):
+    return bytes([0x02, 0x00, 0x5E, 0x10, (n >> 8) & 0xFF, n & 0xFF])
+
+
+MAC_A, MAC_B = mac(1), mac(2)
+
+
+def eth(l3, ethertype, vlans=(), mpls=(), pppoe=None, pad=True, src=MAC_A, dst=MAC_B):
+    """Ethernet frame; `vlans` is a list of (tpid, vid), `mpls` a list of
+    labels (the last gets the bottom-of-stack bit), `pppoe` a session id
+    (ethertype is then the PPP protocol)."""
+    hdr = dst + src
+    link = {}
+    for i, (tpid, vid) in enumerate(vlans):
+        hdr += struct.pack("!HH", tpid, vid | rng.randrange(16) << 12)  # priority and DEI bits too
+        link["vlanId" if i == 0 else "dot1qCustomerVlanId"] = vid
+    if mpls:
+        hdr += struct.pack("!H", ETH_MPLS)
+        for i, label in enumerate(mpls):
+            hdr += struct.pack("!I", label << 12 | rng.randrange(8) << 9 | (0x100 if i == len(mpls) - 1 else 0) | 64)
+        link["mplsTopLabel"] = mpls[0]
+        body = l3
+    elif pppoe is not None:
+        hdr += struct.pack("!H", ETH_PPPOE_SESSION)
+        body = struct.pack("!BBHHH", 0x11, 0x00, pppoe, len(l3) + 2, ethertype) + l3
+    else:
+        hdr += struct.pack("!H", ethertype)
+        body = l3
+    frame = hdr + body
+    if pad and len(frame) < 60:
+        frame += bytes(60 - len(frame))
+    return frame, link
+
+
+# ---------------------------------------------------------------------------
+# Captures and their truth.
+
+class Capture:
+    def __init__(self, name, linktype=DLT_EN10MB, decode_args=()):
+        self.name, self.linktype, self.decode_args = name, linktype, list(decode_args)
+        self.records = []  # (ts_us, captured bytes, original length)
+        self.packets = []
+        self.flow_keys = []  # per packet: flow key tuple, or None
+        self.ts = BASE_TS * 1_000_000
+
+    def add(self, frame, verdict, facts=None, link=None, case="", snap=None, flow_key=None):
+        """Appends one frame. `facts` are the decode keys after the link
+        layer (ignored for drop verdicts), `link` the link-layer keys. Returns
+        the packet's index."""
+        assert verdict in ALL_VERDICTS, verdict
+        index = len(self.packets)
+        self.ts += rng.randint(50, 4000)
+        cap = frame if snap is None else frame[:snap]
+        self.records.append((self.ts, cap, len(frame)))
+        truth = {"index": index, "verdict": verdict}
+        truth.update(link or {})
+        if verdict in FLOW_VERDICTS:
+            truth.update(facts)
+            if flow_key is None:
+                flow_key = make_flow_key(truth)
+        else:
+            flow_key = None
+        truth["case"] = case
+        self.packets.append(truth)
+        self.flow_keys.append(flow_key)
+        return index
+
+    def key_of(self, index):
+        return self.flow_keys[index]
+
+    def eth(self, net_or_raw, verdict="ok", facts=None, case="", ethertype=None, snap=None, flow_key=None,
+            **link_kw):
+        """Ethernet frame around an IP packet: a Net (facts from it), or a
+        tuple (raw, facts) from the tunnel builders, or raw bytes."""
+        if isinstance(net_or_raw, Net):
+            raw, facts = net_or_raw.raw, dict(net_or_raw.facts) if facts is None else facts
+        elif isinstance(net_or_raw, tuple):
+            raw, facts = net_or_raw[0], net_or_raw[1] if facts is None else facts
+        else:
+            raw = net_or_raw
+        if ethertype is None:
+            ethertype = ETH_IPV6 if raw and raw[0] >> 4 == 6 else ETH_IPV4
+        if facts is not None and "tunnelType" not in facts:
+            facts = {"tunnelType": "none", **facts}
+        frame, link = eth(raw, ethertype, **link_kw)
+        return self.add(frame, verdict, facts, link, case, snap=snap, flow_key=flow_key)
+
+    def write(self, out_dir, corpus_dir=None):
+        path = os.path.join(out_dir, self.name + ".pcap")
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, self.linktype))
+            for ts, data, orig in self.records:
+                f.write(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(data), orig))
+                f.write(data)
+        truth = {"capture": self.name + ".pcap", "linkType": self.linktype, "decodeArgs": self.decode_args,
+                 "packets": self.packets}
+        flows = self.flows()
+        truth["summary"] = self.summary(flows)
+        truth["flows"] = flows
+        with open(os.path.join(out_dir, self.name + ".truth.json"), "w") as f:
+            json.dump(truth, f, indent=1)
+            f.write("\n")
+        if corpus_dir:
+            for i, (_, data, _) in enumerate(self.records):
+                with open(os.path.join(corpus_dir, f"{self.name}-{i:04d}.bin"), "wb") as f:
+                    f.write(data)
+
+    def flows(self):
+        flows, by_key = [], {}
+        for truth, key, (ts, _, _) in zip(self.packets, self.flow_keys, self.records):
+            if key is None:
+                continue
+            if key not in by_key:
+                by_key[key] = {"key": dict(key), "packetDeltaCount": 0, "octetDeltaCount": 0,
+                               "flowStartMilliseconds": ts // 1000, "flowEndMilliseconds": ts // 1000,
+                               "packetIndices": []}
+                flows.append(by_key[key])
+            flow = by_key[key]
+            flow["packetDeltaCount"] += 1
+            outer_fragment = dict(key)["tunnelType"] != "none" and truth["tunnelType"] == "none"
+            if not outer_fragment:
+                flow["octetDeltaCount"] += truth["ipTotalLength"]
+            flow["flowEndMilliseconds"] = ts // 1000
+            flow["packetIndices"].append(truth["index"])
+            if dict(key)["protocolIdentifier"] == 6 and "tcpControlBits" in truth:
+                flow["tcpControlBits"] = flow.get("tcpControlBits", 0) | truth["tcpControlBits"]
+        return flows
+
+    def summary(self, flows):
+        per_verdict, per_tunnel, flows_per_tunnel = {}, {}, {}
+        for t in self.packets:
+            per_verdict[t["verdict"]] = per_verdict.get(t["verdict"], 0) + 1
+            if "tunnelType" in t:
+                per_tunnel[t["tunnelType"]] = per_tunnel.get(t["tunnelType"], 0) + 1
+        for fl in flows:
+            tt = fl["key"]["tunnelType"]
+            flows_per_tunnel[tt] = flows_per_tunnel.get(tt, 0) + 1
+        drops = sum(n for v, n in per_verdict.items() if v in DROP_VERDICTS)
+        flow_packets = sum(fl["packetDeltaCount"] for fl in flows)
+        assert flow_packets + drops == len(self.packets)
+        return {"packets": len(self.packets), "packetsPerVerdict": dict(sorted(per_verdict.items())),
+                "packetsPerTunnelType": dict(sorted(per_tunnel.items())), "flowPackets": flow_packets,
+                "dropPackets": drops, "flows": len(flows), "flowsPerTunnelType": dict(sorted(flows_per_tunnel.items()))}
+
+
+FLOW_KEY_FIELDS = ("tunnelType", "tunnelSourceIPv4Address", "tunnelDestinationIPv4Address",
+                   "tunnelSourceTransportPort", "tunnelDestinationTransportPort", "vlanId", "dot1qCustomerVlanId",
+                   "sourceIPv4Address", "destinationIPv4Address", "sourceIPv6Address", "destinationIPv6Address",
+                   "protocolIdentifier")
+
+
+def make_flow_key(truth):
+    key = [(k, truth[k]) for k in FLOW_KEY_FIELDS if k in truth]
+    if "sourceTransportPort" in truth:
+        ports = (truth["sourceTransportPort"], truth["destinationTransportPort"])
+    elif "icmpTypeIPv4" in truth or "icmpTypeIPv6" in truth:
+        v = "IPv4" if "icmpTypeIPv4" in truth else "IPv6"
+        ports = (0, truth["icmpType" + v] * 256 + truth["icmpCode" + v])
+    else:
+        ports = (0, 0)
+    key += [("sourceTransportPort", ports[0]), ("destinationTransportPort", ports[1])]
+    return tuple(key)
+
+
+def patch(raw, offset, fmt, value):
+    b = bytearray(raw)
+    struct.pack_into(fmt, b, offset, value)
+    return bytes(b)
+
+
+def fix_ip4_checksum(raw):
+    b = bytearray(raw)
+    ihl = (b[0] & 0x0F) * 4
+    b[10:12] = b"\x00\x00"
+    s = sum(struct.unpack(f"!{ihl // 2}H", bytes(b[:ihl])))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    struct.pack_into("!H", b, 10, ~s & 0xFFFF)
+    return bytes(b)
+
+
+# ---------------------------------------------------------------------------
+# The address book.
+
+# Native IPv4.
+CLIENT4, WEB4, DNS4 = "192.0.2.10", "198.51.100.20", "203.0.113.53"
+# Native IPv6, one of each class.
+V6_EUI64 = eui64("2a02:8108:1bc0:3e00::", "3c:22:fb:8a:4b:10")
+V6_PRIV = privacy("2a02:8108:1bc0:3e00::")
+V6_LOW = A("2a00:1450:4001:80b::200e", "low")
+V6_EMB = A("2604:a880:400:d0::c633:6414", "embedded-ipv4")
+V6_OTHER = A("2a03:2880:f12f:83:face:b00c:0:25de", "other")
+V6_LL = A("fe80::3e22:fbff:fe8a:4b10", "link-local")
+V6_LL_ROUTER = A("fe80::1", "link-local")
+V6_MCAST_ALLNODES = A("ff02::1", "multicast")
+V6_MCAST_ROUTERS = A("ff02::2", "multicast")
+V6_MCAST_SOLICITED = A("ff02::1:ff8a:4b10", "multicast")
+V6_ULA = A("fd12:3456:789a:1::10", "ula")
+V6_ULA2 = A("fd12:3456:789a:1:5a1e:9c3b:d2e1:7f04", "ula")
+V6_DOC = A("2001:db8:1:2::53", "documentation")
+V6_UNSPEC = A("::", "unspecified")
+V6_LOOP = A("::1", "loopback")
+V6_MAPPED = A("::ffff:192.0.2.10", "ipv4-mapped")
+V6_ISATAP_NATIVE = isatap("2a01:4f8:c0c:1::", "10.20.30.40")
+V6_6TO4_WIN = sixtofour("203.0.113.5", 0, v4int("203.0.113.5"), "6to4-windows")
+V6_6TO4_LINUX = sixtofour("198.51.100.10", 1, 1, "6to4-linux")
+V6_6TO4_EUI64 = sixtofour("203.0.113.6", 1, eui64_iid("00:1b:21:3a:4f:01"), "6to4-eui64")
+V6_6TO4_PRIV = sixtofour("203.0.113.7", 0, iid_privacy(), "6to4-privacy")
+V6_6TO4_OTHER = sixtofour("192.0.2.66", 2, 0x2, "6to4-other")
+V6_PRIV2 = privacy("2600:1700:5af0:2a10::")
+V6_EUI64_2 = eui64("2001:470:1f0b:1a2::", "00:25:90:aa:01:02")
+
+# Teredo (RFC 4380): servers, clients behind NAT, relays.
+TEREDO_SERVER = "198.51.100.1"   # also 198.51.100.2 as its second address
+TEREDO_SERVER2 = "198.51.100.2"
+RELAY4 = "192.0.2.99"            # a Teredo relay near the native hosts
+CLIENT_NAT = "203.0.113.77"      # the NAT's public address, client 1
+CLIENT_PORT = 40001
+PEER_NAT = "203.0.113.88"        # client 2
+PEER_PORT = 51234
+T_CLIENT = teredo_addr(TEREDO_SERVER, 0x8000, CLIENT_PORT, CLIENT_NAT)
+T_PEER = teredo_addr(TEREDO_SERVER, 0x0A3C, PEER_PORT, PEER_NAT)  # RFC 5991 random flag bits
+T_LL_CLIENT = A("fe80::8000:ffff:ffff:fffd", "link-local")
+T_LL_SERVER = A("fe80::8000:5445:5245:444f", "link-local")
+
+
+# ---------------------------------------------------------------------------
+# mix.pcap
+
+def build_mix():
+    c = Capture("mix")
+
+    # --- Native IPv4 -----------------------------------------------------
+    sp = 50123
+    seq_c, seq_s = 1000, 5000
+    c.eth(ip4(CLIENT4, WEB4, tcp(sp, 443, "S", seq=seq_c), df=True), case="ipv4 tcp syn")
+    c.eth(ip4(WEB4, CLIENT4, tcp(443, sp, "SA", seq=seq_s, ack=seq_c + 1), ttl=54, df=True), case="ipv4 tcp syn-ack")
+    c.eth(ip4(CLIENT4, WEB4, tcp(sp, 443, "A", seq=seq_c + 1, ack=seq_s + 1), df=True), case="ipv4 tcp ack (padded)")
+    c.eth(ip4(CLIENT4, WEB4, tcp(sp, 443, "PA", rbytes(517), seq=seq_c + 1, ack=seq_s + 1), df=True),
+          case="ipv4 tcp data")
+    c.eth(ip4(WEB4, CLIENT4, tcp(443, sp, "PA", rbytes(1400), ack=seq_c + 518), ttl=54, tos=0x28, df=True),
+          case="ipv4 tcp data, dscp")
+    c.eth(ip4(CLIENT4, WEB4, tcp(sp, 443, "FA"), df=True), case="ipv4 tcp fin")
+    c.eth(ip4(CLIENT4, DNS4, udp(53001, 53, dns("www.example.com", "A", ident=0x3e11))), case="ipv4 udp dns query")
+    c.eth(ip4(DNS4, CLIENT4, udp(53, 53001, dns("www.example.com", "A", "93.184.215.14", ident=0x3e11)), ttl=57), case="ipv4 udp dns answer")
+    c.eth(ip4(CLIENT4, "203.0.113.1", icmp4(8, 0, rbytes(56), ident=0x1c2d, seq=1)), case="ipv4 icmp echo")
+    c.eth(ip4("203.0.113.1", CLIENT4, icmp4(0, 0, rbytes(56), ident=0x1c2d, seq=1), ttl=250),
+          case="ipv4 icmp echo reply")
+    c.eth(ip4("192.0.2.1", CLIENT4, icmp4(3, 3, rbytes(28))), case="ipv4 icmp port unreachable")
+    c.eth(ip4(CLIENT4, "198.51.100.200", tcp(40000, 22, "S"), options=[b"\x94\x04\x00\x00"]),
+          case="ipv4 with options (ihl 6)")
+    c.eth(ip4(CLIENT4, "198.51.100.200", udp(40001, 7, rbytes(12)), options=[b"\x07\x27\x04" + bytes(36), b"\x00"]),
+          case="ipv4 with 40 bytes of options (ihl 15, record route)")
+    c.eth(ip4("10.0.0.1", "10.0.0.2", other(47, b"\x00\x00\x08\x00" + bytes(IP(src="10.9.0.1", dst="10.9.0.2")
+                                                                               / ICMP()))),
+          case="ipv4 gre (no ports)")
+    c.eth(ip4("10.0.0.1", "10.0.0.3", other(4, bytes(IP(src="10.9.0.1", dst="10.9.0.3") / UDP(sport=1, dport=2)))),
+          case="ipv4 ip-in-ip: not a tunnel tunprobe decodes")
+    c.eth(ip4(CLIENT4, WEB4, sctp(36412, 36412)), case="ipv4 sctp")
+    big = ip4(WEB4, CLIENT4, tcp(443, sp, "A", rbytes(1200)), ttl=54)
+    c.eth(big, case="ipv4 tcp, snaplen cut at 96 bytes", snap=96)
+
+    # --- Native IPv6, every class -----------------------------------------
+    c.eth(ip6(V6_EUI64, V6_LOW, tcp(49812, 443, "S")), case="ipv6 tcp eui64 -> low")
+    c.eth(ip6(V6_LOW, V6_EUI64, tcp(443, 49812, "SA"), hlim=57), case="ipv6 tcp low -> eui64")
+    c.eth(ip6(V6_PRIV, V6_EMB, tcp(51000, 80, "PA", rbytes(312))), case="ipv6 tcp privacy -> embedded-ipv4")
+    c.eth(ip6(V6_EMB, V6_PRIV, tcp(80, 51000, "PA", rbytes(1220)), tc=0xB8, fl=0x12345), case="ipv6 tcp, traffic class")
+    c.eth(ip6(V6_PRIV, V6_OTHER, udp(52000, 443, rbytes(1250))), case="ipv6 udp (quic) privacy -> other")
+    c.eth(ip6(V6_OTHER, V6_PRIV, udp(443, 52000, rbytes(260))), case="ipv6 udp other -> privacy")
+    c.eth(ip6(V6_EUI64, V6_OTHER, echo6(0x77, 1, 56)), case="ipv6 icmpv6 echo")
+    c.eth(ip6(V6_OTHER, V6_EUI64, echo6(0x77, 1, 56, reply=True)), case="ipv6 icmpv6 echo reply")
+    c.eth(ip6(V6_UNSPEC, V6_MCAST_SOLICITED, icmp6(ICMPv6ND_NS(tgt=V6_LL.text)), hlim=255),
+          case="ipv6 dad neighbour solicitation :: -> solicited-node")
+    c.eth(ip6(V6_LL, V6_MCAST_ROUTERS, icmp6(ICMPv6ND_RS() / ICMPv6NDOptSrcLLAddr(lladdr="3c:22:fb:8a:4b:10")),
+              hlim=255), case="ipv6 router solicitation link-local -> ff02::2")
+    c.eth(ip6(V6_LL_ROUTER, V6_MCAST_ALLNODES, icmp6(ICMPv6ND_RA() / ICMPv6NDOptPrefixInfo(
+        prefix="2a02:8108:1bc0:3e00::", prefixlen=64)), hlim=255), case="ipv6 router advertisement")
+    c.eth(ip6(V6_LL_ROUTER, V6_LL, icmp6(ICMPv6ND_NA(tgt=V6_LL_ROUTER.text, R=1, S=1)), hlim=255),
+          case="ipv6 neighbour advertisement link-local -> link-local")
+    c.eth(ip6(V6_ULA, V6_ULA2, tcp(445, 50333, "PA", rbytes(150))), case="ipv6 ula -> ula")
+    c.eth(ip6(V6_DOC, V6_EUI64, udp(53, 40123, dns("ipv6.example.net", "AAAA", V6_OTHER.text))), case="ipv6 documentation -> eui64")
+    c.eth(ip6(V6_LOOP, V6_LOOP, tcp(631, 40000, "RA")), case="ipv6 loopback on the wire")
+    c.eth(ip6(V6_MAPPED, V6_LOW, udp(123, 123, rbytes(48))), case="ipv6 ipv4-mapped source")
+    c.eth(ip6(V6_ISATAP_NATIVE, V6_LOW, tcp(50500, 443, "S")), case="ipv6 native with an isatap address")
+    c.eth(ip6(V6_LOW, T_CLIENT, echo6(1, 2, 8)), case="ipv6 native toward a teredo address (at the relay)")
+    c.eth(ip6(V6_6TO4_WIN, V6_LOW, tcp(50600, 443, "S")), case="ipv6 native 6to4-windows source")
+    c.eth(ip6(V6_6TO4_LINUX, V6_LOW, tcp(50601, 443, "S")), case="ipv6 native 6to4-linux source")
+    c.eth(ip6(V6_6TO4_EUI64, V6_LOW, tcp(50602, 443, "S")), case="ipv6 native 6to4-eui64 source")
+    c.eth(ip6(V6_6TO4_PRIV, V6_LOW, tcp(50603, 443, "S")), case="ipv6 native 6to4-privacy source")
+    c.eth(ip6(V6_6TO4_OTHER, V6_LOW, tcp(50604, 443, "S")), case="ipv6 native 6to4-other source")
+    c.eth(ip6(V6_PRIV, V6_LOW, other(59)), case="ipv6 no next header, ethernet padding")
+    c.eth(ip6(V6_PRIV2, V6_EUI64_2, sctp(5060, 5060)), case="ipv6 sctp")
+    # Extension headers.
+    c.eth(ip6(V6_EUI64, V6_LOW, tcp(50700, 80, "S"), ext=[IPv6ExtHdrHopByHop(), IPv6ExtHdrDestOpt(),
+                                                         IPv6ExtHdrRouting(type=0, segleft=0)]),
+          case="ipv6 hop-by-hop, dest opts, routing, tcp")
+    ah = bytes([6, 4, 0, 0]) + struct.pack("!II", 0x1000, 7) + rbytes(12)  # RFC 4302: 24 bytes, len field 4
+    l4b = bytes(TCP(sport=50701, dport=80, flags="S", seq=1))
+    c.eth(Net(ip6_raw(V6_EUI64, V6_LOW, 51, ah + l4b), {**ip6_facts(V6_EUI64, V6_LOW, 6, 0, 64, 40 + 24 + 20),
+                                                        "sourceTransportPort": 50701, "destinationTransportPort": 80,
+                                                        "tcpControlBits": 2}),
+          case="ipv6 ah then tcp")
+    esp = struct.pack("!II", 0x2000, 1) + rbytes(64)
+    c.eth(Net(ip6_raw(V6_EUI64, V6_LOW, 50, esp), ip6_facts(V6_EUI64, V6_LOW, 50, 0, 64, 40 + len(esp))),
+          case="ipv6 esp (no ports)")
+    eight = b"".join(bytes([60, 0]) + bytes([1, 4, 0, 0, 0, 0]) for _ in range(7)) + bytes([17, 0, 1, 4, 0, 0, 0, 0])
+    u8 = bytes(UDP(sport=4500, dport=4500, len=8 + 16)) + rbytes(16)
+    c.eth(Net(ip6_raw(V6_PRIV, V6_OTHER, 60, eight + u8),
+              {**ip6_facts(V6_PRIV, V6_OTHER, 17, 0, 64, 40 + 64 + 24),
+               "sourceTransportPort": 4500, "destinationTransportPort": 4500}),
+          case="ipv6 eight extension headers (the most allowed), udp")
+    c.eth(ip6(V6_ULA, V6_ULA2, other(41, bytes(IPv6(src=V6_ULA.text, dst=V6_ULA2.text) / UDP(sport=1, dport=2)))),
+          case="native ipv6-in-ipv6: not a tunnel tunprobe decodes")
+
+    # --- Teredo on UDP 3544 --------------------------------------------------
+    # Qualification: RS with authentication header, RA with auth + origin.
+    rs = ip6(T_LL_CLIENT, V6_MCAST_ROUTERS, icmp6(ICMPv6ND_RS()), hlim=255)
+    c.eth(teredo(CLIENT_NAT, TEREDO_SERVER, CLIENT_PORT, 3544, rs, auth=teredo_auth()),
+          case="teredo router solicitation, auth header (id-len 0, au-len 0)")
+    ra = ip6(T_LL_SERVER, T_LL_CLIENT, icmp6(ICMPv6ND_RA(routerlifetime=0) / ICMPv6NDOptMTU(mtu=1280)
+                                            / ICMPv6NDOptPrefixInfo(prefix="2001:0:c633:6401::", prefixlen=64)),
+             hlim=255)
+    c.eth(teredo(TEREDO_SERVER, CLIENT_NAT, 3544, CLIENT_PORT, ra, auth=teredo_auth(),
+                 origin=(CLIENT_PORT, CLIENT_NAT)), case="teredo router advertisement, auth + origin")
+    rs2 = ip6(T_LL_CLIENT, V6_MCAST_ROUTERS, icmp6(ICMPv6ND_RS()), hlim=255)
+    c.eth(teredo(CLIENT_NAT, TEREDO_SERVER2, CLIENT_PORT, 3544, rs2, auth=teredo_auth(id_len=4, au_len=20)),
+          case="teredo router solicitation to the second server address, auth id-len 4 au-len 20")
+    ra2 = ip6(T_LL_SERVER, T_LL_CLIENT, icmp6(ICMPv6ND_RA(routerlifetime=0) / ICMPv6NDOptPrefixInfo(
+        prefix="2001:0:c633:6401::", prefixlen=64)), hlim=255)
+    c.eth(teredo(TEREDO_SERVER2, CLIENT_NAT, 3544, CLIENT_PORT, ra2, auth=teredo_auth(id_len=4, au_len=20),
+                 origin=(CLIENT_PORT, CLIENT_NAT)), case="teredo router advertisement from the second address")
+    # Bubbles: direct to the peer, and through the server (origin indication).
+    bub = ip6(T_CLIENT, T_PEER, other(59), hlim=21)
+    c.eth(ip4(CLIENT_NAT, PEER_NAT, udp(CLIENT_PORT, PEER_PORT, bub.raw), ttl=128),
+          case="teredo bubble client -> peer direct: neither port is 3544, plain udp without the heuristic")
+    bub_srv = ip6(T_CLIENT, T_PEER, other(59), hlim=21)
+    c.eth(teredo(CLIENT_NAT, TEREDO_SERVER, CLIENT_PORT, 3544, bub_srv), case="teredo bubble, client -> server")
+    c.eth(teredo(TEREDO_SERVER, PEER_NAT, 3544, PEER_PORT, bub_srv, origin=(CLIENT_PORT, CLIENT_NAT)),
+          case="teredo bubble forwarded by the server, origin indication")
+    fwd = ip6(T_CLIENT, T_PEER, echo6(0x5a, 1, 32), hlim=64)
+    c.eth(teredo(TEREDO_SERVER, PEER_NAT, 3544, PEER_PORT, fwd, origin=(CLIENT_PORT, CLIENT_NAT)),
+          case="teredo data forwarded by the server, origin indication")
+    # Client <-> native host through a relay on port 3544.
+    for i in range(3):
+        flags = "S" if i == 0 else "PA"
+        inner = ip6(T_CLIENT, V6_LOW, tcp(50800, 443, flags, rbytes(0 if i == 0 else 200 + 300 * i)), hlim=128)
+        c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, inner), case="teredo client -> native host via relay",
+              vlans=[(ETH_VLAN, 100)])
+        back = ip6(V6_LOW, T_CLIENT, tcp(443, 50800, "SA" if i == 0 else "A", rbytes(0 if i == 0 else 1000)),
+                   hlim=55)
+        c.eth(teredo(RELAY4, CLIENT_NAT, 3544, CLIENT_PORT, back),
+              case="teredo native host -> client via relay (untagged: vlan one direction only)")
+    # Client <-> 6to4 host (through a relay that also speaks 6to4).
+    inner = ip6(T_CLIENT, V6_6TO4_WIN, udp(51500, 3478, rbytes(80)), hlim=128)
+    c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, inner), case="teredo client -> 6to4 host")
+    inner = ip6(V6_6TO4_WIN, T_CLIENT, udp(3478, 51500, rbytes(92)), hlim=120)
+    c.eth(teredo(RELAY4, CLIENT_NAT, 3544, CLIENT_PORT, inner), case="6to4 host -> teredo client")
+    # Teredo client <-> client through the server port (peer uses 3544 as its own port).
+    inner = ip6(T_PEER, T_CLIENT, echo6(0x5a, 1, 32, reply=True), hlim=64)
+    c.eth(teredo(PEER_NAT, TEREDO_SERVER, PEER_PORT, 3544, inner), case="teredo peer -> server, echo reply")
+    # Inner IPv6 fragments (Teredo MTU is 1280).
+    frags = frag6(T_CLIENT, V6_OTHER, udp(51600, 443, rbytes(1800)), [1232], ident=0x0BADC0DE, hlim=128)
+    k = c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, frags[0]), case="teredo inner ipv6 first fragment")
+    c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, frags[1]), case="teredo inner ipv6 later fragment",
+          flow_key=c.key_of(k))
+    # Bubble with trailing payload.
+    bp = Net(ip6_raw(T_CLIENT, T_PEER, 59, rbytes(8), hlim=21), None, T_CLIENT, T_PEER)
+    bp.facts = ip6_facts(T_CLIENT, T_PEER, 59, 0, 21, 48)
+    c.eth(teredo(CLIENT_NAT, TEREDO_SERVER, CLIENT_PORT, 3544, bp), verdict="teredo_bubble_payload",
+          case="teredo bubble (next header 59) with 8 bytes of payload")
+    # 6in4 inside Teredo: counted as nested.
+    in6 = bytes(IPv6(src=V6_DOC.text, dst=V6_ULA.text) / UDP(sport=7, dport=7) / Raw(rbytes(20)))
+    nest = Net(ip6_raw(T_CLIENT, V6_EMB, 41, in6, hlim=128), None, T_CLIENT, V6_EMB)
+    nest.facts = ip6_facts(T_CLIENT, V6_EMB, 41, 0, 128, 40 + len(in6))
+    c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, nest), verdict="tunnel_nested",
+          case="ipv6-in-ipv6 inside teredo: nested")
+
+    # False positives on port 3544: kept as IPv4 UDP with their own verdict.
+    def fp(payload, verdict, case, sport=3544, dport=61000):
+        net = ip4(TEREDO_SERVER, "192.0.2.150", udp(sport, dport, payload), ttl=60)
+        c.eth(net, verdict=verdict, case=case)
+
+    junk = rbytes(64)
+    junk = bytes([0x17 if junk[0] in (0, 0x60) or junk[0] >> 4 == 6 else junk[0]]) + junk[1:]
+    fp(junk, "teredo_not_ipv6", "udp 3544, random payload")
+    fp(bytes(IP(src="10.1.1.1", dst="10.1.1.2") / UDP(sport=9, dport=9) / Raw(rbytes(20))), "teredo_not_ipv6",
+       "udp 3544, ipv4 inside")
+    fp(b"\x61" + rbytes(20), "teredo_not_ipv6",
+       "udp 3544, version 6 nibble but shorter than an ipv6 header")
+    fp(teredo_auth(id_len=8, au_len=16)[:20], "teredo_auth_truncated", "udp 3544, authentication header cut")
+    fp(b"\x00\x01", "teredo_auth_truncated", "udp 3544, authentication indicator only")
+    fp(b"\x00\x00" + struct.pack("!H", CLIENT_PORT ^ 0xFFFF) + b"\x34\x8e", "teredo_origin_truncated",
+       "udp 3544, origin indication cut")
+    fp(teredo_auth() + b"\x00\x00\x12\x34", "teredo_origin_truncated", "udp 3544, auth then origin cut")
+    good = ip6(T_CLIENT, V6_LOW, udp(1, 2, rbytes(40)))
+    fp(patch(good.raw, 4, "!H", 100), "teredo_length_mismatch", "udp 3544, ipv6 payload length > udp",
+       sport=CLIENT_PORT, dport=3544)
+    fp(patch(good.raw, 4, "!H", 20), "teredo_length_mismatch", "udp 3544, ipv6 payload length < udp",
+       sport=CLIENT_PORT, dport=3544)
+    fp(good.raw + rbytes(6), "teredo_length_mismatch", "udp 3544, bytes after the ipv6 packet",
+       sport=CLIENT_PORT, dport=3544)
+
+    # --- 6to4 ------------------------------------------------------------
+    H1, H2 = "203.0.113.5", "198.51.100.10"
+    for i in range(3):
+        fl = ["S", "PA", "A"][i]
+        c.eth(tunnel(H1, H2, ip6(V6_6TO4_WIN, V6_6TO4_LINUX, tcp(50900, 22, fl, rbytes(48 * i)), hlim=128), "6to4"),
+              case="6to4 host -> host (windows -> linux ids)")
+        c.eth(tunnel(H2, H1, ip6(V6_6TO4_LINUX, V6_6TO4_WIN, tcp(22, 50900, "SA" if i == 0 else "PA",
+                                                                  rbytes(64 * i)), hlim=64), "6to4"),
+              case="6to4 host -> host (linux -> windows ids)")
+    ANYCAST, URELAY = "192.88.99.1", "192.0.2.130"
+    for src, l4s, l4r in ((V6_6TO4_EUI64, tcp(51000, 443, "S"), tcp(443, 51000, "SA")),
+                          (V6_6TO4_PRIV, udp(51001, 443, rbytes(1200)), udp(443, 51001, rbytes(700))),
+                          (V6_6TO4_LINUX, echo6(9, 1, 24), echo6(9, 1, 24, reply=True))):
+        c.eth(tunnel(src.sixto4, ANYCAST, ip6(src, V6_LOW, l4s), "6to4"),
+              case=f"6to4 {src.cls} host -> native via 192.88.99.1")
+        c.eth(tunnel(URELAY, src.sixto4, ip6(V6_LOW, src, l4r, hlim=55), "6to4"),
+              case=f"native -> 6to4 {src.cls} host from a unicast relay")
+    c.eth(tunnel(V6_6TO4_OTHER.sixto4, ANYCAST, ip6(V6_6TO4_OTHER, V6_EUI64, tcp(50001, 25, "S")), "6to4"),
+          case="6to4 other id -> native")
+
+    # --- ISATAP (RFC 5214) ---------------------------------------------------
+    IH1, IH2, IROUTER = "10.1.2.3", "10.1.2.4", "10.1.2.1"
+    ll1 = isatap("fe80::", IH1, cls="link-local")
+    llr = isatap("fe80::", IROUTER, cls="link-local")
+    g1 = isatap("2a01:4f8:c0c:1::", IH1)
+    g2 = isatap("2a01:4f8:c0c:1::", IH2, universal=True)
+    c.eth(tunnel(IH1, IROUTER, ip6(ll1, llr, icmp6(ICMPv6ND_RS()), hlim=255), "isatap"),
+          case="isatap router solicitation, link-local ::0:5efe ids")
+    c.eth(tunnel(IROUTER, IH1, ip6(llr, ll1, icmp6(ICMPv6ND_RA() / ICMPv6NDOptPrefixInfo(
+        prefix="2a01:4f8:c0c:1::", prefixlen=64)), hlim=255), "isatap"), case="isatap router advertisement")
+    c.eth(tunnel(IH1, IH2, ip6(g1, g2, tcp(49900, 445, "S")), "isatap"),
+          case="isatap host -> host, ::0:5efe -> ::200:5efe, embedded = outer")
+    c.eth(tunnel(IH2, IH1, ip6(g2, g1, tcp(445, 49900, "SA")), "isatap"), case="isatap host -> host, reverse")
+    c.eth(tunnel(IH1, IROUTER, ip6(g1, V6_LOW, tcp(49901, 443, "PA", rbytes(333))), "isatap"),
+          case="isatap host -> native through the isatap router")
+    c.eth(tunnel(IROUTER, IH1, ip6(V6_LOW, g1, tcp(443, 49901, "PA", rbytes(1111)), hlim=58), "isatap"),
+          case="native -> isatap host through the router")
+    i6 = isatap("2002:cb00:7108:1::", "10.1.2.8")
+    c.eth(tunnel("10.1.2.8", IROUTER, ip6(i6, V6_EUI64, udp(50050, 53, dns("intranet.example.org", ident=0x0a0a))), "isatap"),
+          case="isatap id under a 2002:: prefix: isatap by precedence")
+    c.eth(tunnel(IROUTER, "10.1.2.8", ip6(V6_EUI64, i6, udp(53, 50050, dns("intranet.example.org", "AAAA", V6_ULA.text, ident=0x0a0a))), "isatap"),
+          case="reply to an isatap id under a 2002:: prefix")
+
+    # --- 6in4: tunnel broker; 2001:0:: over protocol 41 ------------------------
+    BROKER, TUNCLIENT = "216.66.80.30", "203.0.113.40"
+    he_client = A("2001:470:1f0a:12ab::2", "low")
+    he_lan = eui64("2001:470:1f0b:12ab::", "a4:5e:60:c1:22:33")
+    for i in range(2):
+        c.eth(tunnel(TUNCLIENT, BROKER, ip6(he_lan, V6_OTHER, tcp(52100, 443, "PA", rbytes(100 + 400 * i))), "6in4"),
+              case="6in4 broker, lan host -> internet")
+        c.eth(tunnel(BROKER, TUNCLIENT, ip6(V6_OTHER, he_lan, tcp(443, 52100, "PA", rbytes(1380)), hlim=52),
+                     "6in4"), case="6in4 broker, internet -> lan host")
+    c.eth(tunnel(TUNCLIENT, BROKER, ip6(he_client, V6_LL, echo6(3, 3, 16)), "6in4"),
+          case="6in4 broker, tunnel endpoint ping")
+    c.eth(tunnel(TUNCLIENT, BROKER, ip6(T_CLIENT, V6_LOW, udp(55000, 53, dns("teredo.example.com", ident=0x5150))), "6in4"),
+          case="teredo address over protocol 41: 6in4, not teredo")
+    c.eth(tunnel(BROKER, TUNCLIENT, ip6(V6_LOW, T_PEER, udp(53, 55000, dns("teredo.example.com", "AAAA", V6_LOW.text, ident=0x5150))), "6in4"),
+          case="teredo destination over protocol 41: 6in4")
+
+    # --- Link layers ------------------------------------------------------
+    c.eth(ip4("10.10.0.5", "10.10.0.1", udp(514, 514, syslog("sw1 %LINK-3-UPDOWN: Interface Gi0/1, changed state to up"))), vlans=[(ETH_VLAN, 10)], case="802.1Q ipv4")
+    c.eth(ip6(V6_EUI64, V6_LOW, tcp(50200, 80, "S")), vlans=[(ETH_VLAN, 4094)], case="802.1Q ipv6, vid 4094")
+    c.eth(ip4("10.20.0.5", "10.20.0.1", tcp(33000, 80, "S")), vlans=[(ETH_QINQ, 200), (ETH_VLAN, 10)],
+          case="QinQ 0x88a8/0x8100 ipv4")
+    c.eth(tunnel(H1, H2, ip6(V6_6TO4_WIN, V6_6TO4_LINUX, udp(33001, 33002, rbytes(30))), "6to4"),
+          vlans=[(ETH_QINQ_OLD, 300), (ETH_VLAN, 20)], case="QinQ 0x9100/0x8100 carrying 6to4")
+    c.eth(ip4("10.30.0.5", "10.30.0.9", icmp4(8, 0, rbytes(32))), vlans=[(ETH_QINQ, 0), (ETH_VLAN, 1)],
+          case="QinQ, outer vid 0")
+    c.eth(ip4("172.16.5.1", "172.16.9.1", tcp(179, 40500, "PA", rbytes(19))), mpls=[16021],
+          case="MPLS 1 label, ipv4")
+    c.eth(ip6(V6_EUI64_2, V6_OTHER, udp(40600, 443, rbytes(200))), mpls=[24007, 17],
+          case="MPLS 2 labels, ipv6")
+    c.eth(ip4("172.16.5.2", "172.16.9.2", udp(4000, 4001, rbytes(10))), mpls=[1048575, 3, 16],
+          case="MPLS 3 labels, top label 2^20-1")
+    c.eth(tunnel(V6_6TO4_EUI64.sixto4, ANYCAST, ip6(V6_6TO4_EUI64, V6_LOW, tcp(51002, 443, "S")), "6to4"),
+          mpls=[30001], case="MPLS carrying 6to4")
+    c.eth(ip4("100.64.1.10", "198.51.100.20", tcp(40700, 443, "PA", rbytes(600))), ethertype=0x0021, pppoe=0x1a2b,
+          case="PPPoE session ipv4")
+    c.eth(ip6(V6_PRIV2, V6_LOW, tcp(40701, 443, "PA", rbytes(500))), ethertype=0x0057, pppoe=0x1a2b,
+          case="PPPoE session ipv6")
+    c.eth(tunnel("100.64.1.10", BROKER, ip6(he_lan, V6_LOW, udp(40702, 443, rbytes(900))), "6in4"),
+          ethertype=0x0021, pppoe=0x1a2b, case="PPPoE session ipv4 carrying 6in4")
+    c.eth(ip4("10.10.0.5", "10.10.0.1", udp(514, 514, syslog("bras1 session up"))), vlans=[(ETH_VLAN, 10)], ethertype=0x0021,
+          pppoe=0x0007, case="802.1Q + PPPoE session")
+
+    # --- Fragments -------------------------------------------------------
+    fr = frag4(CLIENT4, DNS4, udp(53002, 33434, rbytes(2992)), [1480, 1480], ident=0x4A4B)
+    k = c.eth(fr[0], case="ipv4 first fragment (udp)")
+    c.eth(fr[1], case="ipv4 later fragment", flow_key=c.key_of(k))
+    c.eth(fr[2], case="ipv4 last fragment", flow_key=c.key_of(k))
+    fr = frag4(WEB4, CLIENT4, icmp4(0, 0, rbytes(1600), ident=7, seq=7), [1480], ident=0x0101)
+    k = c.eth(fr[0], case="ipv4 first fragment (icmp)")
+    c.eth(fr[1], case="ipv4 later fragment (icmp)", flow_key=c.key_of(k))
+    fr6 = frag6(V6_EUI64, V6_OTHER, udp(40800, 4433, rbytes(3000)), [1448, 1448], ident=0x11223344)
+    k = c.eth(fr6[0], case="ipv6 fragment header, first")
+    c.eth(fr6[1], case="ipv6 fragment header, middle", flow_key=c.key_of(k))
+    c.eth(fr6[2], case="ipv6 fragment header, last", flow_key=c.key_of(k))
+    # Outer-fragmented 6in4: a 1500-byte IPv6 packet over a 1280-byte IPv4 path.
+    inner = ip6(he_lan, V6_OTHER, tcp(52101, 443, "PA", rbytes(1440)))
+    whole = inner.raw
+    ident = 0x7E57
+    first = bytes(IP(src=TUNCLIENT, dst=BROKER, ttl=64, id=ident, proto=41, flags="MF") / Raw(whole[:1256]))
+    rest = bytes(IP(src=TUNCLIENT, dst=BROKER, ttl=64, id=ident, proto=41, frag=1256 // 8) / Raw(whole[1256:]))
+    facts = p41_facts(TUNCLIENT, BROKER, "6in4", inner)
+    facts.update({"fragmentIdentification": ident, "fragmentOffset": 0, "firstFragment": True})
+    k = c.eth((first, facts), case="6in4, outer ipv4 first fragment")
+    facts = ip4_facts(TUNCLIENT, BROKER, 41, 0, 64, len(rest))
+    facts.update({"fragmentIdentification": ident, "fragmentOffset": 1256, "firstFragment": False})
+    c.eth((rest, facts), case="6in4, outer ipv4 later fragment (plain ipv4 protocol 41; inner flow)",
+          flow_key=c.key_of(k))
+
+    # Outer-fragmented Teredo: the first fragment holds the UDP header, the
+    # Teredo headers and the inner IPv6 header.
+    inner = ip6(T_CLIENT, V6_OTHER, udp(51601, 443, rbytes(1400)), hlim=128)
+    udp_dgram = bytes(UDP(sport=CLIENT_PORT, dport=3544, len=8 + len(inner.raw))) + inner.raw
+    ident = 0x2E2E
+    first = bytes(IP(src=CLIENT_NAT, dst=RELAY4, ttl=113, id=ident, proto=17, flags="MF") / Raw(udp_dgram[:1000]))
+    rest = bytes(IP(src=CLIENT_NAT, dst=RELAY4, ttl=113, id=ident, proto=17, frag=1000 // 8) / Raw(udp_dgram[1000:]))
+    facts = teredo_facts(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, inner)
+    facts.update(inner.facts)
+    facts.update({"fragmentIdentification": ident, "fragmentOffset": 0, "firstFragment": True})
+    k = c.eth((first, facts), case="teredo, outer ipv4 first fragment (udp checksum left unchecked)")
+    facts = ip4_facts(CLIENT_NAT, RELAY4, 17, 0, 113, len(rest))
+    facts.update({"fragmentIdentification": ident, "fragmentOffset": 1000, "firstFragment": False})
+    c.eth((rest, facts), case="teredo, outer ipv4 later fragment (plain ipv4 udp; inner flow)", flow_key=c.key_of(k))
+    # An atomic fragment (RFC 6946): fragment header, offset 0, no more fragments.
+    c.eth(frag6(V6_PRIV, V6_LOW, tcp(40900, 443, "A"), [], ident=0x5A5A5A5A)[0],
+          case="ipv6 atomic fragment (offset 0, M=0)")
+    # IPv4 options in front of the tunnels.
+    ipopt = [b"\x94\x04\x00\x00"]  # router alert
+    inner = ip6(he_lan, V6_OTHER, udp(52102, 53, dns("options.example.com")))
+    raw = bytes(IP(src=TUNCLIENT, dst=BROKER, ttl=64, id=0x4242, proto=41, options=ipopt) / Raw(inner.raw))
+    c.eth((raw, p41_facts(TUNCLIENT, BROKER, "6in4", inner)), case="6in4 with ipv4 options (ihl 6)")
+    inner = ip6(T_CLIENT, V6_LOW, tcp(50802, 443, "A"), hlim=128)
+    raw = bytes(IP(src=CLIENT_NAT, dst=RELAY4, ttl=113, id=0x4243, options=ipopt)
+                / UDP(sport=CLIENT_PORT, dport=3544) / Raw(inner.raw))
+    c.eth((raw, {**teredo_facts(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, inner), **inner.facts}),
+          case="teredo with ipv4 options (ihl 6)")
+    # Snaplen-cut tunnels: lengths come from the headers.
+    inner = ip6(T_CLIENT, V6_LOW, tcp(50803, 443, "PA", rbytes(1200)), hlim=128)
+    c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, inner), snap=14 + 20 + 8 + 40 + 20,
+          case="teredo cut by the snaplen right after the inner tcp header")
+    inner = ip6(he_lan, V6_OTHER, tcp(52103, 443, "PA", rbytes(1300)))
+    c.eth(tunnel(TUNCLIENT, BROKER, inner, "6in4"), snap=14 + 20 + 40 + 20,
+          case="6in4 cut by the snaplen right after the inner tcp header")
+    # A 64 KiB IPv6 packet (GRO/LRO capture): 40 + payload length exceeds 16 bits.
+    jumbo = ip6(V6_EUI64, V6_OTHER, udp(40901, 9000, rbytes(65535 - 8)))
+    c.eth(jumbo, snap=200, case="native ipv6, payload length 65535 (ipTotalLength 65575), snaplen cut")
+    # Teredo headers in the wrong number or order: not Teredo.
+    bub2 = ip6(T_CLIENT, T_PEER, other(59), hlim=21)
+    fp_raw = teredo_auth() + teredo_auth() + bub2.raw
+    c.eth(ip4(CLIENT_NAT, TEREDO_SERVER, udp(CLIENT_PORT, 3544, fp_raw)), verdict="teredo_not_ipv6",
+          case="udp 3544, two authentication headers")
+    fp_raw = teredo_origin(CLIENT_PORT, CLIENT_NAT) + teredo_auth() + bub2.raw
+    c.eth(ip4(TEREDO_SERVER, CLIENT_NAT, udp(3544, CLIENT_PORT, fp_raw)), verdict="teredo_not_ipv6",
+          case="udp 3544, origin indication before authentication")
+    # Bytes after the packet: a capture that keeps the 4-byte FCS, and a
+    # 6in4 packet whose IPv4 payload is longer than the inner IPv6 packet.
+    inner = ip6(T_CLIENT, V6_LOW, tcp(50804, 443, "A"), hlim=128)
+    raw, facts = teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, inner)
+    frame, link = eth(raw, ETH_IPV4)
+    c.add(frame + rbytes(4), "ok", {"tunnelType": "teredo", **facts}, link, case="teredo, frame with its FCS")
+    n = ip6(V6_PRIV, V6_LOW, other(59))
+    frame, link = eth(n.raw, ETH_IPV6, pad=False)
+    c.add(frame + rbytes(4), "ok", {"tunnelType": "none", **n.facts}, link, case="native ipv6, frame with its FCS")
+    inner = ip6(he_lan, V6_OTHER, udp(52104, 443, rbytes(30)))
+    c.eth(p41(TUNCLIENT, BROKER, inner.raw + rbytes(8), "6in4", inner=inner),
+          case="6in4, 8 bytes after the inner ipv6 packet in the ipv4 payload")
+    # VLAN + MPLS.
+    c.eth(ip4("172.16.6.1", "172.16.9.6", udp(4002, 4003, rbytes(64))), vlans=[(ETH_VLAN, 77)], mpls=[18000],
+          case="802.1Q then MPLS")
+
+    # --- Nested tunnels ----------------------------------------------------
+    in6 = bytes(IPv6(src=V6_ULA.text, dst=V6_ULA2.text, hlim=64) / TCP(sport=1, dport=2, flags="S"))
+    n6 = Net(ip6_raw(he_lan, V6_EMB, 41, in6), ip6_facts(he_lan, V6_EMB, 41, 0, 64, 40 + len(in6)), he_lan, V6_EMB)
+    c.eth(tunnel(TUNCLIENT, BROKER, n6, "6in4"), verdict="tunnel_nested", case="ipv6-in-ipv6 inside 6in4")
+    in4 = bytes(IP(src="10.50.0.1", dst="10.50.0.2") / UDP(sport=5, dport=6))
+    n4 = Net(ip6_raw(he_lan, V6_EMB, 4, in4), ip6_facts(he_lan, V6_EMB, 4, 0, 64, 40 + len(in4)), he_lan, V6_EMB)
+    c.eth(tunnel(TUNCLIENT, BROKER, n4, "6in4"), verdict="tunnel_nested", case="ipv4-in-ipv6 inside 6in4")
+    tin = ip6(T_CLIENT, V6_LOW, udp(50801, 443, rbytes(20)), hlim=128)
+    nt = ip6(he_lan, V6_EMB, udp(CLIENT_PORT, 3544, tin.raw))
+    c.eth(tunnel(TUNCLIENT, BROKER, nt, "6in4"), verdict="tunnel_nested", case="teredo (udp 3544) inside 6in4")
+    nt2 = ip6(he_lan, V6_EMB, udp(CLIENT_PORT, 3544, rbytes(30)))
+    c.eth(tunnel(TUNCLIENT, BROKER, nt2, "6in4"), case="udp 3544 inside 6in4 but not teredo: not nested")
+    tt = ip6(T_PEER, T_CLIENT, udp(PEER_PORT, 3544, tin.raw), hlim=100)
+    c.eth(teredo(PEER_NAT, TEREDO_SERVER, PEER_PORT, 3544, tt), verdict="tunnel_nested",
+          case="teredo inside teredo")
+    ti4 = Net(ip6_raw(T_CLIENT, V6_EMB, 4, in4, hlim=128), ip6_facts(T_CLIENT, V6_EMB, 4, 0, 128, 40 + len(in4)),
+              T_CLIENT, V6_EMB)
+    c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, ti4), verdict="tunnel_nested",
+          case="ipv4-in-ipv6 inside teredo")
+
+    # --- Every remaining verdict ---------------------------------------------
+    c.add(bytes(MAC_B + MAC_A[:4]), "frame_truncated", case="10-byte frame")
+    c.add(MAC_B + MAC_A + b"\x81\x00\x00", "vlan_truncated", case="802.1Q tag cut")
+    # Three tags: outer 0x88a8 vid 10, then 0x8100 vid 11, then 0x8100 vid 12.
+    c.add(MAC_B + MAC_A + b"\x88\xa8\x00\x0a\x81\x00\x00\x0b\x81\x00\x00\x0c\x08\x00"
+          + bytes(IP(src="10.0.0.1", dst="10.0.0.2") / UDP()), "vlan_too_deep",
+          link={"vlanId": 10, "dot1qCustomerVlanId": 11}, case="three vlan tags")
+    c.add(MAC_B + MAC_A + b"\x88\x47" + struct.pack("!I", 100 << 12 | 64) + b"\x00\x00",
+          "mpls_truncated", link={"mplsTopLabel": 100}, case="mpls stack cut after one label without bottom bit")
+    c.add(MAC_B + MAC_A + b"\x88\x47" + struct.pack("!I", 200 << 12 | 0x100 | 64),
+          "mpls_truncated", link={"mplsTopLabel": 200}, case="mpls bottom label, then nothing")
+    c.add(MAC_B + MAC_A + b"\x88\x47" + b"".join(struct.pack("!I", (300 + i) << 12 | 64) for i in range(9))
+          + bytes(IP()), "mpls_too_deep", link={"mplsTopLabel": 300}, case="nine mpls labels")
+    c.add(MAC_B + MAC_A + b"\x88\x47" + struct.pack("!I", 400 << 12 | 0x100 | 64) + b"\x00\x00\x00\x00"
+          + MAC_B + MAC_A + b"\x08\x00" + bytes(IP(src="10.0.0.1", dst="10.0.0.2")),
+          "mpls_unknown_payload", link={"mplsTopLabel": 400}, case="mpls pseudowire with control word")
+    c.add(MAC_B + MAC_A + b"\x88\x47\x00\x06", "mpls_truncated", case="mpls label cut (no label read)")
+    c.add(MAC_B + MAC_A + b"\x88\x64\x11\x00\x1a", "pppoe_truncated", case="pppoe session header cut")
+    c.add(bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src="02:00:5e:10:00:01") / ARP(psrc=CLIENT4, pdst="192.0.2.1")),
+          "non_ip", case="arp")
+    c.add(MAC_B + MAC_A + struct.pack("!H", ETH_LLDP) + rbytes(46), "non_ip", case="lldp")
+    c.add(MAC_B + MAC_A + b"\x81\x00\x00\x05\x08\x06" + bytes(ARP(psrc="10.5.0.1", pdst="10.5.0.2")),
+          "non_ip", link={"vlanId": 5}, case="arp in vlan 5")
+    c.add(MAC_B + MAC_A + b"\x88\x64" + struct.pack("!BBHHH", 0x11, 0, 0x1a2b, 6, 0xC021) + rbytes(4),
+          "non_ip", case="pppoe session carrying lcp")
+    v6 = ip6(V6_EUI64, V6_LOW, tcp(1, 2, "S"))
+    c.add(MAC_B + MAC_A + b"\x08\x00" + v6.raw, "ip_bad_version", case="ethertype ipv4, version 6")
+    v4p = ip4(CLIENT4, WEB4, tcp(1, 2, "S", rbytes(20)))
+    c.add(MAC_B + MAC_A + b"\x86\xdd" + v4p.raw, "ip_bad_version", case="ethertype ipv6, version 4")
+    c.add(MAC_B + MAC_A + b"\x08\x00" + b"\x45\x00\x00\x54" + rbytes(8), "ipv4_truncated", case="ipv4 header cut")
+    opt = ip4(CLIENT4, WEB4, tcp(1, 2, "S"), options=[b"\x01" * 8])
+    c.add(MAC_B + MAC_A + b"\x08\x00" + opt.raw[:24], "ipv4_truncated", case="ipv4 options cut")
+    bad = fix_ip4_checksum(patch(ip4(CLIENT4, WEB4, udp(1, 2, rbytes(8))).raw, 0, "!B", 0x44))
+    c.add(MAC_B + MAC_A + b"\x08\x00" + bad, "ipv4_bad_header", case="ipv4 ihl 4")
+    bad = fix_ip4_checksum(patch(ip4(CLIENT4, WEB4, udp(1, 2, rbytes(8))).raw, 2, "!H", 12))
+    c.add(MAC_B + MAC_A + b"\x08\x00" + bad, "ipv4_bad_length", case="ipv4 total length 12")
+    c.add(MAC_B + MAC_A + b"\x86\xdd" + v6.raw[:30], "ipv6_truncated", case="ipv6 header cut at 30 bytes")
+    hbh = bytes([6, 3]) + bytes(14)  # says 32 bytes, has 16
+    c.add(MAC_B + MAC_A + b"\x86\xdd" + ip6_raw(V6_EUI64, V6_LOW, 0, hbh), "ipv6_ext_truncated",
+          case="hop-by-hop header longer than the packet")
+    c.add(MAC_B + MAC_A + b"\x86\xdd" + ip6_raw(V6_EUI64, V6_LOW, 44, b"\x11\x00\x00"), "ipv6_ext_truncated",
+          case="fragment header cut")
+    nine = b"".join(bytes([60, 0, 1, 4, 0, 0, 0, 0]) for _ in range(8)) + bytes([17, 0, 1, 4, 0, 0, 0, 0])
+    c.add(MAC_B + MAC_A + b"\x86\xdd" + ip6_raw(V6_PRIV, V6_OTHER, 60, nine + u8), "ipv6_ext_too_many",
+          case="nine extension headers")
+    short = patch(ip4(CLIENT4, WEB4, tcp(1, 2, "S")).raw[:30], 2, "!H", 30)
+    c.add(MAC_B + MAC_A + b"\x08\x00" + fix_ip4_checksum(short) + bytes(16), "l4_truncated",
+          case="ipv4 tcp header of 10 bytes (total length says so; padding after)")
+    c.add(MAC_B + MAC_A + b"\x86\xdd" + ip6_raw(V6_EUI64, V6_LOW, 17, b"\x00\x35\x00\x35"), "l4_truncated",
+          case="ipv6 udp header of 4 bytes")
+    c.add(MAC_B + MAC_A + b"\x86\xdd" + ip6_raw(V6_EUI64, V6_LOW, 58, b"\x80\x00"), "l4_truncated",
+          case="icmpv6 header of 2 bytes")
+    tiny = frag4(CLIENT4, WEB4, tcp(50000, 80, "S", rbytes(40)), [8], ident=0x0BAD)[0]
+    c.add(MAC_B + MAC_A + b"\x08\x00" + tiny.raw + bytes(18), "l4_truncated",
+          case="tiny first fragment: 8 bytes of a tcp header (RFC 1858)")
+    t = bytearray(bytes(TCP(sport=80, dport=8080, flags="A")))
+    t[12] = 0x40
+    c.add(MAC_B + MAC_A + b"\x08\x00" + bytes(IP(src=CLIENT4, dst=WEB4, proto=6) / Raw(bytes(t))), "tcp_bad_offset",
+          case="tcp data offset 4")
+    c.add(MAC_B + MAC_A + b"\x08\x00" + bytes(IP(src=CLIENT4, dst=DNS4) / UDP(sport=53, dport=53, len=4)
+                                             / Raw(rbytes(8))), "udp_bad_length", case="udp length 4")
+    # Inside tunnels, the inner packet's failures are drops too.
+    inner_bad = ip6_raw(T_CLIENT, V6_LOW, 6, rbytes(12), hlim=128)
+    raw = bytes(IP(src=CLIENT_NAT, dst=RELAY4) / UDP(sport=CLIENT_PORT, dport=3544) / Raw(inner_bad))
+    c.add(MAC_B + MAC_A + b"\x08\x00" + raw, "l4_truncated", case="teredo, inner tcp header cut")
+    raw, _ = p41(TUNCLIENT, BROKER, ip6_raw(he_lan, V6_LOW, 0, bytes([6, 2]) + bytes(6)), "6in4")
+    c.add(MAC_B + MAC_A + b"\x08\x00" + raw, "ipv6_ext_truncated", case="6in4, inner hop-by-hop cut")
+    raw, _ = p41(TUNCLIENT, BROKER, bytes(IPv6(src=he_lan.text, dst=V6_LOW.text) / UDP(sport=1, dport=2, len=6)),
+                 "6in4")
+    c.add(MAC_B + MAC_A + b"\x08\x00" + raw, "udp_bad_length", case="6in4, inner udp length 6")
+    # Protocol 41 that does not validate: kept as IPv4.
+    for payload, verdict, case in (
+            (ip6(he_lan, V6_LOW, tcp(1, 2, "S")).raw[:24], "proto41_truncated", "protocol 41, ipv6 header cut"),
+            (bytes(IP(src="10.0.0.1", dst="10.0.0.2") / TCP()) + rbytes(20), "proto41_not_ipv6",
+             "protocol 41 carrying ipv4"),
+            (patch(ip6(he_lan, V6_LOW, udp(1, 2, rbytes(10))).raw, 4, "!H", 400), "proto41_length_mismatch",
+             "protocol 41, ipv6 payload length beyond the ipv4 packet")):
+        raw = bytes(IP(src=TUNCLIENT, dst=BROKER, ttl=60, id=0x3131, proto=41) / Raw(payload))
+        facts = ip4_facts(TUNCLIENT, BROKER, 41, 0, 60, len(raw))
+        c.eth((raw, facts), verdict=verdict, case=case)
+    return c
+
+
+# ---------------------------------------------------------------------------
+# relay.pcap (--teredo-heuristic)
+
+def build_relay():
+    c = Capture("relay", decode_args=["--teredo-heuristic"])
+    RELAY, RPORT = "192.0.2.201", 50123
+    native = V6_EUI64_2
+    # Qualification on 3544 still decodes.
+    rs = ip6(T_LL_CLIENT, V6_MCAST_ROUTERS, icmp6(ICMPv6ND_RS()), hlim=255)
+    c.eth(teredo(CLIENT_NAT, TEREDO_SERVER, CLIENT_PORT, 3544, rs, auth=teredo_auth()), case="teredo rs on 3544")
+    # Relay bubble via the server, then direct traffic on ephemeral ports.
+    bub = ip6(native, T_CLIENT, other(59), hlim=255)
+    c.eth(teredo(TEREDO_SERVER, CLIENT_NAT, 3544, CLIENT_PORT, bub, origin=(RPORT, RELAY)),
+          case="relay's bubble forwarded by the server, origin = relay")
+    bub2 = ip6(T_CLIENT, native, other(59), hlim=21)
+    c.eth(teredo(CLIENT_NAT, RELAY, CLIENT_PORT, RPORT, bub2), case="client bubble to the relay's ephemeral port")
+    for i in range(4):
+        out = ip6(T_CLIENT, native, tcp(50900, 993, ["S", "A", "PA", "PA"][i], rbytes([0, 0, 80, 40][i])), hlim=128)
+        c.eth(teredo(CLIENT_NAT, RELAY, CLIENT_PORT, RPORT, out), case="client -> relay, ephemeral ports")
+        back = ip6(native, T_CLIENT, tcp(993, 50900, ["SA", "PA", "A", "PA"][i], rbytes([0, 300, 0, 1100][i])),
+                   hlim=60)
+        c.eth(teredo(RELAY, CLIENT_NAT, RPORT, CLIENT_PORT, back), case="relay -> client, ephemeral ports")
+    c.eth(teredo(CLIENT_NAT, RELAY, CLIENT_PORT, RPORT, ip6(T_CLIENT, native, echo6(4, 1, 56), hlim=128)),
+          case="client ping through relay")
+    c.eth(teredo(RELAY, CLIENT_NAT, RPORT, CLIENT_PORT, ip6(native, T_CLIENT, echo6(4, 1, 56, reply=True))),
+          case="reply through relay")
+    # Client <-> client directly, both on their NAT-mapped ports.
+    c.eth(teredo(CLIENT_NAT, PEER_NAT, CLIENT_PORT, PEER_PORT, ip6(T_CLIENT, T_PEER, other(59), hlim=21)),
+          case="direct bubble client -> peer (the heuristic finds it)")
+    c.eth(teredo(PEER_NAT, CLIENT_NAT, PEER_PORT, CLIENT_PORT, ip6(T_PEER, T_CLIENT, udp(3074, 3074, rbytes(120)))),
+          case="peer -> client data, direct")
+    bp = Net(ip6_raw(T_CLIENT, T_PEER, 59, rbytes(16), hlim=21), None, T_CLIENT, T_PEER)
+    bp.facts = ip6_facts(T_CLIENT, T_PEER, 59, 0, 21, 56)
+    c.eth(teredo(CLIENT_NAT, PEER_NAT, CLIENT_PORT, PEER_PORT, bp), verdict="teredo_bubble_payload",
+          case="direct bubble with payload, ephemeral ports")
+    # Plain UDP that must stay IPv4.
+    c.eth(ip4("192.0.2.10", DNS4, udp(53100, 53, dns("www.example.com", ident=1))),
+          case="dns id 0x0001 (looks like a teredo auth indicator): ipv4")
+    c.eth(ip4(DNS4, "192.0.2.10", udp(53, 53100, dns("www.example.net", "A", "198.51.100.80", ident=0))),
+          case="dns id 0x0000 (looks like an origin indication): ipv4")
+    plain6 = ip6(V6_DOC, V6_ULA, udp(1000, 2000, rbytes(16)))
+    c.eth(ip4("192.0.2.10", "198.51.100.77", udp(40000, 9999, plain6.raw)),
+          case="ipv6 in udp without a 2001:0:: address: ipv4")
+    mism = patch(ip6(T_CLIENT, native, udp(1, 2, rbytes(16))).raw, 4, "!H", 200)
+    c.eth(ip4(CLIENT_NAT, RELAY, udp(CLIENT_PORT, RPORT, mism)),
+          case="teredo-addressed payload with a wrong length on ephemeral ports: ipv4")
+    for i in range(3):
+        c.eth(ip4("192.0.2.10", "198.51.100.77", udp(40001, 27015, b"\xff" + rbytes(50 + 30 * i))),
+              case="game traffic: ipv4")
+    c.eth(ip4(TEREDO_SERVER, "192.0.2.150", udp(3544, 61000, b"\x17" + rbytes(40))), verdict="teredo_not_ipv6",
+          case="port 3544 false positive keeps its verdict with the heuristic on")
+    return c
+
+
+# ---------------------------------------------------------------------------
+# sixrd.pcap (--6rd-prefix 2a01:e30::/28 --6rd-prefix 2602:fe90::/24)
+
+def build_sixrd():
+    P1, L1 = "2a01:e30::", 28
+    P2, L2 = "2602:fe90::", 24
+    c = Capture("sixrd", decode_args=["--6rd-prefix", f"{P1}/{L1}", "--6rd-prefix", f"{P2}/{L2}"])
+    BR1, BR2 = "192.0.2.1", "198.51.100.254"
+    CE1, CE2, CE3 = "198.51.100.33", "203.0.113.201", "100.64.12.34"
+    h1 = sixrd(P1, L1, CE1, 0x3, 4, eui64_iid("f4:ca:e5:41:22:10"), "eui64")
+    h2 = sixrd(P1, L1, CE2, 0x0, 4, iid_privacy(), "privacy")
+    h3 = sixrd(P2, L2, CE3, 0x01, 8, 0x1, "low")
+    h4 = sixrd(P1, L1, CE1, 0x1, 4, isatap_iid("10.0.0.5"), "isatap")  # embedded: CE1 (6rd), not 10.0.0.5
+    for i in range(3):
+        c.eth(tunnel(CE1, BR1, ip6(h1, V6_LOW, tcp(50300, 443, ["S", "A", "PA"][i], rbytes(i * 150))), "6rd"),
+              case="6rd CE -> BR (/28 prefix, not byte-aligned)")
+        c.eth(tunnel(BR1, CE1, ip6(V6_LOW, h1, tcp(443, 50300, ["SA", "PA", "A"][i], rbytes(i * 700)), hlim=56),
+                     "6rd"), case="6rd BR -> CE")
+    c.eth(tunnel(CE1, CE2, ip6(h1, h2, udp(50301, 50302, rbytes(77))), "6rd"), case="6rd CE -> CE direct")
+    c.eth(tunnel(CE2, CE1, ip6(h2, h1, udp(50302, 50301, rbytes(88))), "6rd"), case="6rd CE -> CE reverse")
+    c.eth(tunnel(CE3, BR2, ip6(h3, V6_OTHER, echo6(1, 1, 40)), "6rd"), case="6rd second prefix (/24)")
+    c.eth(tunnel(BR2, CE3, ip6(V6_OTHER, h3, echo6(1, 1, 40, reply=True)), "6rd"), case="6rd second prefix reply")
+    c.eth(tunnel(CE1, BR1, ip6(h4, V6_LOW, tcp(50303, 80, "S")), "6rd"),
+          case="isatap interface id under a 6rd prefix: 6rd by precedence")
+    c.eth(tunnel(CE3, CE1, ip6(h3, h1, tcp(50304, 22, "S")), "6rd"), case="6rd between the two prefixes")
+    # Beside it: 6to4 and 6in4 keep their types.
+    c.eth(tunnel("203.0.113.5", "192.88.99.1", ip6(V6_6TO4_WIN, V6_LOW, tcp(50305, 443, "S")), "6to4"),
+          case="6to4 beside 6rd")
+    near = A("2a01:e20::1", "low")  # just outside 2a01:e30::/28
+    c.eth(tunnel("203.0.113.40", "216.66.80.30", ip6(near, V6_LOW, tcp(50306, 443, "S")), "6in4"),
+          case="address just outside the 6rd prefix: 6in4")
+    c.eth(ip6(h1, V6_LOW, tcp(50307, 443, "S")), case="native ipv6 from a 6rd address (no tunnel)")
+    return c
+
+
+# ---------------------------------------------------------------------------
+# Other link types.
+
+# ---------------------------------------------------------------------------
+# ports.pcap (--teredo-ports 3545,3544)
+
+def build_ports():
+    c = Capture("ports", decode_args=["--teredo-ports", "3545,3544"])
+    inner = ip6(T_CLIENT, V6_LOW, tcp(50950, 443, "S"), hlim=128)
+    c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3545, inner), case="teredo on configured port 3545")
+    inner = ip6(V6_LOW, T_CLIENT, tcp(443, 50950, "SA"))
+    c.eth(teredo(RELAY4, CLIENT_NAT, 3545, CLIENT_PORT, inner), case="teredo from configured port 3545")
+    inner = ip6(T_CLIENT, V6_LOW, tcp(50951, 443, "S"), hlim=128)
+    c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, inner), case="teredo on 3544, still in the list")
+    inner = ip6(T_CLIENT, V6_LOW, tcp(50952, 443, "S"), hlim=128)
+    c.eth(ip4(CLIENT_NAT, RELAY4, udp(CLIENT_PORT, 3546, inner.raw), ttl=113),
+          case="teredo-shaped payload on 3546 (not configured, no heuristic): ipv4")
+    c.eth(ip4(TEREDO_SERVER, "192.0.2.150", udp(3545, 61000, b"\x17" + rbytes(40))), verdict="teredo_not_ipv6",
+          case="random payload on configured port 3545")
+    he_lan = eui64("2001:470:1f0b:12ab::", "a4:5e:60:c1:22:33")
+    tin = ip6(T_CLIENT, V6_LOW, udp(50953, 443, rbytes(20)), hlim=128)
+    nt = ip6(he_lan, V6_EMB, udp(CLIENT_PORT, 3545, tin.raw))
+    c.eth(tunnel("203.0.113.40", "216.66.80.30", nt, "6in4"), verdict="tunnel_nested",
+          case="teredo on configured port 3545 inside 6in4: nested")
+    nt = ip6(he_lan, V6_EMB, udp(CLIENT_PORT, 3546, tin.raw))
+    c.eth(tunnel("203.0.113.40", "216.66.80.30", nt, "6in4"), case="teredo-shaped udp 3546 inside 6in4: not nested")
+    return c
+
+
+def build_raw():
+    c = Capture("raw", linktype=LINKTYPE_RAW)
+    n = ip4(CLIENT4, WEB4, tcp(50010, 443, "S"))
+    c.add(n.raw, "ok", {"tunnelType": "none", **n.facts}, case="raw ipv4")
+    n = ip6(V6_EUI64, V6_LOW, udp(50011, 53, dns("raw.example.com")))
+    c.add(n.raw, "ok", {"tunnelType": "none", **n.facts}, case="raw ipv6")
+    raw, facts = teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, ip6(T_CLIENT, V6_LOW, tcp(50012, 80, "S"), hlim=128))
+    c.add(raw, "ok", facts, case="raw teredo")
+    raw, facts = tunnel("203.0.113.5", "198.51.100.10", ip6(V6_6TO4_WIN, V6_6TO4_LINUX, udp(1, 2, rbytes(4))), "6to4")
+    c.add(raw, "ok", facts, case="raw 6to4")
+    c.add(b"\x25" + rbytes(30), "ip_bad_version", case="raw, version 2")
+    c.add(b"", "ipv4_truncated", case="raw, empty record")
+    c.add(b"\x45\x00\x00", "ipv4_truncated", case="raw ipv4 header cut")
+    c.add(b"\x60\x00\x00", "ipv6_truncated", case="raw ipv6 header cut")
+    return c
+
+
+def build_null():
+    c = Capture("null", linktype=DLT_NULL)
+    n = ip4(CLIENT4, WEB4, udp(50020, 53, dns("null.example.com", "A")))
+    c.add(struct.pack("<I", 2) + n.raw, "ok", {"tunnelType": "none", **n.facts}, case="null, AF_INET little-endian")
+    n = ip6(V6_EUI64, V6_LOW, tcp(50021, 22, "S"))
+    c.add(struct.pack("<I", 30) + n.raw, "ok", {"tunnelType": "none", **n.facts}, case="null, AF_INET6 30 (macOS)")
+    n = ip6(V6_LOW, V6_EUI64, tcp(22, 50021, "SA"))
+    c.add(struct.pack(">I", 28) + n.raw, "ok", {"tunnelType": "none", **n.facts},
+          case="null, AF_INET6 28 (FreeBSD) big-endian")
+    raw, facts = tunnel("203.0.113.40", "216.66.80.30", ip6(V6_EUI64_2, V6_LOW, udp(1, 2, rbytes(4))), "6in4")
+    c.add(struct.pack(">I", 2) + raw, "ok", facts, case="null, AF_INET big-endian, 6in4")
+    n = ip6(V6_EUI64, V6_LOW, udp(50022, 53, dns("null6.example.com")))
+    c.add(struct.pack("<I", 24) + n.raw, "ok", {"tunnelType": "none", **n.facts}, case="null, AF_INET6 24 (NetBSD)")
+    c.add(struct.pack("<I", 7) + rbytes(40), "non_ip", case="null, unknown address family")
+    c.add(b"\x02\x00", "frame_truncated", case="null, 2 bytes")
+    return c
+
+
+def build_sll():
+    c = Capture("sll", linktype=DLT_LINUX_SLL)
+
+    def sll(proto, body):
+        return struct.pack("!HHH", 0, 1, 6) + MAC_A + b"\x00\x00" + struct.pack("!H", proto) + body
+
+    n = ip4(CLIENT4, WEB4, tcp(50030, 443, "S"))
+    c.add(sll(ETH_IPV4, n.raw), "ok", {"tunnelType": "none", **n.facts}, case="sll ipv4")
+    raw, facts = teredo(RELAY4, CLIENT_NAT, 3544, CLIENT_PORT, ip6(V6_LOW, T_CLIENT, tcp(80, 50031, "SA")))
+    c.add(sll(ETH_IPV4, raw), "ok", facts, case="sll teredo")
+    n = ip6(V6_EUI64, V6_LOW, udp(50032, 53, dns("sll.example.com")))
+    c.add(sll(ETH_VLAN, struct.pack("!HH", 42, ETH_IPV6) + n.raw), "ok", {"vlanId": 42, "tunnelType": "none",
+                                                                           **n.facts}, case="sll, 802.1Q, ipv6")
+    c.add(sll(ETH_ARP, bytes(ARP())), "non_ip", case="sll arp")
+    c.add(sll(ETH_IPV4, b"")[:12], "frame_truncated", case="sll header cut")
+    return c
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="directory for NAME.pcap and NAME.truth.json")
+    ap.add_argument("--corpus", help="also write each frame as one file here (libFuzzer seed corpus)")
+    args = ap.parse_args()
+    check_verdict_table()
+    os.makedirs(args.out, exist_ok=True)
+    if args.corpus:
+        os.makedirs(args.corpus, exist_ok=True)
+    for build in (build_mix, build_relay, build_sixrd, build_ports, build_raw, build_null, build_sll):
+        cap = build()
+        cap.write(args.out, args.corpus)
+        s = cap.summary(cap.flows())
+        print(f"{cap.name}.pcap: {s['packets']} packets, {s['flows']} flows", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
