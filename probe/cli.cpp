@@ -1,6 +1,9 @@
 #include "probe/cli.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
+#include <fstream>
 
 namespace po = boost::program_options;
 
@@ -13,6 +16,18 @@ void parse(std::string_view command, int argc, char** argv, int first, const po:
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError{fmt::format("tunprobe {}: {} (see 'tunprobe {} --help')", command, e.what(), command)};
+  }
+}
+
+void parse_config_file(std::string_view command, const std::string& path, const po::options_description& opts,
+                       po::variables_map& vm) {
+  std::ifstream in(path);
+  if (!in) throw UsageError{fmt::format("tunprobe {}: --config {}: cannot read: {}", command, path, std::strerror(errno))};
+  try {
+    po::store(po::parse_config_file(in, opts), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError{fmt::format("tunprobe {}: --config {}: {}", command, path, e.what())};
   }
 }
 

@@ -29,6 +29,14 @@ void parse(std::string_view command, int argc, char** argv, int first,
            const boost::program_options::positional_options_description& positional,
            boost::program_options::variables_map& vm);
 
+// Adds the options of a Boost.Program_options config file (`name = value`
+// lines; repeated names for repeatable options) to `vm`; values already
+// given on the command line win. Unknown names and bad values are
+// UsageErrors naming the file.
+void parse_config_file(std::string_view command, const std::string& path,
+                       const boost::program_options::options_description& opts,
+                       boost::program_options::variables_map& vm);
+
 // The decoder options shared by `decode` and `run`.
 boost::program_options::options_description decoder_options();
 DecodeConfig decoder_config(const boost::program_options::variables_map& vm);

@@ -117,6 +117,9 @@ int cmd_run(int argc, char** argv) {
       kHelpWidth, kHelpWidth / 2);
   opts.add_options()
       ("help,h", "this help")
+      ("config,c", po::value<std::string>(),
+       "read options from FILE too (one 'name = value' per line, names as the long options without "
+       "'--'; the command line wins)")
       ("input,i", po::value<std::vector<std::string>>()->composing(), "an input (repeatable)")
       ("output,o", po::value<std::vector<std::string>>()->composing(), "an output (repeatable)")
       ("workers,w", po::value<unsigned>()->default_value(1), "worker lcores, 1..64 (crc dispatch: a power of two)")
@@ -138,6 +141,7 @@ int cmd_run(int argc, char** argv) {
     std::cout << opts << '\n';
     return 0;
   }
+  if (vm.count("config")) parse_config_file("run", vm["config"].as<std::string>(), opts, vm);
 
   RunConfig cfg;
   if (!vm.count("input")) throw UsageError{"tunprobe run: give at least one input, e.g. -i pcap:FILE (see 'tunprobe run --help')"};

@@ -36,6 +36,7 @@ std::string parse_teredo_ports(std::string_view text, DecodeConfig& cfg) {
     cfg.teredo_ports[cfg.teredo_port_count++] = static_cast<uint16_t>(port);
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
+    if (text.empty()) return "--teredo-ports: '' is not a port (1..65535)";
   }
   if (cfg.teredo_port_count == 0) return "--teredo-ports: give at least one port (1..65535)";
   return {};

@@ -44,6 +44,9 @@ constexpr double kFileIdleGiveUpS = 3.0;
 
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signals{0};
+std::atomic<bool> g_reopen{false};
+
+void on_hangup(int) { g_reopen.store(true, std::memory_order_relaxed); }
 
 void on_signal(int) {
   // A second Ctrl-C exits at once, without flushing.
@@ -350,6 +353,10 @@ uint64_t count_pcap_packets(const std::string& path, const std::string& input) {
   uint32_t l;
   uint64_t t;
   while (f.next(d, l, t)) ++n;
+  // net_pcap stops at the same damaged record: what comes before it counts.
+  if (!f.error().empty())
+    fmt::print(stderr, "tunprobe: warning: -i {}: {} (after packet {}); the {} packets before it are read\n", input,
+               f.error(), n, n);
   return n;
 }
 
@@ -429,6 +436,11 @@ PortSetup setup_port(const InputSpec& in, unsigned index, const RunConfig& cfg, 
 
 RunSummary run_engine(const RunConfig& cfg) {
   RunSummary sum;
+  // Before anything starts: a signal during start-up ends the run cleanly
+  // (workers see the flag at once) instead of killing a half-started probe.
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_hangup);
 
   // Everything that can be checked before DPDK starts is checked here.
   Dispatch dispatch = cfg.dispatch;
@@ -532,8 +544,6 @@ RunSummary run_engine(const RunConfig& cfg) {
   if (dispatch == Dispatch::crc) map += fmt::format(" dispatcher@lcore{}<-all queues", disp.lcore);
   fmt::print(stderr, "tunprobe: dispatch {}, {} worker(s):{}\n", sum.dispatch, cfg.workers, map);
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
   const uint64_t t0 = rte_get_tsc_cycles();
   for (auto& w : workers)
     rte_eal_remote_launch(dispatch == Dispatch::crc ? worker_crc_main : worker_rss_main, w.get(), w->lcore);
@@ -556,6 +566,10 @@ RunSummary run_engine(const RunConfig& cfg) {
       }
     }
     if (all_done && got == 0) break;
+    if (g_reopen.exchange(false, std::memory_order_relaxed)) {
+      for (auto& o : outputs) o->reopen();
+      fmt::print(stderr, "tunprobe: SIGHUP: output files reopened\n");
+    }
     if (got == 0) {
       for (auto& o : outputs) o->flush();
       if (cfg.stats_interval_s > 0) {

@@ -26,6 +26,20 @@ JsonOutput::~JsonOutput() {
   else std::fflush(file_);
 }
 
+void JsonOutput::reopen() {
+  if (!owned_) return;
+  std::fflush(file_);
+  // Append: with copytruncate rotation the file is still there.
+  if (std::FILE* f = std::fopen(path_.c_str(), "a")) {
+    std::fclose(file_);
+    file_ = f;
+    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+  } else {
+    fmt::print(stderr, "tunprobe: SIGHUP: cannot reopen {}: {}; still writing to the old file\n", path_,
+               std::strerror(errno));
+  }
+}
+
 void JsonOutput::write(const FlowRecord& rec) {
   line_.clear();
   append_flow_json(line_, rec, cfg_);

@@ -19,6 +19,8 @@ class FlowOutput {
   // Called when the exporter is idle and at the end.
   virtual void flush() = 0;
   virtual std::string describe() const = 0;
+  // SIGHUP: reopen files (after log rotation moved them). Default: nothing.
+  virtual void reopen() {}
   // Records this output could not deliver (counted, reported at exit).
   virtual uint64_t failed() const { return 0; }
 };
@@ -31,6 +33,7 @@ class JsonOutput final : public FlowOutput {
   void write(const FlowRecord& rec) override;
   void flush() override;
   std::string describe() const override { return "json:" + path_; }
+  void reopen() override;
   uint64_t failed() const override { return failed_; }
 
  private:

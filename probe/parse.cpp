@@ -275,8 +275,8 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
     std::size_t off = 0;
     const uint8_t* payload = h + 8;
     const std::size_t avail = payload <= end ? static_cast<std::size_t>(end - payload) : 0;
-    if (teredo_strip(payload, avail, load_be16(h + 4) - 8u, scratch, off) == Verdict::ok)
-      return Verdict::tunnel_nested;
+    const Verdict t = teredo_strip(payload, avail, load_be16(h + 4) - 8u, scratch, off);
+    if (t == Verdict::ok || t == Verdict::teredo_bubble_payload) return Verdict::tunnel_nested;
   }
   return Verdict::ok;
 }

@@ -129,8 +129,8 @@ inline A6 make6(uint64_t hi, uint64_t lo) {
 // RFC 4380 section 4: 2001:0:SERVER:FLAGS:~PORT:~CLIENT.
 inline A6 teredo_addr(uint32_t server, uint16_t flags, uint16_t client_port, uint32_t client) {
   const uint64_t hi = (uint64_t{0x20010000} << 32) | server;
-  const uint64_t lo = (uint64_t{flags} << 48) | (uint64_t{static_cast<uint16_t>(client_port ^ 0xffffu)} << 32) |
-                      (client ^ 0xffffffffu);
+  const uint64_t lo =
+      (uint64_t{flags} << 48) | (uint64_t{static_cast<uint16_t>(client_port ^ 0xffffu)} << 32) | (client ^ 0xffffffffu);
   return make6(hi, lo);
 }
 

@@ -17,7 +17,9 @@ const A6 kTunnelEnd = v6("2001:470:1f0a:1::2");
 const A6 kNative = v6("2a00:1450:4001:81b::200e");
 const A6 kTeredo = v6("2001:0:4136:e378:8000:63bf:3fff:fdd2");
 
-Bytes p41(uint32_t src, uint32_t dst, const Bytes& inner, V4 o = {}) { return eth(kEtherIpv4, ipv4(src, dst, kIpv6, inner, o)); }
+Bytes p41(uint32_t src, uint32_t dst, const Bytes& inner, V4 o = {}) {
+  return eth(kEtherIpv4, ipv4(src, dst, kIpv6, inner, o));
+}
 
 // PREFIX/len followed by the 32 bits of `v4addr`, then ::1 when there is room.
 A6 sixrd_addr(const char* prefix_text, unsigned len, uint32_t v4addr) {
@@ -128,14 +130,16 @@ TEST_CASE("protocol 41 that fails validation stays an IPv4 flow", "[6in4]") {
 
 TEST_CASE("a tunnel inside 6in4 is counted as nested", "[6in4]") {
   SECTION("IPv6 in IPv6") {
-    const PacketInfo p = parse(p41(kCpe, kBroker, ipv6(kTunnelEnd, kNative, kIpv6, ipv6(kNative, kTunnelEnd, kNoNext, {}))));
+    const PacketInfo p =
+        parse(p41(kCpe, kBroker, ipv6(kTunnelEnd, kNative, kIpv6, ipv6(kNative, kTunnelEnd, kNoNext, {}))));
     CHECK(p.verdict == Verdict::tunnel_nested);
     CHECK(p.tunnel == TunnelType::sixinfour);
     CHECK(s6(p.src) == "2001:470:1f0a:1::2");  // the first inner level
     CHECK(p.protocol == kIpv6);
   }
   SECTION("IPv4 in IPv6") {
-    const PacketInfo p = parse(p41(kCpe, kBroker, ipv6(kTunnelEnd, kNative, kIpip, ipv4(kCpe, kBroker, kUdp, udp(1, 2)))));
+    const PacketInfo p =
+        parse(p41(kCpe, kBroker, ipv6(kTunnelEnd, kNative, kIpip, ipv4(kCpe, kBroker, kUdp, udp(1, 2)))));
     CHECK(p.verdict == Verdict::tunnel_nested);
   }
   SECTION("Teredo in IPv6") {
@@ -160,8 +164,8 @@ TEST_CASE("a tunnel inside 6in4 is counted as nested", "[6in4]") {
 
 TEST_CASE("sixrd_in_prefix extracts the 32 bits after any prefix length", "[6in4]") {
   const uint32_t ce = v4("192.0.2.129");  // 0xc0000281: ones at both ends
-  for (unsigned len : {1u, 7u, 8u, 13u, 16u, 24u, 28u, 31u, 32u, 33u, 36u, 40u, 47u, 48u, 56u, 60u, 63u, 64u, 65u, 72u,
-                       80u, 88u, 95u, 96u}) {
+  for (unsigned len : {1u,  7u,  8u,  13u, 16u, 24u, 28u, 31u, 32u, 33u, 36u, 40u,
+                       47u, 48u, 56u, 60u, 63u, 64u, 65u, 72u, 80u, 88u, 95u, 96u}) {
     INFO("prefix length " << len);
     tunprobe::SixrdPrefix pfx;
     const std::string text = "2a01:e35:8765:4321:fedc:ba98:7654:3210/" + std::to_string(len);
@@ -268,7 +272,8 @@ TEST_CASE("6rd: a configured prefix wins over ISATAP and 6to4", "[6in4]") {
 TEST_CASE("6rd packet cut at every byte", "[6in4][truncation]") {
   const DecodeConfig cfg = sixrd_cfg({"2a01:e30::/28"});
   const A6 ce = sixrd_addr("2a01:e30::", 28, kCpe);
-  const Bytes f = eth_vlan({{kEtherVlan, 835}}, kEtherIpv4, ipv4(kCpe, kBorderRelay, kIpv6, ipv6(ce, kNative, kIcmpv6, icmp(128, 0, filler(16)))));
+  const Bytes f = eth_vlan({{kEtherVlan, 835}}, kEtherIpv4,
+                           ipv4(kCpe, kBorderRelay, kIpv6, ipv6(ce, kNative, kIcmpv6, icmp(128, 0, filler(16)))));
   constexpr std::size_t kIp = 18, kInner = kIp + 20, kL4 = kInner + 40, kData = kL4 + 8;
   REQUIRE(f.size() == kData + 16);
   const auto sixrd = [](const PacketInfo& p) {
@@ -279,19 +284,20 @@ TEST_CASE("6rd packet cut at every byte", "[6in4][truncation]") {
     CHECK(p.relay4 == kBorderRelay);
     CHECK(p.vlan_outer == 835);
   };
-  check_every_cut(f,
-                  {
-                      {14, Verdict::frame_truncated},
-                      {kIp, Verdict::vlan_truncated},
-                      {kInner, Verdict::ipv4_truncated},
-                      {kL4, Verdict::proto41_truncated, [](const PacketInfo& p) { check_kept_ipv4(p, kCpe, kBorderRelay); }},
-                      {kL4 + 4, Verdict::l4_truncated, sixrd},  // ICMPv6 type, code, checksum
-                      {f.size(), Verdict::ok,
-                       [&](const PacketInfo& p) {
-                         sixrd(p);
-                         CHECK(p.has_icmp);
-                         CHECK(p.icmp_type == 128);
-                       }},
-                  },
-                  LinkType::ethernet, cfg);
+  check_every_cut(
+      f,
+      {
+          {14, Verdict::frame_truncated},
+          {kIp, Verdict::vlan_truncated},
+          {kInner, Verdict::ipv4_truncated},
+          {kL4, Verdict::proto41_truncated, [](const PacketInfo& p) { check_kept_ipv4(p, kCpe, kBorderRelay); }},
+          {kL4 + 4, Verdict::l4_truncated, sixrd},  // ICMPv6 type, code, checksum
+          {f.size(), Verdict::ok,
+           [&](const PacketInfo& p) {
+             sixrd(p);
+             CHECK(p.has_icmp);
+             CHECK(p.icmp_type == 128);
+           }},
+      },
+      LinkType::ethernet, cfg);
 }

@@ -1,15 +1,14 @@
 // 6to4 (RFC 3056, RFC 3068) over protocol 41: embedded addresses, relays,
 // classes, lengths, fragments, nesting; a packet cut at every byte.
 #include "plugins/sixtofour.hpp"
-
 #include "support.hpp"
 
 using namespace tb;
 
 namespace {
 
-const uint32_t kA = v4("192.0.2.1");      // 2002:c000:201::/48
-const uint32_t kB = v4("198.51.100.2");   // 2002:c633:6402::/48
+const uint32_t kA = v4("192.0.2.1");          // 2002:c000:201::/48
+const uint32_t kB = v4("198.51.100.2");       // 2002:c633:6402::/48
 const uint32_t kAnycast = v4("192.88.99.1");  // RFC 3068 relay anycast
 const uint32_t kUnicastRelay = v4("203.0.113.9");
 const A6 kLinuxA = sixtofour_addr(kA, 0, 1);                   // 2002:c000:201::1
@@ -17,7 +16,9 @@ const A6 kWindowsB = sixtofour_addr(kB, 0, kB);                // 2002:c633:6402
 const A6 kEui64A = sixtofour_addr(kA, 0, 0x021122fffe334455);  // 2002:c000:201::211:22ff:fe33:4455
 const A6 kNative = v6("2a00:1450:4001:81b::200e");
 
-Bytes p41(uint32_t src, uint32_t dst, const Bytes& inner, V4 o = {}) { return eth(kEtherIpv4, ipv4(src, dst, kIpv6, inner, o)); }
+Bytes p41(uint32_t src, uint32_t dst, const Bytes& inner, V4 o = {}) {
+  return eth(kEtherIpv4, ipv4(src, dst, kIpv6, inner, o));
+}
 
 void check_outer(const PacketInfo& p, uint32_t src, uint32_t dst) {
   CHECK(p.tunnel == TunnelType::sixtofour);

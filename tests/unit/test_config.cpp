@@ -121,9 +121,9 @@ TEST_CASE("parse_sixrd_prefix rejects bad input with a message", "[config]") {
   CHECK(err("2001:db8::") == "--6rd-prefix '2001:db8::': expected PREFIX/LENGTH, e.g. 2001:db8::/32");
   CHECK(err("") == "--6rd-prefix '': expected PREFIX/LENGTH, e.g. 2001:db8::/32");
   const char* kLength = "': length must be 1..96 bits (the IPv4 address follows the prefix)";
-  for (const char* bad : {"2001:db8::/0", "2001:db8::/97", "2001:db8::/128", "2001:db8::/", "2001:db8::/-1",
-                          "2001:db8::/+32", "2001:db8::/32 ", "2001:db8::/ 32", "2001:db8::/x", "2001:db8::/32/1",
-                          "2001:db8::/4294967328", "zzz/0"}) {
+  for (const char* bad :
+       {"2001:db8::/0", "2001:db8::/97", "2001:db8::/128", "2001:db8::/", "2001:db8::/-1", "2001:db8::/+32",
+        "2001:db8::/32 ", "2001:db8::/ 32", "2001:db8::/x", "2001:db8::/32/1", "2001:db8::/4294967328", "zzz/0"}) {
     INFO(bad);
     CHECK(err(bad) == std::string("--6rd-prefix '") + bad + kLength);
   }

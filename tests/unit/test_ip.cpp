@@ -11,8 +11,12 @@ const uint32_t kB = v4("198.51.100.2");
 const A6 kS6 = v6("2a00:1450:4001:81b::200e");
 const A6 kD6 = v6("2a02:26f0:fd:1:2:3:4:5");
 
-PacketInfo parse4(uint8_t proto, const Bytes& l4, V4 o = {}) { return parse(eth(kEtherIpv4, ipv4(kA, kB, proto, l4, o))); }
-PacketInfo parse6(uint8_t next, const Bytes& l4, V6 o = {}) { return parse(eth(kEtherIpv6, ipv6(kS6, kD6, next, l4, o))); }
+PacketInfo parse4(uint8_t proto, const Bytes& l4, V4 o = {}) {
+  return parse(eth(kEtherIpv4, ipv4(kA, kB, proto, l4, o)));
+}
+PacketInfo parse6(uint8_t next, const Bytes& l4, V6 o = {}) {
+  return parse(eth(kEtherIpv6, ipv6(kS6, kD6, next, l4, o)));
+}
 PacketInfo parse6x(const std::vector<Ext>& exts, uint8_t last, const Bytes& l4) {
   return parse(eth(kEtherIpv6, ipv6x(kS6, kD6, exts, last, l4)));
 }
@@ -47,7 +51,8 @@ TEST_CASE("IPv4 header fields", "[ip]") {
 }
 
 TEST_CASE("IPv4 options move the transport header", "[ip]") {
-  const PacketInfo p = parse4(kUdp, udp(5000, 6000, filler(4)), V4{.options = {0x94, 0x04, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00}});
+  const PacketInfo p =
+      parse4(kUdp, udp(5000, 6000, filler(4)), V4{.options = {0x94, 0x04, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00}});
   CHECK(p.verdict == Verdict::ok);
   CHECK(p.ip_length == 28 + 8 + 4);
   CHECK(p.sport == 5000);
@@ -297,13 +302,10 @@ TEST_CASE("IPv6 fragments", "[ip]") {
 }
 
 TEST_CASE("IPv6 with extension headers cut at every byte", "[ip][truncation]") {
-  const Bytes f = eth(kEtherIpv6, ipv6x(kS6, kD6,
-                                         {{kHopByHop, 8},
-                                          {kRouting, 24},
-                                          {kFragment, 8, 0, true, 0x01020304},
-                                          {kDstOpts, 16},
-                                          {kAh, 16}},
-                                         kTcp, tcp(8080, 1025, 0x18, filler(12))));
+  const Bytes f = eth(
+      kEtherIpv6,
+      ipv6x(kS6, kD6, {{kHopByHop, 8}, {kRouting, 24}, {kFragment, 8, 0, true, 0x01020304}, {kDstOpts, 16}, {kAh, 16}},
+            kTcp, tcp(8080, 1025, 0x18, filler(12))));
   constexpr std::size_t kIp = 14, kExt = kIp + 40, kL4 = kExt + 8 + 24 + 8 + 16 + 16, kData = kL4 + 20;
   REQUIRE(f.size() == kData + 12);
   const auto header = [](const PacketInfo& p) {

@@ -2,7 +2,6 @@
 // the ISATAP router as relay, precedence over 6to4; a packet cut at every
 // byte.
 #include "plugins/isatap.hpp"
-
 #include "support.hpp"
 
 using namespace tb;
@@ -13,7 +12,7 @@ constexpr uint64_t kPrefix = 0x2a010e3500010002;  // 2a01:e35:1:2::/64
 const uint32_t kHost = v4("192.168.1.2");
 const uint32_t kHost2 = v4("192.168.1.3");
 const uint32_t kRouter = v4("192.168.1.254");
-const A6 kIsatap = isatap_addr(kPrefix, kHost);   // 2a01:e35:1:2::5efe:c0a8:102
+const A6 kIsatap = isatap_addr(kPrefix, kHost);  // 2a01:e35:1:2::5efe:c0a8:102
 const A6 kIsatap2 = isatap_addr(kPrefix, kHost2);
 const A6 kNative = v6("2a00:1450:4001:81b::200e");
 
@@ -31,8 +30,8 @@ TEST_CASE("ISATAP interface ids", "[isatap]") {
     INFO(a);
     CHECK(tunprobe::is_isatap_iid(v6(a).data()));
   }
-  for (const char* a : {"2a01:e35:1:2:400:5efe:c0a8:102", "2a01:e35:1:2:0:5eff:c0a8:102", "2a01:e35:1:2:1:5efe:c0a8:102",
-                        "2a01:e35:1:2::c0a8:102", "2a01:e35:1:2:0:fe5e:c0a8:102"}) {
+  for (const char* a : {"2a01:e35:1:2:400:5efe:c0a8:102", "2a01:e35:1:2:0:5eff:c0a8:102",
+                        "2a01:e35:1:2:1:5efe:c0a8:102", "2a01:e35:1:2::c0a8:102", "2a01:e35:1:2:0:fe5e:c0a8:102"}) {
     INFO(a);
     CHECK_FALSE(tunprobe::is_isatap_iid(v6(a).data()));
   }
@@ -87,7 +86,8 @@ TEST_CASE("ISATAP through the ISATAP router", "[isatap]") {
     CHECK(p.src_class == AddrClass::isatap);
   }
   SECTION("link-local ISATAP (router discovery)") {
-    const PacketInfo p = parse(p41(kHost, kRouter, ipv6(v6("fe80::5efe:c0a8:102"), v6("fe80::5efe:c0a8:1fe"), kIcmpv6, icmp(133, 0))));
+    const PacketInfo p =
+        parse(p41(kHost, kRouter, ipv6(v6("fe80::5efe:c0a8:102"), v6("fe80::5efe:c0a8:1fe"), kIcmpv6, icmp(133, 0))));
     REQUIRE(p.verdict == Verdict::ok);
     CHECK(p.tunnel == TunnelType::isatap);
     CHECK(p.embedded_src4 == kHost);

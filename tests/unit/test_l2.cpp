@@ -141,8 +141,7 @@ TEST_CASE("802.1Q and QinQ tags", "[l2]") {
   }
   SECTION("a third tag is too deep, whatever its TPID") {
     for (uint16_t tpid : {kEtherVlan, kEtherQinQ, kEtherQinQOld}) {
-      const PacketInfo p =
-          parse(eth_vlan({{kEtherQinQ, 10}, {kEtherVlan, 20}, {tpid, 30}}, kEtherIpv4, ip4_tcp()));
+      const PacketInfo p = parse(eth_vlan({{kEtherQinQ, 10}, {kEtherVlan, 20}, {tpid, 30}}, kEtherIpv4, ip4_tcp()));
       CHECK(p.verdict == Verdict::vlan_too_deep);
       CHECK(p.vlan_count == 2);
     }
@@ -172,11 +171,11 @@ TEST_CASE("MPLS label stacks", "[l2]") {
     CHECK(parse(eth(kEtherMpls, mpls({1, 2, 3, 4, 5, 6, 7, 8}, ip4_tcp()))).verdict == Verdict::ok);
     CHECK(parse(eth(kEtherMpls, mpls({1, 2, 3, 4, 5, 6, 7, 8, 9}, ip4_tcp()))).verdict == Verdict::mpls_too_deep);
     // Eight labels and no bottom of stack: a ninth would be needed.
-    CHECK(parse(eth(kEtherMpls, mpls({1, 2, 3, 4, 5, 6, 7, 8}, ip4_tcp(), false))).verdict ==
-          Verdict::mpls_too_deep);
+    CHECK(parse(eth(kEtherMpls, mpls({1, 2, 3, 4, 5, 6, 7, 8}, ip4_tcp(), false))).verdict == Verdict::mpls_too_deep);
   }
   SECTION("payload neither IPv4 nor IPv6") {
-    const PacketInfo p = parse(eth(kEtherMpls, mpls({100}, Bytes{0x00, 0x00, 0x00, 0x00} + eth(kEtherIpv4, ip4_tcp()))));
+    const PacketInfo p =
+        parse(eth(kEtherMpls, mpls({100}, Bytes{0x00, 0x00, 0x00, 0x00} + eth(kEtherIpv4, ip4_tcp()))));
     CHECK(p.verdict == Verdict::mpls_unknown_payload);
     CHECK(p.mpls_top_label == 100);
     CHECK(parse(eth(kEtherMpls, mpls({100}, Bytes{0x55}))).verdict == Verdict::mpls_unknown_payload);
@@ -275,11 +274,12 @@ TEST_CASE("802.1Q frame cut at every byte", "[l2][truncation]") {
     CHECK(p.vlan_outer == 100);
   };
   check_every_cut(f, {
-                         {14, Verdict::frame_truncated},              // MACs, TPID
-                         {18, Verdict::vlan_truncated},               // TCI, EtherType
-                         {38, Verdict::ipv4_truncated, tagged},       // IPv4 header
-                         {58, Verdict::l4_truncated, tagged},         // TCP header
-                         {f.size(), Verdict::ok, [&](const PacketInfo& p) {  // payload
+                         {14, Verdict::frame_truncated},         // MACs, TPID
+                         {18, Verdict::vlan_truncated},          // TCI, EtherType
+                         {38, Verdict::ipv4_truncated, tagged},  // IPv4 header
+                         {58, Verdict::l4_truncated, tagged},    // TCP header
+                         {f.size(), Verdict::ok,
+                          [&](const PacketInfo& p) {  // payload
                             tagged(p);
                             check_ip4_tcp(p);
                           }},
@@ -321,7 +321,8 @@ TEST_CASE("MPLS frame cut at every byte", "[l2][truncation]") {
                          {14 + 12 + 1, Verdict::mpls_truncated, labelled},
                          {46, Verdict::ipv4_truncated, labelled},
                          {66, Verdict::l4_truncated, labelled},
-                         {f.size(), Verdict::ok, [&](const PacketInfo& p) {
+                         {f.size(), Verdict::ok,
+                          [&](const PacketInfo& p) {
                             labelled(p);
                             check_ip4_tcp(p);
                           }},

@@ -2,7 +2,6 @@
 // set and the heuristic, nesting, and a packet with both optional headers
 // cut at every byte.
 #include "plugins/teredo.hpp"
-
 #include "probe/decode_config.hpp"
 #include "support.hpp"
 
@@ -61,7 +60,8 @@ TEST_CASE("Teredo address decoding (RFC 4380 section 4 example)", "[teredo]") {
 }
 
 TEST_CASE("Teredo data packet from a client to a native host", "[teredo]") {
-  const Bytes inner = ipv6(kClient, kNative, kTcp, tcp(50000, 443, 0x02, filler(4)), V6{.tclass = 0x28, .flow = 0x12345, .hlim = 21});
+  const Bytes inner =
+      ipv6(kClient, kNative, kTcp, tcp(50000, 443, 0x02, filler(4)), V6{.tclass = 0x28, .flow = 0x12345, .hlim = 21});
   const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 3544, inner, V4{.ttl = 117}));
   REQUIRE(p.verdict == Verdict::ok);
   CHECK(p.tunnel == TunnelType::teredo);
@@ -98,7 +98,8 @@ TEST_CASE("Teredo data packet from a client to a native host", "[teredo]") {
 
 TEST_CASE("Teredo: which inner address is decoded", "[teredo]") {
   SECTION("only the destination is a Teredo address") {
-    const PacketInfo p = parse(udp4(kRelay, kMapped, 3544, 40000, ipv6(kNative, kClient, kUdp, udp(53, 41000, filler(10)))));
+    const PacketInfo p =
+        parse(udp4(kRelay, kMapped, 3544, 40000, ipv6(kNative, kClient, kUdp, udp(53, 41000, filler(10)))));
     REQUIRE(p.verdict == Verdict::ok);
     CHECK(p.tunnel == TunnelType::teredo);
     check_client_address(p.teredo);
@@ -134,8 +135,9 @@ TEST_CASE("Teredo: which inner address is decoded", "[teredo]") {
 
 TEST_CASE("Teredo with authentication and origin indication", "[teredo]") {
   // Router advertisement from the server during qualification: both headers.
-  const Bytes payload = teredo_auth(4, 8, 0x00) + teredo_origin(40000, kMapped) +
-                        ipv6(v6("fe80::8000:ffff:ffff:fffd"), kClient, kIcmpv6, icmp(134, 0, filler(8)), V6{.hlim = 255});
+  const Bytes payload =
+      teredo_auth(4, 8, 0x00) + teredo_origin(40000, kMapped) +
+      ipv6(v6("fe80::8000:ffff:ffff:fffd"), kClient, kIcmpv6, icmp(134, 0, filler(8)), V6{.hlim = 255});
   const PacketInfo p = parse(udp4(kServer, kMapped, 3544, 40000, payload));
   REQUIRE(p.verdict == Verdict::ok);
   CHECK(p.tunnel == TunnelType::teredo);
@@ -156,7 +158,8 @@ TEST_CASE("Teredo with authentication and origin indication", "[teredo]") {
   CHECK(p.dst_class == AddrClass::teredo);
 
   SECTION("authentication with empty id and value: 13 bytes") {
-    const PacketInfo q = parse(udp4(kServer, kMapped, 3544, 40000, teredo_auth(0, 0, 1) + ipv6(kNative, kClient, kNoNext, {})));
+    const PacketInfo q =
+        parse(udp4(kServer, kMapped, 3544, 40000, teredo_auth(0, 0, 1) + ipv6(kNative, kClient, kNoNext, {})));
     REQUIRE(q.verdict == Verdict::ok);
     CHECK(q.teredo.auth);
     CHECK_FALSE(q.teredo.origin);
@@ -174,7 +177,8 @@ TEST_CASE("Teredo with authentication and origin indication", "[teredo]") {
   }
   SECTION("headers out of order or repeated are not Teredo") {
     const Bytes six = ipv6(kNative, kClient, kNoNext, {});
-    const PacketInfo q = parse(udp4(kServer, kMapped, 3544, 40000, teredo_origin(1, kMapped) + teredo_auth(0, 0) + six));
+    const PacketInfo q =
+        parse(udp4(kServer, kMapped, 3544, 40000, teredo_origin(1, kMapped) + teredo_auth(0, 0) + six));
     CHECK(q.verdict == Verdict::teredo_not_ipv6);
     check_ipv4_udp(q, kServer, kMapped, 3544, 40000);
     const PacketInfo r =
@@ -200,8 +204,8 @@ TEST_CASE("Teredo bubbles", "[teredo]") {
     check_client_address(p.teredo);
   }
   SECTION("bubble relayed by the server with an origin indication") {
-    const PacketInfo p = parse(
-        udp4(kServer, kMapped, 3544, 40000, teredo_origin(1024, v4("203.0.113.200")) + ipv6(kPeer, kClient, kNoNext, {})));
+    const PacketInfo p = parse(udp4(kServer, kMapped, 3544, 40000,
+                                    teredo_origin(1024, v4("203.0.113.200")) + ipv6(kPeer, kClient, kNoNext, {})));
     REQUIRE(p.verdict == Verdict::ok);
     CHECK(p.teredo.bubble);
     CHECK(p.teredo.origin);
@@ -230,7 +234,8 @@ TEST_CASE("false Teredo on port 3544 stays an IPv4 UDP flow", "[teredo]") {
     CHECK_FALSE(p.teredo.has_address);
   };
   SECTION("DNS query") {
-    check(Bytes{0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00} + filler(20), Verdict::teredo_not_ipv6);
+    check(Bytes{0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00} + filler(20),
+          Verdict::teredo_not_ipv6);
   }
   SECTION("empty and one-byte payloads") {
     check({}, Verdict::teredo_not_ipv6);
@@ -323,7 +328,8 @@ TEST_CASE("Teredo ports and the heuristic", "[teredo]") {
     CHECK(p.dport == 123);
     check_client_address(p.teredo);
     // Either end.
-    const PacketInfo q = parse_cfg(udp4(kRelay, kMapped, 51413, 40000, ipv6(kNative, kClient, kNoNext, {})), heuristic());
+    const PacketInfo q =
+        parse_cfg(udp4(kRelay, kMapped, 51413, 40000, ipv6(kNative, kClient, kNoNext, {})), heuristic());
     CHECK(q.tunnel == TunnelType::teredo);
     CHECK(q.teredo.bubble);
   }
@@ -333,7 +339,8 @@ TEST_CASE("Teredo ports and the heuristic", "[teredo]") {
     CHECK(p.verdict == Verdict::ok);
     check_ipv4_udp(p, kMapped, kRelay, 40000, 51413);
     // 2001:db8::/32 is documentation, 2001:1::/32 is not Teredo either.
-    p = parse_cfg(udp4(kMapped, kRelay, 40000, 51413, ipv6(v6("2001:db8::1"), v6("2001:1::1"), kNoNext, {})), heuristic());
+    p = parse_cfg(udp4(kMapped, kRelay, 40000, 51413, ipv6(v6("2001:db8::1"), v6("2001:1::1"), kNoNext, {})),
+                  heuristic());
     CHECK(p.verdict == Verdict::ok);
     check_ipv4_udp(p, kMapped, kRelay, 40000, 51413);
   }
@@ -404,17 +411,20 @@ TEST_CASE("a tunnel inside Teredo is counted as nested", "[teredo]") {
     check_client_address(p.teredo);
   }
   SECTION("protocol 41 inside Teredo") {
-    const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kNative, kIpv6, ipv6(kNative, kNative, kNoNext, {}))));
+    const PacketInfo p =
+        parse(udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kNative, kIpv6, ipv6(kNative, kNative, kNoNext, {}))));
     CHECK(p.verdict == Verdict::tunnel_nested);
     CHECK(p.tunnel == TunnelType::teredo);
     CHECK(p.protocol == kIpv6);
   }
   SECTION("IPv4 inside Teredo") {
-    const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kNative, kIpip, ipv4(kMapped, kRelay, kTcp, tcp(1, 2)))));
+    const PacketInfo p = parse(
+        udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kNative, kIpip, ipv4(kMapped, kRelay, kTcp, tcp(1, 2)))));
     CHECK(p.verdict == Verdict::tunnel_nested);
   }
   SECTION("UDP to port 3544 inside Teredo that is not Teredo is just UDP") {
-    const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kNative, kUdp, udp(40001, 3544, filler(20, 0x12)))));
+    const PacketInfo p =
+        parse(udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kNative, kUdp, udp(40001, 3544, filler(20, 0x12)))));
     CHECK(p.verdict == Verdict::ok);
     CHECK(p.tunnel == TunnelType::teredo);
     CHECK(p.dport == 3544);
@@ -446,7 +456,8 @@ TEST_CASE("Teredo with authentication and origin cut at every byte", "[teredo][t
   // an 8-byte value (25 bytes); origin (8); IPv6; TCP; 8 bytes of data.
   const Bytes inner = ipv6(kNative, kClient, kTcp, tcp(443, 50000, 0x12, filler(8)));
   const Bytes payload = teredo_auth(4, 8) + teredo_origin(40000, kMapped) + inner;
-  const Bytes f = eth(kEtherIpv4, ipv4(kServer, kMapped, kUdp, udp(3544, 40000, payload), V4{.options = {0x01, 0x01, 0x01, 0x00}}));
+  const Bytes f =
+      eth(kEtherIpv4, ipv4(kServer, kMapped, kUdp, udp(3544, 40000, payload), V4{.options = {0x01, 0x01, 0x01, 0x00}}));
   constexpr std::size_t kIp = 14, kUdpH = kIp + 24, kAuth = kUdpH + 8, kOrigin = kAuth + 25, kInner = kOrigin + 8,
                         kL4 = kInner + 40, kData = kL4 + 20;
   REQUIRE(f.size() == kData + 8);
@@ -506,7 +517,8 @@ TEST_CASE("Teredo with authentication and origin cut at every byte", "[teredo][t
 }
 
 TEST_CASE("Teredo bubble over VLAN cut at every byte", "[teredo][truncation]") {
-  const Bytes f = eth_vlan({{kEtherVlan, 10}}, kEtherIpv4, ipv4(kMapped, kRelay, kUdp, udp(40000, 3544, ipv6(kClient, kPeer, kNoNext, {}))));
+  const Bytes f = eth_vlan({{kEtherVlan, 10}}, kEtherIpv4,
+                           ipv4(kMapped, kRelay, kUdp, udp(40000, 3544, ipv6(kClient, kPeer, kNoNext, {}))));
   REQUIRE(f.size() == 18 + 20 + 8 + 40);
   const auto udp_flow = [](const PacketInfo& p) { check_ipv4_udp(p, kMapped, kRelay, 40000, 3544); };
   check_every_cut(f, {

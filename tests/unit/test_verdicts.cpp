@@ -32,13 +32,13 @@ std::vector<Case> cases() {
   std::vector<Case> c;
   c.push_back({"IPv4 TCP", Verdict::ok, eth4(kTcp, tcp(1024, 80))});
   c.push_back({"Ethernet header of 13 bytes", Verdict::frame_truncated, prefix(eth(kEtherIpv4, {}), 13)});
-  c.push_back({"Linux SLL header of 15 bytes", Verdict::frame_truncated, prefix(sll(kEtherIpv4, {}), 15),
-               LinkType::linux_sll});
+  c.push_back(
+      {"Linux SLL header of 15 bytes", Verdict::frame_truncated, prefix(sll(kEtherIpv4, {}), 15), LinkType::linux_sll});
   c.push_back({"DLT_NULL header of 3 bytes", Verdict::frame_truncated, Bytes{2, 0, 0}, LinkType::null_bsd});
   c.push_back({"802.1Q tag of 2 bytes", Verdict::vlan_truncated, eth(kEtherVlan, {0x00, 0x64})});
-  c.push_back({"three VLAN tags", Verdict::vlan_too_deep,
-               eth_vlan({{kEtherQinQ, 10}, {kEtherVlan, 20}, {kEtherVlan, 30}}, kEtherIpv4,
-                        ipv4(kA, kB, kTcp, tcp(1, 2)))});
+  c.push_back(
+      {"three VLAN tags", Verdict::vlan_too_deep,
+       eth_vlan({{kEtherQinQ, 10}, {kEtherVlan, 20}, {kEtherVlan, 30}}, kEtherIpv4, ipv4(kA, kB, kTcp, tcp(1, 2)))});
   c.push_back({"MPLS label without bottom of stack, then nothing", Verdict::mpls_truncated,
                eth(kEtherMpls, mpls({100}, {}, false))});
   c.push_back({"nine MPLS labels", Verdict::mpls_too_deep,
@@ -70,10 +70,8 @@ std::vector<Case> cases() {
                teredo_udp(ipv6(kTeredoClient, kNative, kTcp, tcp(50000, 443), V6{.plen = 21}))});
   c.push_back({"Teredo bubble with 8 bytes of payload", Verdict::teredo_bubble_payload,
                teredo_udp(ipv6(kTeredoClient, kNative, kNoNext, filler(8)))});
-  c.push_back({"protocol 41 with 20 bytes of payload", Verdict::proto41_truncated,
-               eth4(kIpv6, prefix(inner_tcp, 20))});
-  c.push_back({"protocol 41 carrying IPv4", Verdict::proto41_not_ipv6,
-               eth4(kIpv6, ipv4(kA, kB, kTcp, tcp(1, 2)))});
+  c.push_back({"protocol 41 with 20 bytes of payload", Verdict::proto41_truncated, eth4(kIpv6, prefix(inner_tcp, 20))});
+  c.push_back({"protocol 41 carrying IPv4", Verdict::proto41_not_ipv6, eth4(kIpv6, ipv4(kA, kB, kTcp, tcp(1, 2)))});
   c.push_back({"protocol 41 whose IPv6 payload length exceeds the IPv4 payload", Verdict::proto41_length_mismatch,
                eth4(kIpv6, ipv6(v6("2001:470:1f0a::2"), kNative, kTcp, tcp(1, 2), V6{.plen = 21}))});
   c.push_back({"6in4 carrying IPv6 in IPv6", Verdict::tunnel_nested,
@@ -123,8 +121,8 @@ TEST_CASE("verdicts that keep the packet as a flow", "[verdicts]") {
   // proto41_* fallbacks (kept as IPv4) and tunnel_nested.
   for (std::size_t i = 0; i < kVerdictCount; ++i) {
     const std::string_view name = kVerdictInfo[i].name;
-    const bool flow = name == "ok" || name.starts_with("teredo_") || name.starts_with("proto41_") ||
-                      name == "tunnel_nested";
+    const bool flow =
+        name == "ok" || name.starts_with("teredo_") || name.starts_with("proto41_") || name == "tunnel_nested";
     INFO(name);
     CHECK(tunprobe::verdict_is_drop(static_cast<Verdict>(i)) == !flow);
   }
@@ -134,9 +132,8 @@ TEST_CASE("tunnel type names and IPFIX values", "[verdicts]") {
   using tunprobe::tunnel_type_from_name;
   using tunprobe::tunnel_type_name;
   const std::pair<TunnelType, std::pair<int, const char*>> table[] = {
-      {TunnelType::none, {0, "none"}},     {TunnelType::teredo, {1, "teredo"}},
-      {TunnelType::sixtofour, {2, "6to4"}}, {TunnelType::isatap, {3, "isatap"}},
-      {TunnelType::sixinfour, {4, "6in4"}}, {TunnelType::sixrd, {5, "6rd"}},
+      {TunnelType::none, {0, "none"}},     {TunnelType::teredo, {1, "teredo"}},  {TunnelType::sixtofour, {2, "6to4"}},
+      {TunnelType::isatap, {3, "isatap"}}, {TunnelType::sixinfour, {4, "6in4"}}, {TunnelType::sixrd, {5, "6rd"}},
   };
   REQUIRE(std::size(table) == tunprobe::kTunnelTypeNames.size());
   for (const auto& [t, vn] : table) {

@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""Hostile and broken input, bad options, signals: `tunprobe run` and
+`tunprobe decode` must give a clear error or a counted verdict, never crash,
+and never lose a packet silently.
+
+    check_hostile.py TUNPROBE GEN_SCRIPT WORKDIR
+
+Cases:
+  * a capture truncated mid-record: the packets before the damage are read,
+    every one is in a flow or a counted verdict, and the flows are exactly the
+    ground truth's flows of those packets;
+  * every record cut to a 64-byte snaplen: no crash, conservation holds;
+  * zero-length and 9000-byte (jumbo) frames;
+  * a bogus link type, an empty file, a non-pcap file: one error line, exit 2;
+  * bad options: one line naming the option, exit 2;
+  * SIGTERM on a live (endless) input: exits 0 in bounded time with every
+    flow flushed and the summary printed; SIGHUP reopens the JSON output.
+Exit 1 on any failure.
+"""
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+failures = 0
+
+
+def check(ok, what):
+    global failures
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures += 1
+
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    header, off, recs = data[:24], 24, []
+    while off + 16 <= len(data):
+        sec, frac, incl, orig = struct.unpack("<IIII", data[off:off + 16])
+        recs.append((sec, frac, data[off + 16:off + 16 + incl], orig))
+        off += 16 + incl
+    return header, recs
+
+
+def write_pcap(path, header, recs, linktype=None):
+    if linktype is not None:
+        header = header[:20] + struct.pack("<I", linktype)
+    with open(path, "wb") as f:
+        f.write(header)
+        for sec, frac, data, orig in recs:
+            f.write(struct.pack("<IIII", sec, frac, len(data), orig) + data)
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=kw.pop("timeout", 60), **kw)
+
+
+def conservation(tunprobe, pcap, work, tag, extra=()):
+    out, st = os.path.join(work, tag + ".json"), os.path.join(work, tag + ".stats.json")
+    r = run([tunprobe, "run", "-i", "pcap:" + pcap, "-o", "json:" + out, "--stats-json", st, *extra])
+    if r.returncode != 0:
+        return None, f"exit {r.returncode}: {r.stderr.strip()[-300:]}"
+    records = [json.loads(line) for line in open(out)]
+    stats = json.load(open(st))
+    in_flows = sum(x["packetDeltaCount"] for x in records)
+    if in_flows + stats["droppedPackets"] != stats["packets"]:
+        return None, f"{in_flows} in flows + {stats['droppedPackets']} dropped != {stats['packets']} read"
+    return (records, stats, r.stderr), ""
+
+
+def main():
+    tunprobe, gen, work = sys.argv[1:4]
+    os.makedirs(work, exist_ok=True)
+    subprocess.run(["/usr/bin/python3", gen, "--out", work], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    mix = os.path.join(work, "mix.pcap")
+    truth = json.load(open(os.path.join(work, "mix.truth.json")))
+    header, recs = read_pcap(mix)
+
+    # Truncated mid-record: keep 100 whole records and half of the next.
+    keep = 100
+    with open(mix, "rb") as f:
+        data = f.read()
+    off = 24
+    for sec, frac, d, orig in recs[:keep]:
+        off += 16 + len(d)
+    cut = os.path.join(work, "truncated.pcap")
+    with open(cut, "wb") as f:
+        f.write(data[:off + 16 + len(recs[keep][2]) // 2])
+    res, err = conservation(tunprobe, cut, work, "truncated")
+    check(res is not None, f"truncated capture: conservation {err}")
+    if res:
+        records, stats, stderr = res
+        check(stats["packets"] == keep, f"truncated capture: {stats['packets']} packets read, {keep} whole records")
+        check("truncated dump file" in stderr, "truncated capture: a warning names the damage")
+        want = {}
+        for fl in truth["flows"]:
+            idx = [i for i in fl["packetIndices"] if i < keep]
+            if idx:
+                want[json.dumps(fl["key"], sort_keys=True)] = len(idx)
+        got_packets = sum(x["packetDeltaCount"] for x in records)
+        check(got_packets == sum(want.values()),
+              f"truncated capture: {got_packets} packets in flows, truth {sum(want.values())} ({len(want)} flows)")
+
+    # Snaplen 64.
+    snap = os.path.join(work, "snaplen64.pcap")
+    write_pcap(snap, header[:16] + struct.pack("<I", 64) + header[20:],
+               [(s, f, d[:64], o) for s, f, d, o in recs])
+    res, err = conservation(tunprobe, snap, work, "snaplen64")
+    check(res is not None and res[1]["packets"] == len(recs), f"snaplen 64: all {len(recs)} packets accounted {err}")
+
+    # Zero-length and jumbo frames.
+    jumbo_payload = 9000 - 20 - 8
+    eth = bytes.fromhex("020000000001020000000002") + b"\x08\x00"
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 9000, 1, 0, 64, 17, 0, bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2]))
+    udp = struct.pack("!HHHH", 1000, 2000, 8 + jumbo_payload, 0)
+    jumbo = eth + ip + udp + bytes(jumbo_payload)
+    odd = [(1767225600, 0, b"", 0), (1767225600, 1, jumbo, len(jumbo)), (1767225600, 2, b"", 60)]
+    oddf = os.path.join(work, "odd.pcap")
+    write_pcap(oddf, header[:16] + struct.pack("<I", 65535) + header[20:], odd)
+    res, err = conservation(tunprobe, oddf, work, "odd")
+    check(res is not None, f"zero-length and jumbo frames {err}")
+    if res:
+        records, stats, _ = res
+        check(stats["packets"] == 3 and stats["verdicts"]["frame_truncated"] == 2,
+              f"zero-length frames counted as frame_truncated: {stats['verdicts']['frame_truncated']}")
+        check(len(records) == 1 and records[0]["octetDeltaCount"] == 9000,
+              "jumbo frame: one flow of 9000 octets")
+
+    # Files that are not Ethernet captures, or not captures at all.
+    bogus = os.path.join(work, "bogus-link.pcap")
+    write_pcap(bogus, header, recs[:3], linktype=147)
+    empty = os.path.join(work, "empty.pcap")
+    open(empty, "wb").close()
+    text = os.path.join(work, "text.pcap")
+    with open(text, "w") as f:
+        f.write("not a capture\n")
+    for path, words in ((bogus, "link type 147"), (empty, "truncated dump file"), (text, "unknown file format"),
+                        (os.path.join(work, "missing.pcap"), "No such file")):
+        r = run([tunprobe, "run", "-i", "pcap:" + path])
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == 2 and len(lines) == 1 and words in lines[0],
+              f"run on {os.path.basename(path)}: exit {r.returncode}, {lines}")
+    r = run([tunprobe, "decode", bogus])
+    check(r.returncode == 2 and "link type 147" in r.stderr, f"decode on a bogus link type: {r.stderr.strip()}")
+
+    # Bad options: one line, naming the option, exit 2.
+    bad = [
+        (["run", "-i", "pcap:" + mix, "-w", "0"], "--workers"),
+        (["run", "-i", "pcap:" + mix, "-w", "65"], "--workers"),
+        (["run", "-i", "pcap:" + mix, "-w", "3", "--dispatch", "crc"], "-w 3"),
+        (["run", "-i", "pcap:" + mix, "--dispatch", "fast"], "--dispatch"),
+        (["run", "-i", "pcap:" + mix, "--cache-size", "1000"], "--cache-size"),
+        (["run", "-i", "pcap:" + mix, "--inactive-timeout", "0"], "--inactive-timeout"),
+        (["run", "-i", "pcap:" + mix, "--active-timeout", "100000"], "--active-timeout"),
+        (["run", "-i", "pcap:" + mix, "--teredo-ports", "3544,70000"], "--teredo-ports"),
+        (["run", "-i", "pcap:" + mix, "--6rd-prefix", "2001:db8::/200"], "--6rd-prefix"),
+        (["run", "-i", "pcap:" + mix, "-o", "xml:out"], "-o"),
+        (["run", "-i", "nic0"], "-i"),
+        (["run", "-i", "pcap:" + mix, "--frobnicate"], "frobnicate"),
+        (["run"], "input"),
+        (["decode", mix, "--limit", "0"], "--limit"),
+        (["bogus"], "unknown command"),
+    ]
+    for args, name in bad:
+        r = run([tunprobe] + args)
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == 2 and len(lines) == 1 and name in lines[0],
+              f"tunprobe {' '.join(args[:1] + args[-2:])}: exit {r.returncode}, {lines}")
+
+    # Signals on an endless input (net_pcap replaying the capture from memory).
+    out = os.path.join(work, "live.json")
+    rotated = out + ".1"
+    st = os.path.join(work, "live.stats.json")
+    p = subprocess.Popen([tunprobe, "run", "-i", f"vdev:net_pcap_live,rx_pcap={mix},infinite_rx=1", "-o",
+                          "json:" + out, "--stats-json", st, "--active-timeout", "1", "--inactive-timeout", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while time.time() < deadline and (not os.path.exists(out) or os.path.getsize(out) == 0):
+        time.sleep(0.2)
+    os.rename(out, rotated)
+    p.send_signal(signal.SIGHUP)
+    # Flows reach their 1 s active timeout (TSC packet time) and go to the new file.
+    deadline = time.time() + 30
+    while time.time() < deadline and (not os.path.exists(out) or os.path.getsize(out) == 0):
+        time.sleep(0.2)
+    t0 = time.time()
+    p.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = p.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, stderr = p.communicate()
+    took = time.time() - t0
+    check(p.returncode == 0 and took < 15, f"SIGTERM: exit {p.returncode} after {took:.1f} s")
+    check("interrupted" in stderr, "SIGTERM: the summary says interrupted")
+    check(os.path.exists(out) and os.path.getsize(out) > 0 and os.path.getsize(rotated) > 0,
+          "SIGHUP: the JSON output was reopened, both files have flows")
+    if os.path.exists(st) and os.path.exists(out):
+        stats = json.load(open(st))
+        records = [json.loads(line) for f in (rotated, out) for line in open(f)]
+        in_flows = sum(x["packetDeltaCount"] for x in records)
+        check(stats["interrupted"] and in_flows + stats["droppedPackets"] == stats["packets"],
+              f"SIGTERM: every flow flushed: {in_flows} in flows + {stats['droppedPackets']} dropped "
+              f"== {stats['packets']} read")
+    print(f"{failures} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
