@@ -7,6 +7,7 @@
 
 #include "probe/cli.hpp"
 #include "probe/engine.hpp"
+#include "probe/ipfix_model.hpp"
 #include "probe/json_writer.hpp"
 
 namespace po = boost::program_options;
@@ -40,10 +41,24 @@ void print_summary(const RunSummary& s) {
     out += fmt::format("  port {} ({}, {} queue(s)): ipackets {} imissed {} ierrors {} rx_nombuf {}", p.port, p.input,
                        p.queues, p.ipackets, p.imissed, p.ierrors, p.rx_nombuf);
     if (p.is_file) out += fmt::format(", {} packets in the file(s)", p.expected);
+    if (p.kernel)
+      out += fmt::format(" (kernel: socket ring full {} (in imissed), interface rx_dropped {})",
+                         p.kernel_socket_drops, p.kernel_interface_drops);
     out += '\n';
   }
   out += fmt::format("  cache evictions {}, fragments without first fragment {}, ring waits {} (workers) {} (dispatcher)\n",
                      s.evictions, s.frag_orphans, s.ring_stalls, s.dispatch_stalls);
+  for (const OutputSummary& o : s.outputs) {
+    out += fmt::format("  output {}{}: {} records, {} delivered, {} failed", o.output,
+                       o.profile.empty() ? "" : " (" + o.profile + ")", o.written, o.delivered, o.failed);
+    if (o.output.rfind("ipfix+tcp", 0) == 0)
+      out += fmt::format(", {} dropped (export buffer full), {} buffered at most, {} connection(s)", o.dropped,
+                         o.buffered_peak, o.connections);
+    if (o.messages != 0) out += fmt::format(", {} messages", o.messages);
+    if (o.files > 1) out += fmt::format(", {} files", o.files);
+    if (o.send_errors != 0) out += fmt::format(", {} send errors", o.send_errors);
+    out += '\n';
+  }
   std::fputs(out.c_str(), stderr);
 }
 
@@ -89,9 +104,33 @@ void write_stats_json(const RunSummary& s, const std::string& path) {
       po.num("ierrors", s.ports[i].ierrors);
       po.num("rxNoMbuf", s.ports[i].rx_nombuf);
       if (s.ports[i].is_file) po.num("filePackets", s.ports[i].expected);
+      if (s.ports[i].kernel) {
+        po.num("kernelSocketDrops", s.ports[i].kernel_socket_drops);
+        po.num("kernelInterfaceDrops", s.ports[i].kernel_interface_drops);
+      }
     }
     p += ']';
     o.raw("ports", p);
+    std::string op = "[";
+    for (std::size_t i = 0; i < s.outputs.size(); ++i) {
+      const OutputSummary& x = s.outputs[i];
+      if (i) op += ',';
+      JsonObject oo(op);
+      oo.str("output", x.output);
+      if (!x.profile.empty()) oo.str("profile", x.profile);
+      oo.num("written", x.written);
+      oo.num("delivered", x.delivered);
+      oo.num("failed", x.failed);
+      oo.num("dropped", x.dropped);
+      oo.num("buffered", x.buffered);
+      oo.num("bufferedPeak", x.buffered_peak);
+      oo.num("messages", x.messages);
+      oo.num("sendErrors", x.send_errors);
+      oo.num("connections", x.connections);
+      oo.num("files", x.files);
+    }
+    op += ']';
+    o.raw("outputs", op);
   }
   std::ofstream f(path);
   f << j << '\n';
@@ -112,8 +151,12 @@ int cmd_run(int argc, char** argv) {
       "  af_packet:IFACE      a kernel interface, through net_af_packet\n"
       "  vdev:SPEC            any DPDK virtual device, e.g. vdev:net_pcap0,rx_pcap=q0.pcap,rx_pcap=q1.pcap\n"
       "                       (one queue per rx_pcap file, for --dispatch rss on pre-split captures)\n"
-      "Outputs (-o, default json:-):\n"
-      "  json:PATH            one JSON object per flow and line; '-' is stdout\n\nOptions",
+      "Outputs (-o, repeatable, default json:-):\n"
+      "  json:PATH            one JSON object per flow and line; '-' is stdout\n"
+      "  ipfix:PATH           an IPFIX file (RFC 5655); with --rotate, PATH is an strftime pattern (UTC)\n"
+      "  ipfix+udp://HOST:PORT  IPFIX over UDP (nfcapd, NfSen); templates re-sent every --template-refresh s\n"
+      "  ipfix+tcp://HOST:PORT  IPFIX over TCP; reconnects, buffering up to --export-buffer records\n"
+      "                       an IPFIX output may end in ?profile=NAME (else --profile)\n\nOptions",
       kHelpWidth, kHelpWidth / 2);
   opts.add_options()
       ("help,h", "this help")
@@ -133,7 +176,19 @@ int cmd_run(int argc, char** argv) {
       ("inactive-timeout", po::value<uint32_t>()->default_value(30), "seconds, 1..86400: a flow idle this long ends")
       ("stats-interval", po::value<double>()->default_value(0), "seconds between progress lines on stderr (0: none)")
       ("stats-json", po::value<std::string>(), "write the final summary as JSON to this file")
-      ("eal", po::value<std::string>()->default_value(""), "extra DPDK EAL arguments, space-separated (experts)");
+      ("eal", po::value<std::string>()->default_value(""), "extra DPDK EAL arguments, space-separated (experts)")
+      ("profile", po::value<std::string>()->default_value("default"),
+       "IPFIX element profile: default (standard + tunprobe elements), nfdump (only what nfcapd stores), "
+       "flowmon (PEN 16982 tunnel elements)")
+      ("pen", po::value<uint64_t>()->default_value(ipfix::kDefaultPen),
+       "private enterprise number of tunprobe's IPFIX elements (32473 is IANA's example number: use your own)")
+      ("odid", po::value<uint64_t>()->default_value(1),
+       "IPFIX observation domain id, 0..4294967295 (probes behind one address need distinct ids)")
+      ("template-refresh", po::value<uint32_t>()->default_value(60), "seconds, 1..86400: UDP template re-send interval")
+      ("export-buffer", po::value<uint64_t>()->default_value(262144),
+       "records, 1..67108864: held for an IPFIX/TCP collector that is away or slow; beyond: dropped, counted")
+      ("rotate", po::value<uint32_t>()->default_value(0), "seconds, 0..604800: a new ipfix: file every S seconds (0: one file)")
+      ("export-mtu", po::value<uint32_t>()->default_value(1500), "bytes, 576..65535: path MTU to an IPFIX/UDP collector");
   opts.add(decoder_options());
   po::variables_map vm;
   parse("run", argc, argv, 2, opts, po::positional_options_description{}, vm);
@@ -174,6 +229,21 @@ int cmd_run(int argc, char** argv) {
   if (vm.count("stats-json")) cfg.stats_json = vm["stats-json"].as<std::string>();
   cfg.eal_extra = vm["eal"].as<std::string>();
   cfg.decode = decoder_config(vm);
+  cfg.ipfix.profile = vm["profile"].as<std::string>();
+  if (ipfix::find_profile(cfg.ipfix.profile) == nullptr)
+    throw UsageError{fmt::format("--profile: '{}' is not one of {}", cfg.ipfix.profile, ipfix::profile_names())};
+  if (std::string err = ipfix::check_pen(vm["pen"].as<uint64_t>()); !err.empty()) throw UsageError{err};
+  cfg.ipfix.pen = static_cast<uint32_t>(vm["pen"].as<uint64_t>());
+  cfg.ipfix.odid = static_cast<uint32_t>(ranged<uint64_t>(vm, "odid", 0, 0xffffffffu, "ids:"));
+  cfg.ipfix.template_refresh_s = ranged<uint32_t>(vm, "template-refresh", 1, 86400, "seconds:");
+  cfg.ipfix.export_buffer = ranged<uint64_t>(vm, "export-buffer", 1, uint64_t{1} << 26, "records:");
+  cfg.ipfix.rotate_s = ranged<uint32_t>(vm, "rotate", 0, 604800, "seconds:");
+  cfg.ipfix.mtu = ranged<uint32_t>(vm, "export-mtu", 576, 65535, "bytes:");
+  for (OutputSpec& o : cfg.outputs) {
+    o.ipfix = cfg.ipfix;
+    if (!o.profile.empty() && ipfix::find_profile(o.profile) == nullptr)
+      throw UsageError{fmt::format("-o {}: profile '{}' is not one of {}", o.text(), o.profile, ipfix::profile_names())};
+  }
 
   RunSummary s;
   try {

@@ -28,6 +28,7 @@ struct alignas(64) WorkerCounters {
   Counter flow_packets;       // packets counted into flows
   Counter flows_exported;
   Counter evictions;          // records ended by a full cache bucket
+  Counter live_flows;         // records in the cache now
   Counter frag_orphans;       // later fragments whose first fragment was not seen
   Counter ring_stalls;        // times the exporter ring was full (the worker waited)
 };

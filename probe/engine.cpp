@@ -24,6 +24,7 @@
 
 #include "hw/crc_dispatch.hpp"
 #include "hw/rss.hpp"
+#include "probe/kernel_drops.hpp"
 #include "probe/outputs.hpp"
 #include "probe/pcap_file.hpp"
 #include "probe/pipeline.hpp"
@@ -485,6 +486,13 @@ RunSummary run_engine(const RunConfig& cfg) {
 
   std::vector<PortSetup> ports;
   for (std::size_t i = 0; i < cfg.inputs.size(); ++i) ports.push_back(setup_port(cfg.inputs[i], static_cast<unsigned>(i), cfg, dispatch, pool));
+  // af_packet ports: the kernel's drops, which the driver does not count.
+  std::vector<std::unique_ptr<KernelDropCounter>> kernel_drops(cfg.inputs.size());
+  for (std::size_t i = 0; i < cfg.inputs.size(); ++i)
+    if (cfg.inputs[i].kind == InputKind::af_packet) {
+      kernel_drops[i] = std::make_unique<KernelDropCounter>(cfg.inputs[i].arg);
+      kernel_drops[i]->start();
+    }
   ts_dynfield = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
   const int flag_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
   ts_dynflag = flag_bit >= 0 ? (uint64_t{1} << flag_bit) : 0;
@@ -558,8 +566,11 @@ RunSummary run_engine(const RunConfig& cfg) {
     for (auto& w : workers) all_done = all_done && w->done.load(std::memory_order_acquire);
     unsigned got = 0;
     for (auto& w : workers) {
-      unsigned n;
-      while ((n = rte_ring_sc_dequeue_burst_elem(w->out, batch.data(), sizeof(FlowRecord), 64, nullptr)) > 0) {
+      // A bounded share per worker and round: a busy worker cannot starve
+      // the others, signals or the progress report.
+      for (unsigned round = 0; round < 64; ++round) {
+        const unsigned n = rte_ring_sc_dequeue_burst_elem(w->out, batch.data(), sizeof(FlowRecord), 64, nullptr);
+        if (n == 0) break;
         for (unsigned i = 0; i < n; ++i)
           for (auto& o : outputs) o->write(batch[i]);
         got += n;
@@ -570,31 +581,67 @@ RunSummary run_engine(const RunConfig& cfg) {
       for (auto& o : outputs) o->reopen();
       fmt::print(stderr, "tunprobe: SIGHUP: output files reopened\n");
     }
+    if (cfg.stats_interval_s > 0) {
+      // Progress, also under full load (checked every loop, not only when idle).
+      const uint64_t t = rte_get_tsc_cycles();
+      const double dt = static_cast<double>(t - last_stats) / static_cast<double>(tsc_hz);
+      if (dt >= cfg.stats_interval_s) {
+        uint64_t pk = 0, flows = 0, drops = 0, evictions = 0, live = 0;
+        for (auto& w : workers) {
+          const WorkerCounters& c = w->pipeline->counters();
+          pk += c.packets.get();
+          flows += c.flows_exported.get();
+          drops += c.packets.get() - c.flow_packets.get();
+          evictions += c.evictions.get();
+          live += c.live_flows.get();
+        }
+        uint64_t missed = 0;
+        for (const PortSetup& ps : ports) {
+          rte_eth_stats st{};
+          if (rte_eth_stats_get(ps.port, &st) == 0) missed += st.imissed;
+        }
+        for (auto& k : kernel_drops)
+          if (k) {
+            k->poll();
+            missed += k->drops().socket_drops;
+          }
+        const double pps = static_cast<double>(pk - last_packets) / dt;
+        const double elapsed = static_cast<double>(t - t0) / static_cast<double>(tsc_hz);
+        fmt::print(stderr,
+                   "tunprobe: {:.1f} s: {:.0f} packets/s, {} packets, {} flows live, {} exported, {} dropped by "
+                   "verdict, {} missed by the ports, {} evictions\n",
+                   elapsed, pps, pk, live, flows, drops, missed, evictions);
+        if (!cfg.stats_json.empty()) {
+          // For monitoring systems: replaced atomically; the final summary
+          // overwrites it at exit.
+          const std::string tmp = cfg.stats_json + ".tmp";
+          if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
+            fmt::print(f,
+                       "{{\"running\":true,\"seconds\":{:.3f},\"packetsPerSecond\":{:.0f},\"packets\":{},"
+                       "\"liveFlows\":{},\"flows\":{},\"droppedPackets\":{},\"missedPackets\":{},"
+                       "\"cacheEvictions\":{}}}\n",
+                       elapsed, pps, pk, live, flows, drops, missed, evictions);
+            std::fclose(f);
+            std::rename(tmp.c_str(), cfg.stats_json.c_str());
+          }
+        }
+        last_stats = t;
+        last_packets = pk;
+      }
+    }
     if (got == 0) {
       for (auto& o : outputs) o->flush();
-      if (cfg.stats_interval_s > 0) {
-        const uint64_t t = rte_get_tsc_cycles();
-        const double dt = static_cast<double>(t - last_stats) / static_cast<double>(tsc_hz);
-        if (dt >= cfg.stats_interval_s) {
-          uint64_t pk = 0, flows = 0, live = 0, drops = 0;
-          for (auto& w : workers) {
-            const WorkerCounters& c = w->pipeline->counters();
-            pk += c.packets.get();
-            flows += c.flows_exported.get();
-            drops += c.packets.get() - c.flow_packets.get();
-          }
-          (void)live;
-          fmt::print(stderr, "tunprobe: {:.0f} packets/s, {} packets, {} flows exported, {} dropped by verdict\n",
-                     static_cast<double>(pk - last_packets) / dt, pk, flows, drops);
-          last_stats = t;
-          last_packets = pk;
-        }
-      }
       usleep(200);
     }
   }
   rte_eal_mp_wait_lcore();
   for (auto& o : outputs) o->flush();
+  // Outputs finish (a TCP exporter waits, bounded, for its collector) and
+  // report what they delivered.
+  for (auto& o : outputs) {
+    o->close();
+    sum.outputs.push_back(o->summary());
+  }
   sum.seconds = static_cast<double>(rte_get_tsc_cycles() - t0) / static_cast<double>(tsc_hz);
   sum.interrupted = stop_requested();
 
@@ -625,6 +672,13 @@ RunSummary run_engine(const RunConfig& cfg) {
       ps.imissed = st.imissed;
       ps.ierrors = st.ierrors;
       ps.rx_nombuf = st.rx_nombuf;
+    }
+    if (kernel_drops[i]) {
+      kernel_drops[i]->poll();
+      ps.kernel = true;
+      ps.kernel_socket_drops = kernel_drops[i]->drops().socket_drops;
+      ps.kernel_interface_drops = kernel_drops[i]->drops().interface_drops;
+      ps.imissed += ps.kernel_socket_drops;
     }
     rte_eth_dev_stop(ports[i].port);
     rte_eth_dev_close(ports[i].port);

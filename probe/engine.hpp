@@ -32,7 +32,30 @@ struct PortSummary {
   uint16_t queues = 0;
   uint64_t ipackets = 0, imissed = 0, ierrors = 0, rx_nombuf = 0;
   uint64_t expected = 0;  // capture files: packets in the files (0: live input)
+  // af_packet: drops in the kernel, which the driver does not report: the
+  // socket's ring was full (added to imissed), and the interface's
+  // rx_dropped (for information only: the kernel also counts there frames
+  // it had no protocol for, which the probe did receive).
+  uint64_t kernel_socket_drops = 0, kernel_interface_drops = 0;
+  bool kernel = false;
   bool is_file = false;
+};
+
+// What one output (-o) did with the records it was given. written =
+// delivered + failed + dropped + buffered (buffered is 0 after the run).
+struct OutputSummary {
+  std::string output;          // as given with -o
+  std::string profile;         // IPFIX outputs: the profile
+  uint64_t written = 0;        // records handed to the output
+  uint64_t delivered = 0;      // written to the file / sent (UDP) / acknowledged by the collector (TCP)
+  uint64_t failed = 0;         // lost: write or send errors, undeliverable at exit
+  uint64_t dropped = 0;        // TCP: beyond --export-buffer while the collector was away
+  uint64_t buffered = 0;       // TCP: held for the collector now
+  uint64_t buffered_peak = 0;  // TCP: the most held at once
+  uint64_t send_errors = 0;    // failed writes/sends (messages)
+  uint64_t messages = 0;       // IPFIX messages written or sent
+  uint64_t connections = 0;    // TCP: connections made
+  uint64_t files = 0;          // files written (rotation)
 };
 
 struct RunSummary {
@@ -49,6 +72,7 @@ struct RunSummary {
   std::vector<uint64_t> verdicts = std::vector<uint64_t>(kVerdictCount, 0);
   std::vector<WorkerSummary> workers;
   std::vector<PortSummary> ports;
+  std::vector<OutputSummary> outputs;
   std::string dispatch;
   bool interrupted = false;
 };

@@ -63,6 +63,8 @@ void append_flow_json(std::string& out, const FlowRecord& r, const DecodeConfig&
   if (k.protocol == 1 || k.protocol == 58) {
     o.num(v4 ? "icmpTypeIPv4" : "icmpTypeIPv6", k.dport >> 8);
     o.num(v4 ? "icmpCodeIPv4" : "icmpCodeIPv6", k.dport & 0xff);
+    // The IPFIX element (type * 256 + code): what nfdump and IPFIX carry.
+    o.num(v4 ? "icmpTypeCodeIPv4" : "icmpTypeCodeIPv6", k.dport);
   } else {
     o.num("sourceTransportPort", k.sport);
     o.num("destinationTransportPort", k.dport);

@@ -1,11 +1,13 @@
 #include "probe/outputs.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
 
 #include "probe/engine.hpp"
 #include "probe/flow_json.hpp"
+#include "probe/ipfix_output.hpp"
 
 namespace tunprobe {
 
@@ -40,7 +42,24 @@ void JsonOutput::reopen() {
   }
 }
 
+OutputSummary FlowOutput::summary() const {
+  OutputSummary s;
+  s.output = describe();
+  s.failed = failed();
+  return s;
+}
+
+OutputSummary JsonOutput::summary() const {
+  OutputSummary s;
+  s.output = describe();
+  s.written = written_;
+  s.failed = std::min(failed_, written_);
+  s.delivered = written_ - s.failed;
+  return s;
+}
+
 void JsonOutput::write(const FlowRecord& rec) {
+  ++written_;
   line_.clear();
   append_flow_json(line_, rec, cfg_);
   line_ += '\n';
@@ -53,6 +72,7 @@ void JsonOutput::flush() {
 
 std::unique_ptr<FlowOutput> make_output(const OutputSpec& spec, const DecodeConfig& cfg) {
   if (spec.scheme == "json") return std::make_unique<JsonOutput>(spec.target, cfg);
+  if (spec.scheme.rfind("ipfix", 0) == 0) return make_ipfix_output(spec, cfg);
   throw StartupError{fmt::format("-o {}:{}: unknown output", spec.scheme, spec.target)};
 }
 

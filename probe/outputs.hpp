@@ -7,6 +7,7 @@
 #include <string>
 
 #include "probe/decode_config.hpp"
+#include "probe/engine.hpp"
 #include "probe/flow_record.hpp"
 #include "probe/run_config.hpp"
 
@@ -23,6 +24,10 @@ class FlowOutput {
   virtual void reopen() {}
   // Records this output could not deliver (counted, reported at exit).
   virtual uint64_t failed() const { return 0; }
+  // Called once after the last record: finish files, drain connections.
+  virtual void close() {}
+  // Per-output counts for the run summary.
+  virtual OutputSummary summary() const;
 };
 
 // JSON lines, one flow per line, to a file or stdout.
@@ -35,6 +40,7 @@ class JsonOutput final : public FlowOutput {
   std::string describe() const override { return "json:" + path_; }
   void reopen() override;
   uint64_t failed() const override { return failed_; }
+  OutputSummary summary() const override;
 
  private:
   std::string path_;
@@ -42,6 +48,7 @@ class JsonOutput final : public FlowOutput {
   std::FILE* file_;
   bool owned_;
   std::string line_;
+  uint64_t written_ = 0;
   uint64_t failed_ = 0;
 };
 

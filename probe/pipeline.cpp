@@ -1,5 +1,7 @@
 #include "probe/pipeline.hpp"
 
+#include <bit>
+#include <cstddef>
 #include <cstring>
 
 namespace tunprobe {
@@ -7,6 +9,10 @@ namespace tunprobe {
 namespace {
 
 constexpr uint8_t kTcp = 6;
+// Bulk lookup distances, in packets: frames prefetched ahead of the parser;
+// how far the record prefetch (stage 2) trails the bucket prefetch.
+constexpr unsigned kDataAhead = 4;
+constexpr unsigned kLag = 8;
 constexpr uint8_t kTcpFin = 0x01;
 constexpr uint8_t kTcpRst = 0x04;
 
@@ -28,6 +34,39 @@ void make_frag_key(const PacketInfo& p, FragKey& fk) noexcept {
   fk.protocol = p.frag_proto;
 }
 
+// make_key() (flow_record.hpp) and FlowCache::hash() in one: the key is
+// built as its seven 64-bit words, stored whole and hashed from registers.
+// (make_key stores the last three words 1, 2 and 4 bytes at a time; the
+// hash reading them back as 8-byte words would stall on store forwarding.)
+// Same bytes, same hash.
+static_assert(offsetof(FlowKey, outer_src4) == 32 && offsetof(FlowKey, outer_dst4) == 36 &&
+              offsetof(FlowKey, sport) == 40 && offsetof(FlowKey, dport) == 42 &&
+              offsetof(FlowKey, outer_sport) == 44 && offsetof(FlowKey, outer_dport) == 46 &&
+              offsetof(FlowKey, vlan_outer) == 48 && offsetof(FlowKey, vlan_inner) == 50 &&
+              offsetof(FlowKey, protocol) == 52 && offsetof(FlowKey, ip_version) == 53 &&
+              offsetof(FlowKey, tunnel) == 54 && offsetof(FlowKey, pad) == 55 && sizeof(FlowKey) == 56);
+static_assert(std::endian::native == std::endian::little);
+
+inline uint32_t make_key_hashed(const PacketInfo& p, FlowKey& k) noexcept {
+  uint64_t w[7];
+  std::memcpy(w, p.src, 16);
+  std::memcpy(w + 2, p.dst, 16);
+  const bool tunnel = p.tunnel != TunnelType::none;
+  const bool teredo = p.tunnel == TunnelType::teredo;
+  w[4] = tunnel ? (uint64_t{p.outer_dst4} << 32 | p.outer_src4) : 0;
+  uint64_t ports = 0;
+  if (p.has_ports)
+    ports = uint64_t{p.dport} << 16 | p.sport;
+  else if (p.has_icmp)
+    ports = uint64_t{static_cast<uint16_t>(p.icmp_type << 8 | p.icmp_code)} << 16;
+  if (teredo) ports |= uint64_t{p.outer_dport} << 48 | uint64_t{p.outer_sport} << 32;
+  w[5] = ports;
+  w[6] = uint64_t{static_cast<uint8_t>(p.tunnel)} << 48 | uint64_t{p.ip_version} << 40 | uint64_t{p.protocol} << 32 |
+         uint64_t{p.vlan_inner} << 16 | p.vlan_outer;
+  std::memcpy(&k, w, sizeof w);
+  return FlowCache::hash_words(w);
+}
+
 }  // namespace
 
 Pipeline::Pipeline(const PipelineConfig& cfg, uint8_t worker_id, RecordSink& sink)
@@ -38,22 +77,33 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
   PacketInfo info[kMaxBurst];
   FlowKey keys[kMaxBurst];
   uint32_t hashes[kMaxBurst];
-  bool in_flow[kMaxBurst];
+  uint8_t flow_index[kMaxBurst];  // the packets that go into flows, in order
+  unsigned flow_packets = 0;
+  uint64_t ok_packets = 0;
   uint64_t bytes = 0;
   uint64_t now_ns = last_ns_;
 
-  // Stage 1: parse, key, hash; prefetch each packet's bucket.
+  // Stage 1: parse, key, hash (once per packet, reused below); prefetch
+  // each packet's bucket. Address classes are left to flow start (account).
+  // Stage 2 runs kLag packets behind: once a bucket has had time to arrive,
+  // the record its packet will update is prefetched.
+  for (unsigned i = 0; i < n && i < kDataAhead; ++i) __builtin_prefetch(data[i]);
+  unsigned staged = 0;  // packets of flow_index[] whose record is prefetched
   for (unsigned i = 0; i < n; ++i) {
-    if (i + 1 < n) __builtin_prefetch(data[i + 1]);
+    if (i + kDataAhead < n) __builtin_prefetch(data[i + kDataAhead]);
+    if (flow_packets >= staged + kLag) cache_.prefetch_record(hashes[flow_index[staged++]]);
     PacketInfo& p = info[i];
-    parse_frame(data[i], len[i], cfg_.link, cfg_.decode, p);
+    parse_frame_unclassified(data[i], len[i], cfg_.link, cfg_.decode, p);
     bytes += len[i];
     if (ts_ns[i] > now_ns) now_ns = ts_ns[i];
-    counters_.verdicts[static_cast<std::size_t>(p.verdict)].add();
-    in_flow[i] = !verdict_is_drop(p.verdict);
-    if (!in_flow[i]) continue;
-    const uint64_t now_ms = ts_ns[i] / 1'000'000;
+    if (p.verdict == Verdict::ok) {
+      ++ok_packets;
+    } else {
+      counters_.verdicts[static_cast<std::size_t>(p.verdict)].add();
+      if (verdict_is_drop(p.verdict)) continue;
+    }
     if (p.is_fragment) {
+      const uint64_t now_ms = ts_ns[i] / 1'000'000;
       FragKey fk;
       make_frag_key(p, fk);
       if (p.first_fragment) {
@@ -65,19 +115,22 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
         make_key(p, keys[i]);
         counters_.frag_orphans.add();
       }
+      hashes[i] = FlowCache::hash(keys[i]);
     } else {
-      make_key(p, keys[i]);
+      hashes[i] = make_key_hashed(p, keys[i]);
     }
-    hashes[i] = FlowCache::hash(keys[i]);
     cache_.prefetch(hashes[i]);
+    flow_index[flow_packets++] = static_cast<uint8_t>(i);
   }
+  counters_.verdicts[static_cast<std::size_t>(Verdict::ok)].add(ok_packets);
 
-  // Stage 2: find or start each flow and count the packet into it.
-  unsigned flow_packets = 0;
-  for (unsigned i = 0; i < n; ++i) {
-    if (!in_flow[i]) continue;
+  // Stage 2 for the last packets.
+  for (unsigned k = staged; k < flow_packets; ++k) cache_.prefetch_record(hashes[flow_index[k]]);
+
+  // Stage 3: find or start each flow and count the packet into it.
+  for (unsigned k = 0; k < flow_packets; ++k) {
+    const unsigned i = flow_index[k];
     account(info[i], keys[i], hashes[i], ts_ns[i] / 1'000'000);
-    ++flow_packets;
   }
 
   counters_.packets.add(n);
@@ -87,6 +140,7 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
   cache_.expire_slice(now_ns / 1'000'000, cfg_.expire_buckets, sink_);
   sink_.flush();
   counters_.evictions.store_from(cache_.evictions());
+  counters_.live_flows.store_from(cache_.live());
   counters_.flows_exported.store_from(sink_.exported());
 }
 
@@ -107,8 +161,11 @@ void Pipeline::account(const PacketInfo& p, const FlowKey& key, uint32_t hash, u
     rec.end_reason = EndReason::none;
     rec.worker = worker_id_;
     if (key.ip_version == 6) {
-      rec.src_class = outer_fragment ? classify_ipv6(key.src) : p.src_class;
-      rec.dst_class = outer_fragment ? classify_ipv6(key.dst) : p.dst_class;
+      // Once per flow: the key holds the packet's own addresses (or, for a
+      // later fragment, those of its first fragment, which are the same or,
+      // for a tunnel's outer fragment, the inner ones).
+      rec.src_class = classify_ipv6(key.src);
+      rec.dst_class = classify_ipv6(key.dst);
     } else {
       rec.src_class = rec.dst_class = AddrClass::none;
     }

@@ -21,9 +21,25 @@ struct InputSpec {
 
 enum class Dispatch : uint8_t { auto_, rss, crc };
 
+// IPFIX export settings (README: IPFIX export and collectors).
+struct IpfixSettings {
+  std::string profile = "default";   // default, nfdump, flowmon
+  uint32_t pen = 32473;              // tunprobe's elements' PEN (IANA's documentation PEN)
+  uint32_t odid = 1;                 // observation domain id
+  uint32_t template_refresh_s = 60;  // UDP: templates re-sent this often
+  uint64_t export_buffer = 262144;   // TCP: records held while the collector is away
+  uint32_t rotate_s = 0;             // files: a new file every S seconds (0: one file)
+  uint32_t mtu = 1500;               // UDP: path MTU; a message fits one datagram
+};
+
 struct OutputSpec {
-  std::string scheme;  // json (more in the IPFIX issue)
-  std::string target;  // path, "-" for stdout
+  std::string scheme;  // json, ipfix (file), ipfix+udp, ipfix+tcp
+  std::string target;  // path ("-" for stdout), or HOST:PORT
+  std::string host;    // ipfix+udp/tcp: host name or address (no brackets)
+  uint16_t port = 0;
+  std::string profile;  // "?profile=" of this output; empty: --profile
+  IpfixSettings ipfix;  // filled by `tunprobe run` from its options
+  std::string text() const;  // as the user wrote it (without the profile)
 };
 
 struct RunConfig {
@@ -38,6 +54,7 @@ struct RunConfig {
   double stats_interval_s = 0;
   std::string stats_json;
   std::string eal_extra;
+  IpfixSettings ipfix;
 };
 
 // Parses "pcap:FILE", "dpdk:PCI", "af_packet:IFACE", "vdev:SPEC". Returns an

@@ -1440,12 +1440,52 @@ def build_sll():
     return c
 
 
+def write_flood(path, count, seed=7):
+    """A random-source flood: every packet a new flow (cache exhaustion).
+
+    Plain struct packing, not scapy: millions of frames in seconds. Nine in
+    ten frames are UDP from a random IPv4 source; one in ten is Teredo whose
+    inner source is a random Teredo client. 64-byte and 106-byte frames,
+    1 microsecond apart. Truth: every frame is its own flow.
+    """
+    import random
+    import struct as st
+    rnd = random.Random(seed)
+    eth = bytes.fromhex("0200000000010200000000020800")
+    base = 1767225600
+    with open(path, "wb") as f:
+        f.write(st.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i in range(count):
+            src = rnd.getrandbits(32) | 0x01000000
+            sport = rnd.randrange(1024, 65536)
+            if i % 10 == 9:
+                inner = (st.pack("!IHBB", 0x60000000, 0, 59, 64) + bytes.fromhex("20010000c0000201") +
+                         st.pack("!HHI", 0x8000, sport ^ 0xffff, src ^ 0xffffffff) +
+                         bytes.fromhex("2a001450400100000000000000000001"))
+                udp = st.pack("!HHHH", sport, 3544, 8 + len(inner), 0) + inner
+            else:
+                udp = st.pack("!HHHH", sport, 53, 8 + 18, 0) + bytes(18)
+            ip = st.pack("!BBHHHBBHII", 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0, src, 0xc6336401) + udp
+            frame = eth + ip
+            t = base * 1000000 + i
+            f.write(st.pack("<IIII", t // 1000000, t % 1000000, len(frame), len(frame)) + frame)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="directory for NAME.pcap and NAME.truth.json")
     ap.add_argument("--corpus", help="also write each frame as one file here (libFuzzer seed corpus)")
+    ap.add_argument("--flood", type=int, metavar="N",
+                    help="write only flood.pcap: N frames from random sources, each a new flow")
     args = ap.parse_args()
+    if args.flood is not None:
+        if args.flood < 1:
+            ap.error("--flood: N must be at least 1")
+        os.makedirs(args.out, exist_ok=True)
+        write_flood(os.path.join(args.out, "flood.pcap"), args.flood)
+        print(f"flood.pcap: {args.flood} packets, {args.flood} flows", file=sys.stderr)
+        return 0
     check_verdict_table()
     os.makedirs(args.out, exist_ok=True)
     if args.corpus:

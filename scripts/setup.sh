@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   dpdk dpdk-dev libdpdk-dev libfixbuf-dev libfixbuf-tools libboost-program-options-dev libfmt-dev
-  nlohmann-json3-dev catch2 libpcap-dev tshark nfdump python3 python3-scapy
+  nlohmann-json3-dev catch2 libpcap-dev tshark nfdump python3 python3-scapy tcpreplay iproute2 python3-matplotlib
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -176,6 +176,9 @@ def main():
     out = os.path.join(work, "live.json")
     rotated = out + ".1"
     st = os.path.join(work, "live.stats.json")
+    for stale in (out, rotated, st):  # from an earlier run in the same directory
+        if os.path.exists(stale):
+            os.remove(stale)
     p = subprocess.Popen([tunprobe, "run", "-i", f"vdev:net_pcap_live,rx_pcap={mix},infinite_rx=1", "-o",
                           "json:" + out, "--stats-json", st, "--active-timeout", "1", "--inactive-timeout", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
