@@ -1,5 +1,6 @@
 // `tunprobe run`: the probe. Options -> RunConfig -> engine -> summary.
 #include <fmt/format.h>
+#include <pwd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -177,6 +178,8 @@ int cmd_run(int argc, char** argv) {
       ("stats-interval", po::value<double>()->default_value(0), "seconds between progress lines on stderr (0: none)")
       ("stats-json", po::value<std::string>(), "write the final summary as JSON to this file")
       ("eal", po::value<std::string>()->default_value(""), "extra DPDK EAL arguments, space-separated (experts)")
+      ("user", po::value<std::string>(),
+       "after start-up (ports, outputs open), drop root privileges to this user and its groups")
       ("profile", po::value<std::string>()->default_value("default"),
        "IPFIX element profile: default (standard + tunprobe elements), nfdump (only what nfcapd stores), "
        "flowmon (PEN 16982 tunnel elements)")
@@ -228,6 +231,10 @@ int cmd_run(int argc, char** argv) {
   if (cfg.stats_interval_s < 0) throw UsageError{"--stats-interval: must be 0 (off) or a positive number of seconds"};
   if (vm.count("stats-json")) cfg.stats_json = vm["stats-json"].as<std::string>();
   cfg.eal_extra = vm["eal"].as<std::string>();
+  if (vm.count("user")) {
+    cfg.user = vm["user"].as<std::string>();
+    if (getpwnam(cfg.user.c_str()) == nullptr) throw UsageError{fmt::format("--user {}: no such user", cfg.user)};
+  }
   cfg.decode = decoder_config(vm);
   cfg.ipfix.profile = vm["profile"].as<std::string>();
   if (ipfix::find_profile(cfg.ipfix.profile) == nullptr)

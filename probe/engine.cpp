@@ -11,12 +11,15 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fmt/format.h>
@@ -263,6 +266,19 @@ int dispatcher_main(void* arg) {
 }
 
 // ---------------------------------------------------------------- set-up
+
+// DPDK needs root to map hugepages and open NICs; once ports run and the
+// outputs are open, nothing else does. SIGHUP reopens files as this user.
+void drop_privileges(const std::string& user) {
+  if (geteuid() != 0) throw StartupError{fmt::format("--user {}: only root can change user", user)};
+  errno = 0;
+  const passwd* pw = getpwnam(user.c_str());
+  if (pw == nullptr) throw StartupError{fmt::format("--user {}: no such user", user)};
+  if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+    throw StartupError{fmt::format("--user {}: cannot switch: {}", user, std::strerror(errno))};
+  if (setuid(0) == 0) throw StartupError{fmt::format("--user {}: root privileges could be regained", user)};
+  fmt::print(stderr, "tunprobe: running as {} (uid {}, gid {})\n", user, pw->pw_uid, pw->pw_gid);
+}
 
 std::vector<unsigned> allowed_cpus() {
   cpu_set_t set;
@@ -552,6 +568,7 @@ RunSummary run_engine(const RunConfig& cfg) {
   if (dispatch == Dispatch::crc) map += fmt::format(" dispatcher@lcore{}<-all queues", disp.lcore);
   fmt::print(stderr, "tunprobe: dispatch {}, {} worker(s):{}\n", sum.dispatch, cfg.workers, map);
 
+  if (!cfg.user.empty()) drop_privileges(cfg.user);
   const uint64_t t0 = rte_get_tsc_cycles();
   for (auto& w : workers)
     rte_eal_remote_launch(dispatch == Dispatch::crc ? worker_crc_main : worker_rss_main, w.get(), w->lcore);

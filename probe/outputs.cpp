@@ -1,5 +1,8 @@
 #include "probe/outputs.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -13,33 +16,33 @@ namespace tunprobe {
 
 JsonOutput::JsonOutput(const std::string& path, const DecodeConfig& cfg) : path_(path), cfg_(cfg) {
   if (path == "-") {
-    file_ = stdout;
+    fd_ = STDOUT_FILENO;
     owned_ = false;
   } else {
-    file_ = std::fopen(path.c_str(), "w");
-    if (file_ == nullptr) throw StartupError{fmt::format("-o json:{}: cannot write: {}", path, std::strerror(errno))};
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw StartupError{fmt::format("-o json:{}: cannot write: {}", path, std::strerror(errno))};
     owned_ = true;
   }
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+  buffer_.reserve(kBufferBytes + 4096);
 }
 
 JsonOutput::~JsonOutput() {
-  if (owned_) std::fclose(file_);
-  else std::fflush(file_);
+  flush();
+  if (owned_) ::close(fd_);
 }
 
 void JsonOutput::reopen() {
   if (!owned_) return;
-  std::fflush(file_);
+  flush();
   // Append: with copytruncate rotation the file is still there.
-  if (std::FILE* f = std::fopen(path_.c_str(), "a")) {
-    std::fclose(file_);
-    file_ = f;
-    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
-  } else {
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
     fmt::print(stderr, "tunprobe: SIGHUP: cannot reopen {}: {}; still writing to the old file\n", path_,
                std::strerror(errno));
+    return;
   }
+  ::close(fd_);
+  fd_ = fd;
 }
 
 OutputSummary FlowOutput::summary() const {
@@ -60,14 +63,32 @@ OutputSummary JsonOutput::summary() const {
 
 void JsonOutput::write(const FlowRecord& rec) {
   ++written_;
-  line_.clear();
-  append_flow_json(line_, rec, cfg_);
-  line_ += '\n';
-  if (std::fwrite(line_.data(), 1, line_.size(), file_) != line_.size()) ++failed_;
+  append_flow_json(buffer_, rec, cfg_);
+  buffer_ += '\n';
+  if (buffer_.size() >= kBufferBytes) flush();
 }
 
 void JsonOutput::flush() {
-  if (std::fflush(file_) != 0) ++failed_;
+  std::size_t done = 0;
+  while (done < buffer_.size()) {
+    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    // Charge the failure to the records not (wholly) written.
+    uint64_t lost = 0;
+    for (std::size_t i = done; i < buffer_.size(); ++i) lost += buffer_[i] == '\n';
+    failed_ += lost;
+    if (!reported_) {
+      fmt::print(stderr, "tunprobe: -o json:{}: write failed: {}; its records are counted as failed, the run "
+                 "goes on\n", path_, n < 0 ? std::strerror(errno) : "no progress");
+      reported_ = true;
+    }
+    break;
+  }
+  buffer_.clear();
 }
 
 std::unique_ptr<FlowOutput> make_output(const OutputSpec& spec, const DecodeConfig& cfg) {

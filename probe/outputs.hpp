@@ -30,7 +30,10 @@ class FlowOutput {
   virtual OutputSummary summary() const;
 };
 
-// JSON lines, one flow per line, to a file or stdout.
+// JSON lines, one flow per line, to a file or stdout. Buffered by us (not
+// stdio) so that a failed write (disk full, a closed pipe) is charged to
+// exactly the records it carried: they count as failed, the run goes on,
+// the other outputs are not affected, and the first failure is reported.
 class JsonOutput final : public FlowOutput {
  public:
   JsonOutput(const std::string& path, const DecodeConfig& cfg);  // throws StartupError
@@ -43,13 +46,15 @@ class JsonOutput final : public FlowOutput {
   OutputSummary summary() const override;
 
  private:
+  static constexpr std::size_t kBufferBytes = 1 << 20;
   std::string path_;
   DecodeConfig cfg_;
-  std::FILE* file_;
+  int fd_;
   bool owned_;
-  std::string line_;
+  std::string buffer_;
   uint64_t written_ = 0;
   uint64_t failed_ = 0;
+  bool reported_ = false;
 };
 
 std::unique_ptr<FlowOutput> make_output(const OutputSpec& spec, const DecodeConfig& cfg);

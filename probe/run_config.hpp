@@ -54,6 +54,7 @@ struct RunConfig {
   double stats_interval_s = 0;
   std::string stats_json;
   std::string eal_extra;
+  std::string user;  // drop to this user once ports and outputs are open
   IpfixSettings ipfix;
 };
 

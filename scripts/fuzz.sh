@@ -1,36 +1,71 @@
 #!/usr/bin/env bash
-# Builds the decoder's libFuzzer target with clang (ASan + UBSan) and runs it
+# Builds tunprobe's libFuzzer targets with clang (ASan + UBSan) and runs each
 # for a bounded time on a seed corpus from the traffic generator.
 #
-#   scripts/fuzz.sh [SECONDS] [WORKDIR]      (defaults: 60, build/fuzz)
+#   scripts/fuzz.sh [SECONDS=60] [WORKDIR=build/fuzz] [TARGET...]
 #
-# Exit status: 0 when the run ended clean, non-zero on a crash (the input
-# that crashed is left in WORKDIR as crash-*).
+# Targets (tests/fuzz/fuzz_TARGET.cpp):
+#   decode    the parser and tunnel plug-ins, every link type
+#   pipeline  the whole worker path: parse, plug-ins, classification, flow
+#             cache (16 records: eviction, timeouts), fragments, JSON export;
+#             checks conservation on every input
+# Default: all of them, SECONDS each. Exit status: non-zero on a crash (the
+# input is left in WORKDIR/TARGET/crash-*). Prints one line per target with
+# its executions.
 set -euo pipefail
 export PATH=/usr/bin:/bin:$PATH
 seconds=${1:-60}
 work=${2:-build/fuzz}
+shift $(( $# > 2 ? 2 : $# ))
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(decode pipeline)
 root=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$work/corpus" "$work/seeds"
+mkdir -p "$work/seeds"
 work=$(cd "$work" && pwd)
 
-# Only the decoder's sources: no DPDK, no libpcap, no fmt.
-sources=(probe/parse.cpp probe/addr_class.cpp plugins/teredo.cpp plugins/sixtofour.cpp plugins/isatap.cpp
-         plugins/sixrd.cpp plugins/sixinfour.cpp plugins/registry.cpp tests/fuzz/fuzz_decode.cpp)
-bin="$work/fuzz_decode"
-newest=$(cd "$root" && ls -t "${sources[@]}" probe/*.hpp plugins/*.hpp | head -1)
-if [ ! -x "$bin" ] || [ "$root/$newest" -nt "$bin" ]; then
-  (cd "$root" && clang++ -std=c++20 -O1 -g -I. -fsanitize=fuzzer,address,undefined \
-     -fno-sanitize-recover=undefined -o "$bin" "${sources[@]}")
-fi
+parser=(probe/parse.cpp probe/addr_class.cpp plugins/teredo.cpp plugins/sixtofour.cpp plugins/isatap.cpp
+        plugins/sixrd.cpp plugins/sixinfour.cpp plugins/registry.cpp)
+flow=(probe/flow_cache.cpp probe/pipeline.cpp probe/flow_json.cpp probe/packet_json.cpp)
+dpdk_cflags=$(pkg-config --cflags libdpdk | sed 's/-I/-isystem /g')
+dpdk_libs=$(pkg-config --libs libdpdk)
+
+build() {  # TARGET
+  local t=$1 bin="$work/$1/fuzz_$1" srcs extra_c="" extra_l=""
+  case $t in
+    decode) srcs=("${parser[@]}") ;;
+    pipeline) srcs=("${parser[@]}" "${flow[@]}"); extra_c=$dpdk_cflags; extra_l="$dpdk_libs -lfmt" ;;
+    *) echo "fuzz.sh: unknown target '$t' (decode, pipeline)" >&2; exit 2 ;;
+  esac
+  mkdir -p "$work/$t/corpus"
+  local newest
+  newest=$(cd "$root" && ls -t "${srcs[@]}" "tests/fuzz/fuzz_$t.cpp" probe/*.hpp plugins/*.hpp | head -1)
+  if [ ! -x "$bin" ] || [ "$root/$newest" -nt "$bin" ]; then
+    # shellcheck disable=SC2086
+    (cd "$root" && clang++ -std=c++20 -O1 -g -I. $extra_c -fsanitize=fuzzer,address,undefined \
+       -fno-sanitize-recover=undefined -o "$bin" "${srcs[@]}" "tests/fuzz/fuzz_$t.cpp" $extra_l)
+  fi
+}
 
 if [ -z "$(ls -A "$work/seeds")" ]; then
-  /usr/bin/python3 "$root/scripts/gen_traffic.py" --out "$work/gen" --corpus "$work/seeds" >/dev/null
+  /usr/bin/python3 "$root/scripts/gen_traffic.py" --out "$work/gen" --corpus "$work/seeds" >/dev/null 2>&1
 fi
 
-cd "$work"
-"$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=5 -rss_limit_mb=1024 \
-  corpus seeds 2> fuzz.log || { tail -40 fuzz.log; exit 1; }
-execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' fuzz.log | grep -o '[0-9]*$' || echo '?')
-cov=$(grep -o 'cov: [0-9]*' fuzz.log | tail -1 || true)
-echo "fuzz_decode: ${seconds}s clean, ${execs} executions, ${cov}, corpus $(ls corpus | wc -l) inputs"
+status=0
+for t in "${targets[@]}"; do
+  build "$t"
+  cd "$work/$t"
+  # The pipeline target reads [length][time step][bytes] frames; raw frames
+  # from the generator still make useful seeds (they are cut differently).
+  if ASAN_OPTIONS=detect_leaks=1 "./fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+       -rss_limit_mb=2048 corpus "$work/seeds" 2> fuzz.log; then
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' fuzz.log | grep -o '[0-9]*$' || echo '?')
+    cov=$(grep -o 'cov: [0-9]*' fuzz.log | tail -1 || true)
+    echo "fuzz_$t: ${seconds}s clean, ${execs} executions, ${cov}, corpus $(ls corpus | wc -l) inputs"
+  else
+    tail -40 fuzz.log
+    echo "fuzz_$t: FAILED (see $work/$t/fuzz.log and crash-* there)"
+    status=1
+  fi
+  cd "$root"
+done
+exit $status

@@ -148,6 +148,22 @@ def main():
     r = run([tunprobe, "decode", bogus])
     check(r.returncode == 2 and "link type 147" in r.stderr, f"decode on a bogus link type: {r.stderr.strip()}")
 
+    # A full disk on one output: its records are counted as failed, the other
+    # output gets every flow, the run succeeds.
+    good, st = os.path.join(work, "good.json"), os.path.join(work, "full.stats.json")
+    r = run([tunprobe, "run", "-i", "pcap:" + mix, "-o", "json:/dev/full", "-o", "json:" + good, "--stats-json", st])
+    if r.returncode == 0:
+        outs = {o["output"]: o for o in json.load(open(st))["outputs"]}
+        full, ok = outs.get("json:/dev/full", {}), outs.get("json:" + good, {})
+        n = truth["summary"]["flows"]
+        check(full.get("failed") == n and full.get("delivered") == 0 and ok.get("delivered") == n and
+              sum(1 for _ in open(good)) == n and "No space left" in r.stderr,
+              f"disk full on one output: failed {full.get('failed')}, other output {ok.get('delivered')} of {n}")
+    else:
+        check(False, f"disk full on one output: exit {r.returncode}: {r.stderr.strip()[-200:]}")
+    r = run([tunprobe, "run", "-i", "pcap:" + mix, "-o", "json:/nonexistent-dir/x.json"])
+    check(r.returncode == 2 and "cannot write" in r.stderr, f"unwritable output path: exit {r.returncode}")
+
     # Bad options: one line, naming the option, exit 2.
     bad = [
         (["run", "-i", "pcap:" + mix, "-w", "0"], "--workers"),
