@@ -111,6 +111,17 @@ def check_one(name, truth, records, stats, workers, dispatch):
     return errors
 
 
+def report(tag, errors, ok_line):
+    """Prints one run's result; returns 1 for a failed run."""
+    if not errors:
+        print(f"ok   {tag}: {ok_line}")
+        return 0
+    print(f"FAIL {tag}: {len(errors)} problems")
+    for e in errors[:20]:
+        print("   ", e)
+    return 1
+
+
 def main():
     tunprobe, split, gen, work = sys.argv[1:5]
     quick = "--quick" in sys.argv
@@ -151,14 +162,9 @@ def main():
                 stats = json.load(open(st))
                 errors = check_one(name, truth, records, stats, workers, dispatch)
                 balance = "/".join(str(w["packets"]) for w in stats["workers"])
-                if errors:
-                    failures += 1
-                    print(f"FAIL {tag}: {len(errors)} problems")
-                    for e in errors[:20]:
-                        print("   ", e)
-                else:
-                    print(f"ok   {tag}: {stats['packets']} packets, {len(records)} records, "
-                          f"{truth['summary']['flows']} flows, {stats['droppedPackets']} dropped, per worker {balance}")
+                failures += report(tag, errors, f"{stats['packets']} packets, {len(records)} records, "
+                                   f"{truth['summary']['flows']} flows, {stats['droppedPackets']} dropped, "
+                                   f"per worker {balance}")
     # A tiny cache: records are evicted (lackOfResources), exported, and
     # still add up to the same flows.
     truth = json.load(open(os.path.join(work, "mix.truth.json")))
@@ -179,14 +185,8 @@ def main():
         evicted = sum(1 for r in records if r["flowEndReason"] == "lackOfResources")
         if stats["cacheEvictions"] == 0 or evicted != stats["cacheEvictions"]:
             errors.append(f"evictions: stats {stats['cacheEvictions']}, records {evicted}")
-        if errors:
-            failures += 1
-            print(f"FAIL {tag}: {len(errors)} problems")
-            for e in errors[:20]:
-                print("   ", e)
-        else:
-            print(f"ok   {tag}: {len(records)} records for {truth['summary']['flows']} flows, "
-                  f"{stats['cacheEvictions']} evictions exported")
+        failures += report(tag, errors, f"{len(records)} records for {truth['summary']['flows']} flows, "
+                                        f"{stats['cacheEvictions']} evictions exported")
     print(f"{runs} runs, {failures} failed")
     return 1 if failures else 0
 
