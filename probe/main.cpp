@@ -19,6 +19,7 @@ constexpr std::string_view kUsage =
     "Commands:\n"
     "  run -i INPUT       the probe: capture, decapsulate, aggregate flows, export\n"
     "  decode FILE.pcap   print what tunprobe sees in each packet, one JSON object per line\n"
+    "  report INPUT...    the statistics report: the paper's Tables 1-6 and charts from flow records\n"
     "\n"
     "Options:\n"
     "  -h, --help         this help; 'tunprobe COMMAND --help' for a command's options\n"
@@ -44,7 +45,8 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(argc, argv);
     if (cmd == "decode") return cmd_decode(argc, argv);
-    fmt::print(stderr, "tunprobe: unknown command '{}'; commands: run, decode (see 'tunprobe --help')\n", cmd);
+    if (cmd == "report") return cmd_report(argc, argv);
+    fmt::print(stderr, "tunprobe: unknown command '{}'; commands: run, decode, report (see 'tunprobe --help')\n", cmd);
     return kExitUsage;
   } catch (const UsageError& e) {
     // One line naming the command, the option and what is allowed.

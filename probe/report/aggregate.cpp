@@ -1,0 +1,65 @@
+#include "probe/report/aggregate.hpp"
+
+#include <algorithm>
+
+namespace tunprobe::report {
+
+bool has_ports(uint8_t protocol) {
+  return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 33 || protocol == 136;
+}
+
+Service service_of(uint8_t protocol, uint16_t sport, uint16_t dport) {
+  if (protocol == 1 || protocol == 58) return {ServiceKind::icmp};
+  if (!has_ports(protocol)) return {ServiceKind::other_protocol};
+  const uint16_t port = std::min(sport, dport);
+  if (port == 80 && protocol == 6) return {ServiceKind::http};
+  if (port == 443 && (protocol == 6 || protocol == 17)) return {ServiceKind::https};
+  if (port == 53 && (protocol == 6 || protocol == 17)) return {ServiceKind::dns};
+  return {ServiceKind::port, protocol, port};
+}
+
+bool is_high_port(uint8_t protocol, uint16_t sport, uint16_t dport) {
+  return has_ports(protocol) && sport >= 1024 && dport >= 1024;
+}
+
+void Aggregator::add(const ReportFlow& f) {
+  ++records;
+  if (!f.has_tunnel_info) ++without_tunnel_info;
+  first_ms = std::min(first_ms, f.start_ms);
+  last_ms = std::max(last_ms, f.start_ms);
+  const Kind kind = kind_of(f);
+  const auto k = static_cast<std::size_t>(kind);
+  const auto t = static_cast<std::size_t>(f.tunnel);
+  kinds[k].add(f);
+  if (kind == Kind::tunneled) tunnels[t].add(f);
+  if (is_high_port(f.protocol, f.sport, f.dport)) {
+    high_kinds[k].add(f);
+    if (kind == Kind::tunneled) high_tunnels[t].add(f);
+  }
+  const Service s = service_of(f.protocol, f.sport, f.dport);
+  services[uint32_t{static_cast<uint8_t>(s.kind)} << 24 | uint32_t{s.protocol} << 16 | s.port][k].add(f);
+  const int64_t day = static_cast<int64_t>(f.start_ms / kMsPerDay);
+  days[day][k].add(f);
+  if (kind == Kind::ipv4) return;
+
+  const TunnelType tunnel = kind == Kind::tunneled ? f.tunnel : TunnelType::none;
+  const AddrClass sc = f.src_class ? *f.src_class : classify_ipv6(f.src.data());
+  const AddrClass dc = f.dst_class ? *f.dst_class : classify_ipv6(f.dst.data());
+  addrs.add(day, f.src, tunnel, sc);
+  addrs.add(day, f.dst, tunnel, dc);
+
+  if (tunnel == TunnelType::teredo) {
+    if (f.teredo_server4 != 0) teredo_servers[f.teredo_server4].add(f);
+    // A relay: the outer end on the side of the one non-Teredo (counted)
+    // inner address, unless it is the Teredo server itself.
+    const bool st = sc == AddrClass::teredo, dt = dc == AddrClass::teredo;
+    if (st != dt && is_counted_class(st ? dc : sc)) {
+      const uint32_t far = st ? f.outer_dst4 : f.outer_src4;
+      if (far != 0 && far != f.teredo_server4) relays[uint64_t{t} << 32 | far].add(f);
+    }
+  } else if (tunnel != TunnelType::none && f.relay4 != 0) {
+    relays[uint64_t{t} << 32 | f.relay4].add(f);
+  }
+}
+
+}  // namespace tunprobe::report

@@ -1,0 +1,541 @@
+#include "probe/report/tables.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#ifndef TUNPROBE_VERSION
+#define TUNPROBE_VERSION "unknown"
+#endif
+
+namespace tunprobe::report {
+
+namespace {
+
+constexpr TunnelType kTable1Order[] = {TunnelType::none,   TunnelType::sixtofour, TunnelType::teredo,
+                                       TunnelType::isatap, TunnelType::sixinfour, TunnelType::sixrd};
+constexpr TunnelType kTunnelOrder[] = {TunnelType::teredo, TunnelType::sixtofour, TunnelType::isatap,
+                                       TunnelType::sixinfour, TunnelType::sixrd};
+
+std::string transport_key(TunnelType t) {
+  return t == TunnelType::none ? "native" : std::string(tunnel_type_name(t));
+}
+
+std::string transport_label(TunnelType t) {
+  switch (t) {
+    case TunnelType::none: return "native";
+    case TunnelType::teredo: return "Teredo";
+    case TunnelType::isatap: return "ISATAP";
+    default: return std::string(tunnel_type_name(t));
+  }
+}
+
+constexpr const char* kKindKeys[kKinds] = {"ipv4", "native", "tunneled"};
+constexpr const char* kKindLabels[kKinds] = {"IPv4", "native IPv6", "tunneled IPv6"};
+
+std::string ipv4_text(uint32_t a) {
+  return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+
+std::string protocol_name(uint8_t p) {
+  switch (p) {
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 132: return "sctp";
+    case 33: return "dccp";
+    case 136: return "udplite";
+    default: return fmt::format("proto{}", p);
+  }
+}
+
+std::string utc_time(uint64_t ms) {
+  const std::time_t s = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03} UTC", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
+// flows, share, packets, share, bytes, share
+const std::vector<Column> kTrafficColumns = {
+    {"flows", "flows"},     {"flowShare", "flows %"}, {"packets", "packets"},
+    {"packetShare", "packets %"}, {"bytes", "bytes"}, {"byteShare", "bytes %"}};
+
+void traffic_cells(std::vector<Cell>& row, const Traffic& t, const Traffic& total) {
+  row.push_back(Cell::count(t.flows));
+  row.push_back(Cell::share(t.flows, total.flows));
+  row.push_back(Cell::count(t.packets));
+  row.push_back(Cell::share(t.packets, total.packets));
+  row.push_back(Cell::count(t.bytes));
+  row.push_back(Cell::share(t.bytes, total.bytes));
+}
+
+std::vector<Column> with(std::vector<Column> head, const std::vector<Column>& tail) {
+  head.insert(head.end(), tail.begin(), tail.end());
+  return head;
+}
+
+Table table1(const AddrCounts& p, const std::map<int64_t, AddrCounts>& days) {
+  Table t;
+  t.id = "table1_addresses";
+  t.title = "Table 1: Unique IPv6 addresses by transport";
+  const bool several = days.size() > 1;
+  t.columns = {{"transport", "", false},         {"label", "transport"},
+               {"addresses", "addresses"},       {"share", "share"},
+               {"perDayAverage", "per day (average)", several}, {"perDayShare", "per-day share", several}};
+  std::array<double, kTransports> avg{};
+  bool days_est = false;
+  for (const auto& [day, c] : days) {
+    days_est |= c.estimated;
+    for (std::size_t i = 0; i < kTransports; ++i) avg[i] += static_cast<double>(c.transport[i]);
+  }
+  const double ndays = static_cast<double>(std::max<std::size_t>(days.size(), 1));
+  for (double& a : avg) a /= ndays;
+  uint64_t total = 0;
+  double avg_total = 0;
+  for (std::size_t i = 0; i < kTransports; ++i) {
+    total += p.transport[i];
+    avg_total += avg[i];
+  }
+  for (const TunnelType tt : kTable1Order) {
+    const auto i = static_cast<std::size_t>(tt);
+    t.rows.push_back({Cell::str(transport_key(tt)), Cell::str(transport_label(tt)),
+                      Cell::count(p.transport[i], p.estimated), Cell::share(p.transport[i], total, p.estimated),
+                      Cell::real(avg[i], days_est), Cell::share_of(avg[i], avg_total, days_est)});
+  }
+  t.rows.push_back({Cell::str("total"), Cell::str("total (sum of the rows)"), Cell::count(total, p.estimated),
+                    Cell::share(total, total, p.estimated), Cell::real(avg_total, days_est),
+                    Cell::share_of(avg_total, avg_total, days_est)});
+  t.notes.push_back(fmt::format(
+      "An address seen in several transports counts in each of their rows; shares are of the sum of the rows. "
+      "Per day: the average over the {} UTC day(s) with flows of each day's distinct addresses.",
+      days.size()));
+  t.charts.push_back({"addresses_per_day", "Unique IPv6 addresses per day"});
+  return t;
+}
+
+Table table1_summary(const Aggregator& agg, const AddrCounts& p) {
+  Table t;
+  t.id = "table1_summary";
+  t.title = "Table 1 (cont.): distinct addresses, Teredo servers and relays";
+  t.columns = {{"item", "", false}, {"label", "what"}, {"count", "count"}};
+  std::size_t teredo_relays = 0, sixtofour_relays = 0;
+  for (const auto& [key, tr] : agg.relays) {
+    const auto tt = static_cast<TunnelType>(key >> 32);
+    teredo_relays += tt == TunnelType::teredo;
+    sixtofour_relays += tt == TunnelType::sixtofour;
+  }
+  t.rows = {
+      {Cell::str("all"), Cell::str("distinct IPv6 addresses, all transports (each once)"), Cell::count(p.all, p.estimated)},
+      {Cell::str("tunneled"), Cell::str("distinct IPv6 addresses seen in tunnels (each once)"),
+       Cell::count(p.tunneled, p.estimated)},
+      {Cell::str("excluded"), Cell::str("not counted: link-local, multicast, unspecified, loopback"),
+       Cell::count(p.excluded, p.estimated)},
+      {Cell::str("teredoServers"), Cell::str("Teredo servers (distinct teredoServerIPv4Address)"),
+       Cell::count(agg.teredo_servers.size())},
+      {Cell::str("teredoRelays"), Cell::str("Teredo relays"), Cell::count(teredo_relays)},
+      {Cell::str("sixtofourRelays"), Cell::str("6to4 relays (distinct tunnelRelayIPv4Address)"),
+       Cell::count(sixtofour_relays)},
+  };
+  return t;
+}
+
+struct ClassRow {
+  const char* key;
+  const char* label;
+  std::vector<AddrClass> classes;
+};
+
+Table class_table(std::string id, std::string title, const std::vector<ClassRow>& spec, const AddrCounts& p) {
+  Table t;
+  t.id = std::move(id);
+  t.title = std::move(title);
+  t.columns = {{"class", "", false},          {"label", "interface identifier"}, {"native", "native"},
+               {"nativeShare", "native %"},  {"tunneled", "tunneled"},         {"tunneledShare", "tunneled %"}};
+  std::array<uint64_t, 2> total{};
+  std::vector<std::array<uint64_t, 2>> v;
+  for (const ClassRow& r : spec) {
+    std::array<uint64_t, 2> n{};
+    for (AddrClass c : r.classes)
+      for (std::size_t k = 0; k < 2; ++k) n[k] += p.by_class[k][static_cast<std::size_t>(c)];
+    total[0] += n[0];
+    total[1] += n[1];
+    v.push_back(n);
+  }
+  for (std::size_t i = 0; i < spec.size(); ++i)
+    t.rows.push_back({Cell::str(spec[i].key), Cell::str(spec[i].label), Cell::count(v[i][0], p.estimated),
+                      Cell::share(v[i][0], total[0], p.estimated), Cell::count(v[i][1], p.estimated),
+                      Cell::share(v[i][1], total[1], p.estimated)});
+  t.rows.push_back({Cell::str("total"), Cell::str("total"), Cell::count(total[0], p.estimated),
+                    Cell::share(total[0], total[0], p.estimated), Cell::count(total[1], p.estimated),
+                    Cell::share(total[1], total[1], p.estimated)});
+  return t;
+}
+
+Table table4(const Aggregator& agg) {
+  Table t;
+  t.id = "table4_traffic";
+  t.title = "Table 4: Traffic distribution";
+  t.columns = with({{"traffic", "", false}, {"label", "traffic"}}, kTrafficColumns);
+  Traffic total;
+  for (const Traffic& k : agg.kinds) total.add(k);
+  for (std::size_t k = 0; k < kKinds; ++k) {
+    std::vector<Cell> row{Cell::str(kKindKeys[k]), Cell::str(kKindLabels[k])};
+    traffic_cells(row, agg.kinds[k], total);
+    t.rows.push_back(std::move(row));
+  }
+  std::vector<Cell> row{Cell::str("total"), Cell::str("total")};
+  traffic_cells(row, total, total);
+  t.rows.push_back(std::move(row));
+  t.notes.push_back("Bytes are `octetDeltaCount`: IP octets of the native packet, or of the IPv6 packet inside the "
+                    "tunnel (tunnel headers not counted).");
+  t.charts.push_back({"traffic", "Traffic distribution"});
+  return t;
+}
+
+Table table5(const Aggregator& agg) {
+  Table t;
+  t.id = "table5_tunnels";
+  t.title = "Table 5: Tunnel distribution";
+  t.columns = with({{"tunnel", "", false}, {"label", "tunnel"}}, kTrafficColumns);
+  const Traffic& total = agg.kinds[static_cast<std::size_t>(Kind::tunneled)];
+  for (const TunnelType tt : kTunnelOrder) {
+    std::vector<Cell> row{Cell::str(transport_key(tt)), Cell::str(transport_label(tt))};
+    traffic_cells(row, agg.tunnels[static_cast<std::size_t>(tt)], total);
+    t.rows.push_back(std::move(row));
+  }
+  std::vector<Cell> row{Cell::str("total"), Cell::str("total")};
+  traffic_cells(row, total, total);
+  t.rows.push_back(std::move(row));
+  t.charts.push_back({"tunnels", "Tunnel distribution"});
+  return t;
+}
+
+uint32_t service_key(ServiceKind k, uint8_t proto = 0, uint16_t port = 0) {
+  return uint32_t{static_cast<uint8_t>(k)} << 24 | uint32_t{proto} << 16 | port;
+}
+
+Table table6(const Aggregator& agg, unsigned top) {
+  Table t;
+  t.id = "table6_protocols";
+  t.title = "Table 6: Protocol distribution";
+  t.columns = with({{"traffic", "", false}, {"trafficLabel", "traffic"}, {"service", "", false}, {"label", "service"}},
+                   kTrafficColumns);
+  t.group_column = 1;
+  // The top other ports over all traffic, by flows, then packets, bytes, key.
+  std::vector<std::pair<uint32_t, Traffic>> ports;
+  for (const auto& [key, per_kind] : agg.services) {
+    if (static_cast<ServiceKind>(key >> 24) != ServiceKind::port) continue;
+    Traffic sum;
+    for (const Traffic& x : per_kind) sum.add(x);
+    ports.push_back({key, sum});
+  }
+  std::sort(ports.begin(), ports.end(), [](const auto& a, const auto& b) {
+    if (a.second.flows != b.second.flows) return a.second.flows > b.second.flows;
+    if (a.second.packets != b.second.packets) return a.second.packets > b.second.packets;
+    if (a.second.bytes != b.second.bytes) return a.second.bytes > b.second.bytes;
+    return a.first < b.first;
+  });
+  if (ports.size() > top) ports.resize(top);
+  struct RowSpec {
+    std::string key, label;
+    std::vector<uint32_t> keys;  // empty: "other ports" (every port not listed)
+  };
+  std::vector<RowSpec> spec = {{"http", "HTTP (tcp/80)", {service_key(ServiceKind::http)}},
+                               {"https", "HTTPS (tcp/443, udp/443)", {service_key(ServiceKind::https)}},
+                               {"dns", "DNS (udp/53, tcp/53)", {service_key(ServiceKind::dns)}}};
+  for (const auto& [key, sum] : ports) {
+    const std::string name = fmt::format("{}/{}", protocol_name(static_cast<uint8_t>(key >> 16)), key & 0xffff);
+    spec.push_back({name, name, {key}});
+  }
+  spec.push_back({"otherPorts", "other ports", {}});
+  spec.push_back({"icmp", "ICMP, ICMPv6", {service_key(ServiceKind::icmp)}});
+  spec.push_back({"otherProtocols", "other protocols (no ports)", {service_key(ServiceKind::other_protocol)}});
+  for (std::size_t k = 0; k < kKinds; ++k) {
+    const Traffic& total = agg.kinds[k];
+    Traffic listed;
+    for (const RowSpec& r : spec) {
+      Traffic x;
+      if (r.keys.empty()) {
+        for (const auto& [key, per_kind] : agg.services) {
+          if (static_cast<ServiceKind>(key >> 24) != ServiceKind::port) continue;
+          if (std::none_of(ports.begin(), ports.end(), [&](const auto& p) { return p.first == key; })) x.add(per_kind[k]);
+        }
+      } else {
+        for (uint32_t key : r.keys)
+          if (auto it = agg.services.find(key); it != agg.services.end()) x.add(it->second[k]);
+      }
+      std::vector<Cell> row{Cell::str(kKindKeys[k]), Cell::str(kKindLabels[k]), Cell::str(r.key), Cell::str(r.label)};
+      traffic_cells(row, x, total);
+      t.rows.push_back(std::move(row));
+    }
+    std::vector<Cell> row{Cell::str(kKindKeys[k]), Cell::str(kKindLabels[k]), Cell::str("total"), Cell::str("total")};
+    traffic_cells(row, total, total);
+    t.rows.push_back(std::move(row));
+  }
+  t.notes.push_back(fmt::format(
+      "A flow's service is its protocol and the lower of its two ports. The {} other protocol/port pairs with the "
+      "most flows over all traffic have a row each. Shares are of each traffic kind's total.",
+      top));
+  return t;
+}
+
+std::vector<std::pair<uint32_t, Traffic>> top_by_flows(std::vector<std::pair<uint32_t, Traffic>> v, unsigned top) {
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    if (a.second.flows != b.second.flows) return a.second.flows > b.second.flows;
+    if (a.second.packets != b.second.packets) return a.second.packets > b.second.packets;
+    return a.first < b.first;
+  });
+  if (v.size() > top) v.resize(top);
+  return v;
+}
+
+Table teredo_servers(const Aggregator& agg, unsigned top) {
+  Table t;
+  t.id = "teredo_servers";
+  t.title = fmt::format("Top Teredo servers (by flows, top {})", top);
+  t.columns = {{"server", "Teredo server"}, {"flows", "flows"}, {"flowShare", "share of Teredo flows"},
+               {"packets", "packets"},      {"bytes", "bytes"}};
+  std::vector<std::pair<uint32_t, Traffic>> v(agg.teredo_servers.begin(), agg.teredo_servers.end());
+  const uint64_t total = agg.tunnels[static_cast<std::size_t>(TunnelType::teredo)].flows;
+  for (const auto& [addr, tr] : top_by_flows(std::move(v), top))
+    t.rows.push_back({Cell::str(ipv4_text(addr)), Cell::count(tr.flows), Cell::share(tr.flows, total),
+                      Cell::count(tr.packets), Cell::count(tr.bytes)});
+  t.notes.push_back("The server is the one named in the Teredo address of the flow (`teredoServerIPv4Address`); "
+                    "flows with no Teredo address (qualification) name none.");
+  return t;
+}
+
+Table relays(const Aggregator& agg, unsigned top) {
+  Table t;
+  t.id = "relays";
+  t.title = fmt::format("Top relays (by flows, top {} per tunnel)", top);
+  t.columns = {{"tunnel", "", false},  {"tunnelLabel", "tunnel"}, {"relay", "relay"},
+               {"flows", "flows"}, {"flowShare", "share of the tunnel's flows"},
+               {"packets", "packets"}, {"bytes", "bytes"}};
+  t.group_column = 1;
+  for (const TunnelType tt : kTunnelOrder) {
+    std::vector<std::pair<uint32_t, Traffic>> v;
+    for (const auto& [key, tr] : agg.relays)
+      if (static_cast<TunnelType>(key >> 32) == tt) v.push_back({static_cast<uint32_t>(key), tr});
+    const uint64_t total = agg.tunnels[static_cast<std::size_t>(tt)].flows;
+    for (const auto& [addr, tr] : top_by_flows(std::move(v), top))
+      t.rows.push_back({Cell::str(transport_key(tt)), Cell::str(transport_label(tt)), Cell::str(ipv4_text(addr)),
+                        Cell::count(tr.flows), Cell::share(tr.flows, total), Cell::count(tr.packets),
+                        Cell::count(tr.bytes)});
+  }
+  t.notes.push_back("6to4, ISATAP, 6rd: `tunnelRelayIPv4Address`. Teredo: the outer IPv4 address on the side of "
+                    "the flow's non-Teredo IPv6 address, when that is not the Teredo server.");
+  return t;
+}
+
+Table high_ports(const Aggregator& agg) {
+  Table t;
+  t.id = "high_ports";
+  t.title = "High ports (both ports >= 1024)";
+  t.columns = with({{"traffic", "", false}, {"label", "traffic"}}, kTrafficColumns);
+  for (std::size_t k = 0; k < kKinds; ++k) {
+    std::vector<Cell> row{Cell::str(kKindKeys[k]), Cell::str(kKindLabels[k])};
+    traffic_cells(row, agg.high_kinds[k], agg.kinds[k]);
+    t.rows.push_back(std::move(row));
+  }
+  for (const TunnelType tt : kTunnelOrder) {
+    const auto i = static_cast<std::size_t>(tt);
+    std::vector<Cell> row{Cell::str(transport_key(tt)), Cell::str("tunneled: " + transport_label(tt))};
+    traffic_cells(row, agg.high_tunnels[i], agg.tunnels[i]);
+    t.rows.push_back(std::move(row));
+  }
+  t.notes.push_back("Flows of a protocol with ports (TCP, UDP, SCTP, DCCP, UDP-Lite) whose source and destination "
+                    "ports are both 1024 or above; shares are of all the row's flows, packets and bytes. A high "
+                    "share in tunneled traffic is the paper's sign of peer-to-peer applications.");
+  return t;
+}
+
+Table daily_addresses(const std::map<int64_t, AddrCounts>& days, bool in_text) {
+  Table t;
+  t.id = "daily_addresses";
+  t.title = "Unique IPv6 addresses per day";
+  t.in_text = in_text;
+  t.columns = {{"day", "day (UTC)"}};
+  for (const TunnelType tt : kTable1Order) t.columns.push_back({transport_key(tt), transport_label(tt)});
+  t.columns.push_back({"all", "all (distinct)"});
+  for (const auto& [day, c] : days) {
+    std::vector<Cell> row{Cell::str(day_name(day))};
+    for (const TunnelType tt : kTable1Order) row.push_back(Cell::count(c.transport[static_cast<std::size_t>(tt)], c.estimated));
+    row.push_back(Cell::count(c.all, c.estimated));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+Table daily_traffic(const Aggregator& agg, bool in_text) {
+  Table t;
+  t.id = "daily_traffic";
+  t.title = "Traffic per day";
+  t.in_text = in_text;
+  t.columns = {{"day", "day (UTC)"}};
+  for (std::size_t k = 0; k < kKinds; ++k) t.columns.push_back({std::string(kKindKeys[k]) + "Flows", std::string(kKindLabels[k]) + " flows"});
+  for (std::size_t k = 0; k < kKinds; ++k) t.columns.push_back({std::string(kKindKeys[k]) + "Bytes", std::string(kKindLabels[k]) + " bytes"});
+  for (const auto& [day, per_kind] : agg.days) {
+    std::vector<Cell> row{Cell::str(day_name(day))};
+    for (std::size_t k = 0; k < kKinds; ++k) row.push_back(Cell::count(per_kind[k].flows));
+    for (std::size_t k = 0; k < kKinds; ++k) row.push_back(Cell::count(per_kind[k].bytes));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+Table inputs_table(const std::vector<InputSummary>& inputs) {
+  Table t;
+  t.id = "inputs";
+  t.title = "Inputs";
+  t.columns = {{"path", "file"}, {"format", "format"}, {"records", "records"}, {"errors", "errors"},
+               {"firstError", "first error"}, {"notes", "notes"}};
+  for (const InputSummary& in : inputs)
+    t.rows.push_back({Cell::str(in.path), Cell::str(in.format.empty() ? "-" : in.format), Cell::count(in.records),
+                      Cell::count(in.errors), Cell::str(in.first_error), Cell::str(in.notes)});
+  return t;
+}
+
+}  // namespace
+
+std::string day_name(int64_t day) {
+  using namespace std::chrono;
+  const year_month_day ymd{sys_days{days{day}}};
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()));
+}
+
+std::vector<std::string> counting_rules(const ReportOptions& opt) {
+  return {
+      "**Flows.** Every record is one flow. tunprobe exports unidirectional flows: the two directions of a "
+      "conversation are two flows. Records of one key split by the active or idle timeout (repeated flows) count "
+      "as separate flows; their packets and bytes add up. A biflow record of another exporter counts as one flow "
+      "with its forward counters.",
+      "**Traffic kinds.** IPv4: `ipVersion` 4 (including protocol 41 and Teredo-port traffic that failed "
+      "validation). Native IPv6: `ipVersion` 6 and `tunnelType` none. Tunneled IPv6: `tunnelType` teredo, 6to4, "
+      "isatap, 6in4 or 6rd. Records without a `tunnelType` element (other exporters) count as IPv4 or native IPv6 "
+      "by their IP version. Bytes are `octetDeltaCount`: IP octets of the native packet or of the IPv6 packet "
+      "inside the tunnel.",
+      "**Unique addresses.** Both ends of every IPv6 flow count: each distinct address, in the row of the flow's "
+      "transport (native or the tunnel type). An address seen in several transports counts once in each of their "
+      "rows (a native server that Teredo clients reach through a relay is in the Teredo row too); shares are of "
+      "the sum of the rows, and *distinct, all transports* counts each address once. Link-local, multicast, "
+      "unspecified and loopback addresses name no host: they are not counted (their number is given).",
+      "**Address classes** (Tables 2, 3) are tunprobe's (`probe/addr_class.hpp`): the class in the record, or "
+      "computed by the same rules when a record has none. *Native*: the address was seen in native flows; "
+      "*tunneled*: in flows of any tunnel type (it may be in both columns). Table 2 holds 6to4 (2002::/16) "
+      "addresses; Table 3 global unicast addresses that are not transition addresses (not Teredo, 6to4, ISATAP; "
+      "not ULA or documentation): autoconf = EUI-64, privacy, low, and other (other and embedded-IPv4).",
+      "**Days** are UTC calendar days of `flowStartMilliseconds`; a flow belongs to the day it started. "
+      "*Per day (average)* is the sum of each day's distinct count divided by the number of days that have "
+      "flows.",
+      fmt::format("**Services** (Table 6): a flow's service port is the lower of its two ports. HTTP: TCP 80; "
+                  "HTTPS: TCP or UDP 443; DNS: TCP or UDP 53; then the {} protocol/port pairs with the most flows; "
+                  "other ports; ICMP and ICMPv6; other protocols (no ports).",
+                  opt.top),
+      "**Teredo servers** are the distinct `teredoServerIPv4Address` values (the server named in the client's "
+      "Teredo address). **Teredo relays**: in a Teredo flow between one Teredo address and one counted "
+      "non-Teredo address, the outer IPv4 address on the non-Teredo side, unless it is the Teredo server. "
+      "**6to4 relays** (ISATAP routers, 6rd border relays): distinct `tunnelRelayIPv4Address` of that type's "
+      "flows.",
+      fmt::format("**Exact or estimated.** Distinct addresses are counted exactly while at most {} are held in all "
+                  "sets together (`--exact-limit`; 30 to 50 bytes each); beyond that the largest set becomes "
+                  "HyperLogLog sketches (standard error 0.8 %) and its counts are marked ≈.",
+                  group_digits(opt.exact_limit)),
+  };
+}
+
+Report build_report(const Aggregator& agg, const std::vector<InputSummary>& inputs, const ReportOptions& opt) {
+  Report r;
+  r.title = "tunprobe statistics report";
+  const AddrCounts p = agg.addrs.period();
+  // Every day with flows, IPv4-only days too (with no addresses).
+  std::map<int64_t, AddrCounts> days;
+  {
+    const std::map<int64_t, AddrCounts> with_addrs = agg.addrs.days();
+    for (const auto& [day, per_kind] : agg.days) {
+      const auto it = with_addrs.find(day);
+      days.emplace(day, it == with_addrs.end() ? AddrCounts{} : it->second);
+    }
+  }
+
+  uint64_t errors = 0;
+  std::size_t json_files = 0, ipfix_files = 0, bad_files = 0;
+  for (const InputSummary& in : inputs) {
+    errors += in.errors;
+    json_files += in.format == "json";
+    ipfix_files += in.format == "ipfix";
+    bad_files += in.errors != 0;
+  }
+  r.summary.push_back(fmt::format(
+      "{} flow records from {} input file(s) ({} JSON lines, {} IPFIX){}.", group_digits(agg.records), inputs.size(),
+      json_files, ipfix_files,
+      agg.without_tunnel_info
+          ? fmt::format("; {} of them carry no tunnel elements (another exporter, or an export profile without "
+                        "`tunnelType`) and count as IPv4 or native IPv6 by their IP version",
+                        group_digits(agg.without_tunnel_info))
+          : ""));
+  if (agg.records) {
+    std::string d;
+    if (days.size() <= 7)
+      for (const auto& [day, c] : days) d += (d.empty() ? "" : ", ") + day_name(day);
+    r.summary.push_back(fmt::format("Flows started from {} to {}: {} UTC day(s){}.", utc_time(agg.first_ms),
+                                    utc_time(agg.last_ms), days.size(), d.empty() ? "" : " (" + d + ")"));
+  }
+  if (errors)
+    r.summary.push_back(fmt::format("**{} error(s) in {} input file(s)**: the tables count what could be read "
+                                    "(see *Inputs* at the end).",
+                                    errors, bad_files));
+  r.rules = counting_rules(opt);
+
+  r.tables.push_back(table1(p, days));
+  r.tables.push_back(table1_summary(agg, p));
+  r.tables.push_back(class_table("table2_6to4", "Table 2: 6to4 addresses by interface identifier",
+                                 {{"6to4-eui64", "autoconf (EUI-64)", {AddrClass::sixtofour_eui64}},
+                                  {"6to4-linux", "Linux default (::1)", {AddrClass::sixtofour_linux}},
+                                  {"6to4-windows", "Windows default (V4::V4)", {AddrClass::sixtofour_windows}},
+                                  {"6to4-privacy", "privacy", {AddrClass::sixtofour_privacy}},
+                                  {"6to4-other", "other", {AddrClass::sixtofour_other}}},
+                                 p));
+  r.tables.push_back(class_table("table3_global", "Table 3: Global IPv6 addresses by interface identifier",
+                                 {{"eui64", "autoconf (EUI-64)", {AddrClass::eui64}},
+                                  {"privacy", "privacy", {AddrClass::privacy}},
+                                  {"low", "low", {AddrClass::low}},
+                                  {"other", "other (incl. embedded IPv4)", {AddrClass::other, AddrClass::embedded_ipv4}}},
+                                 p));
+  r.tables.back().charts.push_back({"address_classes", "Address classes"});
+  r.tables.push_back(table4(agg));
+  r.tables.push_back(table5(agg));
+  r.tables.push_back(table6(agg, opt.top));
+  r.tables.push_back(teredo_servers(agg, opt.top));
+  r.tables.push_back(relays(agg, opt.top));
+  r.tables.push_back(high_ports(agg));
+  r.tables.push_back(daily_addresses(days, opt.per_day));
+  r.tables.push_back(daily_traffic(agg, opt.per_day));
+  r.tables.push_back(inputs_table(inputs));
+  if (!opt.charts)
+    for (Table& t : r.tables) t.charts.clear();
+
+  nlohmann::ordered_json meta;
+  meta["tool"] = "tunprobe report";
+  meta["version"] = TUNPROBE_VERSION;
+  meta["records"] = agg.records;
+  meta["recordsWithoutTunnelElements"] = agg.without_tunnel_info;
+  meta["errors"] = errors;
+  meta["firstStartMilliseconds"] = agg.records ? agg.first_ms : 0;
+  meta["lastStartMilliseconds"] = agg.last_ms;
+  std::vector<std::string> day_names;
+  for (const auto& [day, c] : days) day_names.push_back(day_name(day));
+  meta["days"] = day_names;
+  meta["exactLimit"] = opt.exact_limit;
+  meta["estimated"] = agg.addrs.any_estimated();
+  meta["top"] = opt.top;
+  meta["perDay"] = opt.per_day;
+  r.json_meta = meta.dump();
+  return r;
+}
+
+}  // namespace tunprobe::report
