@@ -9,6 +9,8 @@
 #   pipeline  the whole worker path: parse, plug-ins, classification, flow
 #             cache (16 records: eviction, timeouts), fragments, JSON export;
 #             checks conservation on every input
+#   report    the report's IPFIX and JSON-lines readers (seeds: IPFIX and
+#             JSON written by tunprobe run on the generated mix)
 # Default: all of them, SECONDS each. Exit status: non-zero on a crash (the
 # input is left in WORKDIR/TARGET/crash-*). Prints one line per target with
 # its executions.
@@ -18,7 +20,7 @@ seconds=${1:-60}
 work=${2:-build/fuzz}
 shift $(( $# > 2 ? 2 : $# ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode pipeline)
+[ ${#targets[@]} -gt 0 ] || targets=(decode pipeline report)
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$work/seeds"
 work=$(cd "$work" && pwd)
@@ -34,7 +36,12 @@ build() {  # TARGET
   case $t in
     decode) srcs=("${parser[@]}") ;;
     pipeline) srcs=("${parser[@]}" "${flow[@]}"); extra_c=$dpdk_cflags; extra_l="$dpdk_libs -lfmt" ;;
-    *) echo "fuzz.sh: unknown target '$t' (decode, pipeline)" >&2; exit 2 ;;
+    report)
+      srcs=("${parser[@]}" "${flow[@]}" probe/ipfix_model.cpp probe/report/source.cpp probe/report/json_source.cpp
+            probe/report/ipfix_source.cpp)
+      extra_c="$dpdk_cflags $(pkg-config --cflags libfixbuf)"
+      extra_l="$dpdk_libs $(pkg-config --libs libfixbuf) -lfmt" ;;
+    *) echo "fuzz.sh: unknown target '$t' (decode, pipeline, report)" >&2; exit 2 ;;
   esac
   mkdir -p "$work/$t/corpus"
   local newest
@@ -49,6 +56,15 @@ build() {  # TARGET
 if [ -z "$(ls -A "$work/seeds")" ]; then
   /usr/bin/python3 "$root/scripts/gen_traffic.py" --out "$work/gen" --corpus "$work/seeds" >/dev/null 2>&1
 fi
+# The report reader's seeds: tunprobe's own IPFIX and JSON for the mix.
+if [[ " ${targets[*]} " == *" report "* ]] && [ ! -d "$work/report-seeds" ] && [ -x "$root/build/tunprobe" ]; then
+  mkdir -p "$work/report-seeds"
+  "$root/build/tunprobe" run -i "pcap:$work/gen/mix.pcap" -o "ipfix:$work/mix.ipfix" \
+    -o "json:$work/mix.json" >/dev/null 2>&1 || true
+  # Small seeds keep executions fast: the templates and a few records.
+  head -c 3000 "$work/mix.ipfix" > "$work/report-seeds/head.ipfix" 2>/dev/null || true
+  head -n 5 "$work/mix.json" > "$work/report-seeds/head.json" 2>/dev/null || true
+fi
 
 status=0
 for t in "${targets[@]}"; do
@@ -56,8 +72,11 @@ for t in "${targets[@]}"; do
   cd "$work/$t"
   # The pipeline target reads [length][time step][bytes] frames; raw frames
   # from the generator still make useful seeds (they are cut differently).
+  seeds="$work/seeds"
+  [ "$t" = report ] && seeds="$work/report-seeds"
+  mkdir -p "$seeds"
   if ASAN_OPTIONS=detect_leaks=1 "./fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
-       -rss_limit_mb=2048 corpus "$work/seeds" 2> fuzz.log; then
+       -rss_limit_mb=2048 corpus "$seeds" 2> fuzz.log; then
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' fuzz.log | grep -o '[0-9]*$' || echo '?')
     cov=$(grep -o 'cov: [0-9]*' fuzz.log | tail -1 || true)
     echo "fuzz_$t: ${seconds}s clean, ${execs} executions, ${cov}, corpus $(ls corpus | wc -l) inputs"
