@@ -25,7 +25,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   # tshark asks whether non-root users may capture: answer no, quietly.
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # With recommends: the `dpdk` package recommends the NIC drivers (ixgbe, i40e, mlx5 ...).
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
 if [ ! -f build/build.ninja ]; then
