@@ -342,7 +342,13 @@ std::vector<std::string> eal_arguments(const RunConfig& cfg, unsigned lcores) {
     a.insert(a.end(), {"-l", l});
   } else {
     // More lcores than cores: let them float over the cores we may use.
+    // Right for capture files and tests; on a live link the pollers then
+    // share cores and the NIC drops what they cannot keep up with.
     a.insert(a.end(), {"--lcores", fmt::format("(0-{})@({})", lcores - 1, cpu_list)});
+    fmt::print(stderr,
+               "tunprobe: warning: {} lcores (workers, {}exporter) on {} cores: they share cores; fine for capture "
+               "files, not for line rate\n",
+               lcores, cfg.dispatch == Dispatch::crc || lcores > cfg.workers + 1 ? "dispatcher, " : "", cpus.size());
   }
   a.push_back("--log-level=error");
   // Extra EAL arguments, split on spaces.
