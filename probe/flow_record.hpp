@@ -41,8 +41,9 @@ constexpr std::string_view end_reason_name(EndReason r) { return kEndReasonNames
 // IPv4 pair (+ outer UDP ports for Teredo) + VLAN ids. ICMP has no ports:
 // the destination port holds type << 8 | code (the NetFlow convention), so
 // echo requests and replies are separate flows. 56 bytes, no padding holes,
-// compared as seven 64-bit words.
-struct FlowKey {
+// compared as seven 64-bit words. 8-byte aligned: rte_hash_crc reads it in
+// 64-bit words.
+struct alignas(8) FlowKey {
   uint8_t src[16];
   uint8_t dst[16];
   uint32_t outer_src4;

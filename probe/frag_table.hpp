@@ -18,7 +18,8 @@
 
 namespace tunprobe {
 
-struct FragKey {
+// 8-byte aligned: rte_hash_crc reads it in 64-bit words.
+struct alignas(8) FragKey {
   uint8_t src[16];
   uint8_t dst[16];
   uint32_t id;
