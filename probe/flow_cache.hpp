@@ -20,7 +20,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
 
 #include "probe/flow_record.hpp"
 #include "probe/record_sink.hpp"
@@ -39,9 +43,32 @@ class FlowCache {
 
   explicit FlowCache(const FlowCacheConfig& cfg);
 
-  static uint32_t hash(const FlowKey& key) noexcept;
+  // CRC-32C of the key's 56 bytes, seed 0x74756e70 (rte_hash_crc(&key, 56,
+  // seed): seven 8-byte crc32 steps, inlined here).
+  static uint32_t hash(const FlowKey& key) noexcept {
+    uint64_t w[7];
+    std::memcpy(w, &key, sizeof w);
+    return hash_words(w);
+  }
+  // The same hash from the key's seven 64-bit words (in memory order).
+  static uint32_t hash_words(const uint64_t (&w)[7]) noexcept {
+#if defined(__SSE4_2__)
+    uint64_t h = kHashSeed;
+    for (const uint64_t x : w) h = _mm_crc32_u64(h, x);
+    return static_cast<uint32_t>(h);
+#else
+    return hash_portable(w);
+#endif
+  }
+  static uint32_t hash_portable(const uint64_t (&w)[7]) noexcept;
 
+  // Bulk lookups, stage 1: the bucket's cache line.
   void prefetch(uint32_t hash) const noexcept { __builtin_prefetch(&buckets_[hash & mask_]); }
+
+  // Stage 2, once the bucket is at hand: the record the packet will most
+  // likely update (the first way whose signature matches, else the first
+  // empty way), both of its cache lines, for writing.
+  void prefetch_record(uint32_t hash) const noexcept;
 
   // Finds the live record for `key`, or starts one (then `created` is set
   // and the caller fills it via start()). Records that end on the way
@@ -68,12 +95,19 @@ class FlowCache {
   uint32_t capacity() const noexcept { return (mask_ + 1) * kWays; }
 
  private:
+  static constexpr uint32_t kHashSeed = 0x7475'6e70;
+
   struct alignas(64) Bucket {
     uint16_t sig[kWays];       // 0: empty
     uint32_t deadline[kWays];  // ms since base_ms_
     uint8_t pad[16];
   };
   static_assert(sizeof(Bucket) == 64);
+
+  // Bit 2w (and 2w+1) set for each way w whose signature equals `sig`.
+  static unsigned match_ways(const Bucket& b, uint16_t sig) noexcept;
+  // The same for ways whose deadline has passed (now >= deadline), live ones only.
+  static unsigned expired_ways(const Bucket& b, uint32_t now) noexcept;
 
   uint32_t rel(uint64_t ms) const noexcept;
   uint32_t deadline_of(const FlowRecord& r) const noexcept;

@@ -26,6 +26,12 @@ enum class LinkType : uint8_t {
 void parse_frame(const uint8_t* data, std::size_t len, LinkType link, const DecodeConfig& cfg,
                  PacketInfo& out) noexcept;
 
+// parse_frame() without the address classes: src_class and dst_class stay
+// AddrClass::none. The flow pipeline classifies a flow's addresses once,
+// when the flow starts, instead of on every packet.
+void parse_frame_unclassified(const uint8_t* data, std::size_t len, LinkType link, const DecodeConfig& cfg,
+                              PacketInfo& out) noexcept;
+
 // Parses from an IP header on (used by the tunnel plug-ins' tests and by
 // parse_frame after the link layer). `version_hint` is 4 or 6 when the link
 // layer said so, 0 to take the version nibble.
