@@ -102,17 +102,6 @@ double tsc_hz() {
   return hz;
 }
 
-std::vector<unsigned> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<unsigned> cpus;
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
-    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  if (cpus.empty()) cpus.push_back(0);
-  return cpus;
-}
-
 void pin_to(unsigned cpu) { pin_to(std::vector<unsigned>{cpu}); }
 
 void pin_to(const std::vector<unsigned>& cpus) {

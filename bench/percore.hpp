@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench/traffic.hpp"
+#include "probe/cpus.hpp"
 
 namespace tunprobe::bench {
 
@@ -62,7 +63,7 @@ struct ScalingResult {
 ScalingResult run_scaling(const std::string& mix, const std::string& variant, uint32_t flows, uint32_t cache_records,
                           std::size_t min_frames, unsigned threads, uint64_t packets, const std::vector<unsigned>& cpus);
 
-std::vector<unsigned> allowed_cpus();
+using tunprobe::allowed_cpus;  // probe/cpus.hpp
 void pin_to(unsigned cpu);
 void pin_to(const std::vector<unsigned>& cpus);  // the calling thread may run on any of them
 

@@ -26,6 +26,7 @@
 #include <memory>
 
 #include "hw/crc_dispatch.hpp"
+#include "probe/cpus.hpp"
 #include "hw/rss.hpp"
 #include "probe/kernel_drops.hpp"
 #include "probe/outputs.hpp"
@@ -278,17 +279,6 @@ void drop_privileges(const std::string& user) {
     throw StartupError{fmt::format("--user {}: cannot switch: {}", user, std::strerror(errno))};
   if (setuid(0) == 0) throw StartupError{fmt::format("--user {}: root privileges could be regained", user)};
   fmt::print(stderr, "tunprobe: running as {} (uid {}, gid {})\n", user, pw->pw_uid, pw->pw_gid);
-}
-
-std::vector<unsigned> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<unsigned> cpus;
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
-    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  if (cpus.empty()) cpus.push_back(0);
-  return cpus;
 }
 
 std::string port_name(const InputSpec& in, unsigned index) {
