@@ -9,6 +9,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <grp.h>
@@ -82,11 +83,13 @@ uint64_t timestamp_multiplier(const char* driver) {
   return std::strcmp(driver, "net_pcap") == 0 ? 1000 : 0;
 }
 
-uint64_t mbuf_time_ns(const rte_mbuf* m) {
+// `burst_wall_ns`: the TSC time taken once per burst, for mbufs that carry
+// no usable timestamp.
+uint64_t mbuf_time_ns(const rte_mbuf* m, uint64_t burst_wall_ns) {
   const uint32_t mult = port_ts_mult[m->port];
   if (mult != 0 && ts_dynfield >= 0 && (m->ol_flags & ts_dynflag) != 0)
     return *RTE_MBUF_DYNFIELD(m, ts_dynfield, const uint64_t*) * mult;
-  return tsc_wall_ns();
+  return burst_wall_ns;
 }
 
 struct QueueRef {
@@ -142,10 +145,14 @@ void process_mbufs(Worker& w, rte_mbuf** m, uint16_t n) {
   const uint8_t* data[kBurst];
   uint32_t len[kBurst];
   uint64_t ts[kBurst];
+  // The mbuf headers come from another core (the NIC's writes, or the crc
+  // dispatcher): fetch them all before reading any.
+  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(m[i]);
+  const uint64_t wall = tsc_wall_ns();
   for (uint16_t i = 0; i < n; ++i) {
     data[i] = rte_pktmbuf_mtod(m[i], const uint8_t*);
     len[i] = m[i]->data_len;
-    ts[i] = mbuf_time_ns(m[i]);
+    ts[i] = mbuf_time_ns(m[i], wall);
   }
   w.pipeline->process_burst(data, len, ts, n);
   rte_pktmbuf_free_bulk(m, n);
