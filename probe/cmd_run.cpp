@@ -85,53 +85,37 @@ void write_stats_json(const RunSummary& s, const std::string& path) {
       for (std::size_t i = 0; i < kVerdictCount; ++i) vo.num(kVerdictInfo[i].name, s.verdicts[i]);
     }
     o.raw("verdicts", v);
-    std::string w = "[";
-    for (std::size_t i = 0; i < s.workers.size(); ++i) {
-      if (i) w += ',';
-      JsonObject wo(w);
-      wo.num("packets", s.workers[i].packets);
-      wo.num("flows", s.workers[i].flows);
-    }
-    w += ']';
-    o.raw("workers", w);
-    std::string p = "[";
-    for (std::size_t i = 0; i < s.ports.size(); ++i) {
-      if (i) p += ',';
-      JsonObject po(p);
-      po.str("input", s.ports[i].input);
-      po.num("queues", s.ports[i].queues);
-      po.num("ipackets", s.ports[i].ipackets);
-      po.num("imissed", s.ports[i].imissed);
-      po.num("ierrors", s.ports[i].ierrors);
-      po.num("rxNoMbuf", s.ports[i].rx_nombuf);
-      if (s.ports[i].is_file) po.num("filePackets", s.ports[i].expected);
-      if (s.ports[i].kernel) {
-        po.num("kernelSocketDrops", s.ports[i].kernel_socket_drops);
-        po.num("kernelInterfaceDrops", s.ports[i].kernel_interface_drops);
-      }
-    }
-    p += ']';
-    o.raw("ports", p);
-    std::string op = "[";
-    for (std::size_t i = 0; i < s.outputs.size(); ++i) {
-      const OutputSummary& x = s.outputs[i];
-      if (i) op += ',';
-      JsonObject oo(op);
-      oo.str("output", x.output);
-      if (!x.profile.empty()) oo.str("profile", x.profile);
-      oo.num("written", x.written);
-      oo.num("delivered", x.delivered);
-      oo.num("failed", x.failed);
-      oo.num("dropped", x.dropped);
-      oo.num("buffered", x.buffered);
-      oo.num("bufferedPeak", x.buffered_peak);
-      oo.num("messages", x.messages);
-      oo.num("sendErrors", x.send_errors);
-      oo.num("connections", x.connections);
-      oo.num("files", x.files);
-    }
-    op += ']';
-    o.raw("outputs", op);
+    o.raw("workers", json_array(s.workers, [](JsonObject& wo, const WorkerSummary& w) {
+            wo.num("packets", w.packets);
+            wo.num("flows", w.flows);
+          }));
+    o.raw("ports", json_array(s.ports, [](JsonObject& po, const PortSummary& p) {
+            po.str("input", p.input);
+            po.num("queues", p.queues);
+            po.num("ipackets", p.ipackets);
+            po.num("imissed", p.imissed);
+            po.num("ierrors", p.ierrors);
+            po.num("rxNoMbuf", p.rx_nombuf);
+            if (p.is_file) po.num("filePackets", p.expected);
+            if (p.kernel) {
+              po.num("kernelSocketDrops", p.kernel_socket_drops);
+              po.num("kernelInterfaceDrops", p.kernel_interface_drops);
+            }
+          }));
+    o.raw("outputs", json_array(s.outputs, [](JsonObject& oo, const OutputSummary& x) {
+            oo.str("output", x.output);
+            if (!x.profile.empty()) oo.str("profile", x.profile);
+            oo.num("written", x.written);
+            oo.num("delivered", x.delivered);
+            oo.num("failed", x.failed);
+            oo.num("dropped", x.dropped);
+            oo.num("buffered", x.buffered);
+            oo.num("bufferedPeak", x.buffered_peak);
+            oo.num("messages", x.messages);
+            oo.num("sendErrors", x.send_errors);
+            oo.num("connections", x.connections);
+            oo.num("files", x.files);
+          }));
   }
   std::ofstream f(path);
   f << j << '\n';

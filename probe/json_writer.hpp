@@ -34,4 +34,20 @@ class JsonObject {
   bool first_ = true;
 };
 
+// A JSON array with one object per item: `fill(JsonObject&, const Item&)`
+// writes each object's members.
+template <typename Seq, typename Fill>
+std::string json_array(const Seq& items, Fill fill) {
+  std::string out = "[";
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += ',';
+    first = false;
+    JsonObject o(out);
+    fill(o, item);
+  }
+  out += ']';
+  return out;
+}
+
 }  // namespace tunprobe
