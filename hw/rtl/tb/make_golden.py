@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Builds the RTL testbenches' golden file: every frame of hw/crc_vectors.txt
+and of the generated captures (scripts/gen_traffic.py), with what the C++
+model says about each (tp-rtl-golden, format in hw/rtl/tb/golden.cpp).
+
+  make_golden.py --gen scripts/gen_traffic.py --tool build/hw/rtl/tp-rtl-golden \
+                 --vectors hw/crc_vectors.txt --work DIR --out golden.txt \
+                 [--out-small golden-icarus.txt]
+
+Frames, in this order, each block under its own configuration record:
+  1. hw/crc_vectors.txt, default decoder settings, and every prefix of each
+     frame up to PREFIXES bytes (the same bytes cut by a snaplen);
+  2. each Ethernet capture with the "decodeArgs" of its ground truth, the
+     frames and their prefixes;
+  3. each Ethernet capture again, whole frames only, under the other
+     settings (Teredo on any port; two Teredo ports; all eight port slots),
+     so that every frame meets every configuration path.
+The non-Ethernet captures (raw, null, sll) are left out: the core parses
+Ethernet, the link a NIC delivers.
+
+--out-small writes a second file for the Icarus testbenches, which simulate
+some hundred times slower than Verilator: blocks 1 and 3 as above, block 2
+without the prefixes (every frame of every capture under every
+configuration, every prefix of the hand-built vectors).
+"""
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+
+# Deep enough for every header chain of the generated traffic (the deepest,
+# Teredo with authentication and origin, or eight IPv6 extension headers,
+# end before byte 160); beyond it a cut changes nothing the parser reads.
+PREFIXES = 192
+
+OTHER_CONFIGS = [
+    ["--teredo-heuristic"],
+    ["--teredo-ports", "3545,3544"],
+    ["--teredo-ports", "1,2,3,4,5,6,3545,3544", "--teredo-heuristic"],
+]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--gen", required=True)
+    ap.add_argument("--tool", required=True)
+    ap.add_argument("--vectors", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--out-small")
+    args = ap.parse_args()
+
+    caps = os.path.join(args.work, "captures")
+    os.makedirs(caps, exist_ok=True)
+    subprocess.run([sys.executable, args.gen, "--out", caps], check=True, stdout=subprocess.DEVNULL)
+    outs = [args.out] + ([args.out_small] if args.out_small else [])
+    for o in outs:
+        for f in (o, o + ".names"):
+            if os.path.exists(f):
+                os.remove(f)
+
+    def tool(inputs, extra, prefixes, small_prefixes=None):
+        for o in outs:
+            p = prefixes if o == args.out or small_prefixes is None else small_prefixes
+            subprocess.run([args.tool, "--out", o, "--append", "--prefixes", str(p)] + extra + inputs,
+                           check=True, stdout=subprocess.DEVNULL)
+
+    tool([args.vectors], [], PREFIXES)
+    ethernet = []
+    for truth_path in sorted(glob.glob(os.path.join(caps, "*.truth.json"))):
+        with open(truth_path) as f:
+            truth = json.load(f)
+        if truth["linkType"] != 1:
+            continue
+        pcap = os.path.join(caps, truth["capture"])
+        ethernet.append(pcap)
+        tool([pcap], truth["decodeArgs"], PREFIXES, 0)
+    if not ethernet:
+        print("make_golden.py: no Ethernet capture generated", file=sys.stderr)
+        return 1
+    for cfg in OTHER_CONFIGS:
+        tool(ethernet, cfg, 0)
+
+    for o in outs:
+        with open(o + ".names") as f:
+            n = sum(1 for _ in f)
+        print(f"{o}: {n} frames from {args.vectors} and {len(ethernet)} captures")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
