@@ -235,6 +235,92 @@ arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, bytes.fromhex("020000000
 vec("non_ip_arp", "ARP request (not IP; the parser drops it): all-zero vector, channel 0",
     ether(arp, 0x0806), 0)
 
+# Malformed and boundary frames: what the parser does with lengths that do
+# not add up (probe/parse.cpp, each step's verdict), so that a hardware
+# parser meets every fallback. A dropped packet has the all-zero vector; a
+# tunnel whose inner header fails validation stays the outer IPv4 flow.
+
+
+def ipv4_hdr(src, dst, proto, payload, ihl=5, total=None, options=b""):
+    """An IPv4 header with a chosen IHL (32-bit words) and total length."""
+    length = 4 * ihl + len(payload) if total is None else total
+
+    def hdr(c):
+        return struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, length, 0, 0, 64, proto, c,
+                           ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed) + options
+
+    return hdr(csum(hdr(0))) + payload
+
+
+def pad60(frame):
+    """Ethernet padding up to the 60-byte minimum (without FCS)."""
+    return frame + bytes(max(0, 60 - len(frame)))
+
+
+seg = tcp(C4, S4, 51000, 443, 0x02)
+# IHL 4 (the header is still the usual 20 bytes, total length 16 + 12): a
+# parser that took a 16-byte header would read the destination address as
+# the start of an ICMP message, find its 4 bytes, and keep the packet.
+echo = icmp4_echo(7, 1)
+vec("bad_ipv4_ihl4", "IPv4 ICMP whose IHL is 4 words (16 bytes, below the minimum of 5; ipv4_bad_header): dropped",
+    ether(ipv4_hdr(C4, S4, 1, echo, ihl=4), 0x0800), 0)
+vec("bad_ipv4_total_below_ihl", "IPv4 with 4 bytes of options (IHL 6) but total length 22 (< 24; ipv4_bad_length): dropped",
+    ether(ipv4_hdr(C4, S4, 6, seg, ihl=6, total=22, options=b"\x01\x01\x01\x00"), 0x0800), 0)
+vec("ipv4_total_cuts_tcp", "IPv4 TCP whose total length (32) ends 12 bytes into the TCP header; the rest of the "
+    "header is in the frame as Ethernet padding, which is not the packet's (l4_truncated): dropped",
+    pad60(ether(ipv4_hdr(C4, S4, 6, seg, total=32), 0x0800)), 0)
+vec("ipv4_options_tcp", "native_tcp4_fwd with 4 bytes of IPv4 options (IHL 6, NOP NOP NOP EOL)",
+    ether(ipv4_hdr(C4, S4, 6, seg, ihl=6, options=b"\x01\x01\x01\x00"), 0x0800), 4, (C4, 51000), (S4, 443), 6)
+
+dg = udp(C6, S6, 5353, 53, bytes(4))
+vec("ipv6_plen_cuts_udp", "IPv6 UDP whose payload length (4) ends inside the UDP header; the header's other 4 bytes "
+    "are in the frame (l4_truncated): dropped",
+    pad60(ether(struct.pack("!IHBB16s16s", 6 << 28, 4, 17, 64, ipaddress.ip_address(C6).packed,
+                            ipaddress.ip_address(S6).packed) + dg, 0x86DD)), 0)
+
+
+def mpls(labels, payload):
+    """An MPLS stack of `labels` entries (label 16 + n, TTL 64), S bit on the last."""
+    out = b""
+    for i in range(labels):
+        out += struct.pack("!I", ((16 + i) << 12) | ((1 if i == labels - 1 else 0) << 8) | 64)
+    return out + payload
+
+
+pkt4 = ipv4(C4, S4, 6, seg)
+vec("mpls_eight_labels", "native_tcp4_fwd under 8 MPLS labels (the deepest stack the parser takes)",
+    ether(mpls(8, pkt4), 0x8847), 4, (C4, 51000), (S4, 443), 6)
+vec("mpls_nine_labels", "the same packet under 9 MPLS labels (mpls_too_deep): dropped", ether(mpls(9, pkt4), 0x8847), 0)
+mac = bytes.fromhex("020000000002") + bytes.fromhex("020000000001")
+vec("qinq_tcp4", "native_tcp4_fwd under an 802.1ad tag (0x88a8, VLAN 10) and an 802.1Q tag (VLAN 20)",
+    mac + struct.pack("!HHHH", 0x88A8, 10, 0x8100, 20) + struct.pack("!H", 0x0800) + pkt4, 4, (C4, 51000), (S4, 443), 6)
+vec("vlan_three_tags", "the same packet under three tags (vlan_too_deep): dropped",
+    mac + struct.pack("!HHHHHH", 0x88A8, 10, 0x8100, 20, 0x8100, 30) + struct.pack("!H", 0x0800) + pkt4, 0)
+
+# Teredo whose UDP length is shorter than the authentication header (or the
+# origin indication) although the bytes are captured: not Teredo
+# (teredo_auth_truncated / teredo_origin_truncated), the IPv4 UDP flow stays.
+inner = ipv6(TC, H6, 6, tcp(TC, H6, 50000, 80, 0x02))
+auth = struct.pack("!HBB", 0x0001, 4, 0) + b"cid1" + bytes(8) + b"\x00"  # 13 + id 4 = 17 bytes
+
+
+def udp_len(src, dst, sport, dport, payload, length):
+    """A UDP header that declares `length` whatever the payload is."""
+    return struct.pack("!HHHH", sport, dport, length, 0) + payload
+
+
+vec("teredo_auth_tcp", f"teredo_tcp_fwd with an authentication header (client id of 4 bytes) before the IPv6 packet",
+    ether(ipv4(NAT, RELAY, 17, udp(NAT, RELAY, 40000, 3544, auth + inner)), 0x0800), 6, (TC, 50000), (H6, 80), 6)
+vec("teredo_auth_beyond_udp", "the same datagram with a UDP length of 8 + 16, one byte short of the authentication "
+    "header (teredo_auth_truncated): the outer IPv4 UDP flow",
+    ether(ipv4(NAT, RELAY, 17, udp_len(NAT, RELAY, 40000, 3544, auth + inner, 8 + 16)), 0x0800),
+    4, (NAT, 40000), (RELAY, 3544), 17)
+origin = struct.pack("!HH4s", 0x0000, 40000 ^ 0xFFFF, bytes(b ^ 0xFF for b in ipaddress.ip_address(NAT).packed))
+vec("teredo_origin_beyond_udp", "Teredo with an origin indication and a UDP length of 8 + 6, two bytes short of it "
+    "(teredo_origin_truncated): the outer IPv4 UDP flow",
+    ether(ipv4(RELAY, NAT, 17, udp_len(RELAY, NAT, 3544, 40000, origin + inner, 8 + 6)), 0x0800),
+    4, (RELAY, 3544), (NAT, 40000), 17)
+
 # ---------------------------------------------------------------- output
 
 HEADER = """\
