@@ -106,6 +106,10 @@ module tp_parser #(
   // behind a Teredo UDP header.
   localparam [1:0] M_NATIVE = 2'd0, M_P41 = 2'd1, M_TEREDO = 2'd2;
   localparam [16:0] LIM_NONE = 17'h1FFFF;
+  // The rule switches as single bits, whatever width an override gives them.
+  localparam [0:0] CUT_DROPS = L4_CUT_DROPS != 0;
+  localparam [0:0] ATOMIC_IS_FRAG = ATOMIC_FRAG_IS_FRAG != 0;
+  localparam [0:0] CONTENT = TEREDO_CONTENT != 0;
 
   // ------------------------------------------------------------------ state
   reg [4:0]   st;
@@ -194,7 +198,7 @@ module tp_parser #(
   tp_teredo_addr u_ts (.a(src6), .teredo(ts_t), .link_local(ts_ll));
   tp_teredo_addr u_td (.a(dst_full), .teredo(td_t), .link_local(td_ll));
   wire [255:0] teredo_nh_set = `TP_TEREDO_NH;
-  wire teredo_content = TEREDO_CONTENT ? (teredo_nh_set[nh] && (ts_t || td_t || ts_ll || td_ll)) : (ts_t || td_t);
+  wire teredo_content = CONTENT ? (teredo_nh_set[nh] && (ts_t || td_t || ts_ll || td_ll)) : (ts_t || td_t);
 
   // L2 dispatch on an ethertype; `ntags` are the tags seen including this one.
   function [4:0] l2_next;
@@ -359,7 +363,7 @@ module tp_parser #(
             st_n = S_IP6_0;
           end else if (proto == 8'd6) begin
             if (!av4) begin
-              if (L4_CUT_DROPS) drp = 1'b1; else fin = 1'b1;
+              if (CUT_DROPS) drp = 1'b1; else fin = 1'b1;
             end else begin
               sport_n = {c0, c1};
               dport_n = {c2, c3};
@@ -368,7 +372,7 @@ module tp_parser #(
             end
           end else if (proto == 8'd17) begin
             if (!av8) begin
-              if (L4_CUT_DROPS) drp = 1'b1;
+              if (CUT_DROPS) drp = 1'b1;
               else begin
                 fin = 1'b1;
                 if (av4) begin
@@ -395,7 +399,7 @@ module tp_parser #(
             end
           end else if (proto == 8'd132) begin
             if (!av4) begin
-              if (L4_CUT_DROPS) drp = 1'b1; else fin = 1'b1;
+              if (CUT_DROPS) drp = 1'b1; else fin = 1'b1;
             end else begin
               has_ports_n = 1'b1;
               sport_n = {c0, c1};
@@ -404,13 +408,13 @@ module tp_parser #(
               st_n = S_REACH;
             end
           end else if (proto == 8'd1 || proto == 8'd58) begin
-            if (!av4 && L4_CUT_DROPS) drp = 1'b1; else fin = 1'b1;
+            if (!av4 && CUT_DROPS) drp = 1'b1; else fin = 1'b1;
           end else fin = 1'b1;
         end
         // TCP bytes 12-19: data offset; 20 bytes must be there.
         S_TCP1: begin
           if (!av8) begin
-            if (L4_CUT_DROPS) drp = 1'b1;
+            if (CUT_DROPS) drp = 1'b1;
             else begin
               fin = 1'b1;
               has_ports_n = 1'b1;
@@ -423,7 +427,7 @@ module tp_parser #(
         end
         // SCTP: its 12-byte common header must be there.
         S_REACH: begin
-          if (!reach && L4_CUT_DROPS) drp = 1'b1;
+          if (!reach && CUT_DROPS) drp = 1'b1;
           else fin = 1'b1;
         end
         // IPv6 bytes 0-7, or before them the Teredo headers.
@@ -513,7 +517,7 @@ module tp_parser #(
         S_EXT: begin
           if (ext_n == 4'd8 || !av8) drp = 1'b1;
           else begin
-            if (kind_nh == 2'd3 && (ATOMIC_FRAG_IS_FRAG || {c2, c3[7:3]} != 13'd0 || c3[0])) begin
+            if (kind_nh == 2'd3 && (ATOMIC_IS_FRAG || {c2, c3[7:3]} != 13'd0 || c3[0])) begin
               is_frag_n = 1'b1;
               if ({c2, c3[7:3]} != 13'd0) begin
                 proto_n = c0;  // a later fragment: no transport header

@@ -2,7 +2,7 @@
 """Runs one Verilog testbench under Icarus Verilog for meson's rtl suite.
 
   run_sim.py --rtl DIR --tb TB.v --golden FILE --work DIR [--define NAME=VALUE ...]
-  run_sim.py --run EXE --golden FILE [--timing-out J]   (the Verilator model)
+  run_sim.py --run EXE --golden FILE [--timing-out J] [--smoke]   (the Verilator model)
   run_sim.py --rtl DIR --tb tb_channel_refuse.v --work DIR --refuse 0,3 --accept 1,64
       elaboration must fail for each --refuse value of TB_NUM_CHANNELS, naming
       the rule, and succeed for each --accept value
@@ -26,6 +26,7 @@ def main() -> int:
     ap.add_argument("--skip")
     ap.add_argument("--run")
     ap.add_argument("--timing-out")
+    ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--rtl")
     ap.add_argument("--tb")
     ap.add_argument("--golden")
@@ -39,6 +40,7 @@ def main() -> int:
         return 77
     if args.run:
         extra = ["--timing-out", args.timing_out] if args.timing_out else []
+        extra += ["--smoke"] if args.smoke else []
         r = subprocess.run([args.run, os.path.abspath(args.golden)] + extra, capture_output=True, text=True)
         sys.stdout.write(r.stdout + r.stderr)
         return passed(r)
