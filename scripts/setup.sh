@@ -11,6 +11,7 @@ packages=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   dpdk dpdk-dev libdpdk-dev libfixbuf-dev libfixbuf-tools libboost-program-options-dev libfmt-dev
   nlohmann-json3-dev catch2 libpcap-dev tshark nfdump python3 python3-scapy tcpreplay iproute2 python3-matplotlib
+  verilator iverilog yosys nextpnr-ice40 fpga-icestorm
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,8 +5,8 @@
 #   1. ./build (release, warnings are errors): every suite (unit, flow, hw,
 #      golden, e2e, reliability, report, ipfix, bench smoke, fuzz);
 #   2. ./build-asan (AddressSanitizer + UndefinedBehaviorSanitizer): the same
-#      suites but the fuzzer (which has its own sanitizers) and the bench
-#      smoke test. Skip it with TUNPROBE_SANITIZE=0.
+#      suites but the fuzzer (which has its own sanitizers), the bench
+#      smoke test and the RTL simulations. Skip it with TUNPROBE_SANITIZE=0.
 #
 #   scripts/test.sh [meson test options, e.g. --suite unit]
 set -uo pipefail
@@ -33,9 +33,11 @@ run_suite() {  # DIR "meson setup args" [meson test args...]
 run_suite build "--buildtype=release" "$@"
 if [ "${TUNPROBE_SANITIZE:-1}" != 0 ] && [ $# -eq 0 ]; then
   # GCC's -Wmaybe-uninitialized misfires under the sanitizers: warnings are
-  # errors in the release build above, not here.
+  # errors in the release build above, not here. The rtl suite simulates
+  # Verilog with Verilator's and Icarus' own builds, which the sanitizer
+  # flags do not reach: it runs once, above.
   run_suite build-asan "--buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false" \
-    --no-suite fuzz --no-suite bench
+    --no-suite fuzz --no-suite bench --no-suite rtl
 fi
 
 BUILD_FAILURES=$build_failures /usr/bin/python3 - "${logs[@]}" <<'PY'
