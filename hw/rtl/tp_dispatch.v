@@ -6,13 +6,22 @@
 // `--dispatch crc` computes, bit for bit.
 //
 //   s_axis (64-bit AXI4-Stream, tkeep, tlast, backpressure)
-//     -> tp_window   16-byte window on the current frame
+//     -> tp_window   32-byte (4-beat) window on the current frame
 //     -> tp_parser   header parse (what parse_frame decides for the vector)
 //     -> tp_fv_build 320-bit field vector, endpoints ordered (registered)
 //     -> tp_crc32c   CRC-32C, 64 bits per cycle, 5 cycles
 //     -> tp_channel  low log2(NUM_CHANNELS) bits; dropped frames -> 0
 //   m_* (valid/ready): m_channel, m_hash, m_ip (the frame had an IP level
 //   the vector took; 0 = channel 0 by rule), m_fv (the field vector).
+//   cfg_* (static while frames are in the core): DecodeConfig, so that the
+//   card decides as the software does: cfg_teredo_ports / _port_en are
+//   --teredo-ports (slot i in bits 16i+15:16i), cfg_teredo_any_port is
+//   --teredo-heuristic. (--6rd-prefix changes the tunnel's name, not the
+//   vector: every protocol-41 tunnel carries its inner flow.)
+// Parameters: NUM_CHANNELS (1..64, a power of two: the worker count of
+// `--dispatch crc`), NPORTS (Teredo port slots, 8 as in DecodeConfig), and
+// the parser rules (tp_parser: EXT_SET, ATOMIC_FRAG_IS_FRAG, L4_CUT_DROPS,
+// TEREDO_CONTENT; today's model by default).
 //
 // One result per frame, whatever the frame is: runts, non-IP, truncated
 // and malformed frames get the model's fallback (the all-zero vector and
@@ -21,19 +30,30 @@
 // The frame itself is not passed through: the shell (a NIC's DMA engine)
 // keeps it and takes its channel from m_* in the same order.
 //
-// Timing (measured by the Verilator testbench, hw/rtl/tb/tb_dispatch.cpp,
-// full-rate input and an always-ready output; README "Hardware"):
-//   latency     the result is valid LAT_TLAST cycles after the frame's last
-//               beat was taken, when the parser keeps up with the frame;
-//   throughput  a frame takes max(beats, parse steps) cycles at the input,
-//               beats = ceil(length / 8); a parse step reads up to 8
-//               header bytes, so frames whose headers come in pieces of 8
-//               bytes or more (IPv4, IPv6, UDP, TCP; Teredo and 6to4
-//               included) run at one beat per cycle. The back end takes a
-//               frame every 6 cycles (CRC 5 + hand-over 1), and holds one
-//               more frame's parse result while the CRC works. Worst case at
-//               minimum-size frames: see the README table (figures
-//               measured on the generated captures).
+// Timing, one clock (figures measured by the Verilator testbench,
+// hw/rtl/tb/tb_dispatch.cpp, on all 30282 test frames at full-rate input
+// with an always-ready output; README "Hardware"):
+//   latency     the result is valid 9 cycles after the frame's last beat
+//               was taken (parser 2, vector stage 2, CRC 5), up to 17 when
+//               it waits behind earlier frames in the back end (runts);
+//   throughput  a frame holds the input for at most
+//                 max(max(beats, steps) + 3, 7) cycles
+//               (asserted by the testbench for every frame): beats =
+//               ceil(length / 8); steps = the parser's header reads, one
+//               per cycle, each of up to 8 bytes, the first once 14 bytes
+//               are in; 7 = the back end's 6 cycles per frame (CRC 5 words
+//               + hand-over) plus the hand-off, which only back-to-back
+//               runts under 5 beats meet. Headers in pieces of 8 bytes or
+//               more (IPv4, IPv6, UDP, TCP, Teredo, 6to4) take no more
+//               steps than beats: the input then runs at one beat per
+//               cycle, plus 1 to 3 cycles per frame.
+//   worst case at minimum-size frames (60-64 bytes without FCS, 8 beats):
+//               11 cycles (8 MPLS labels, or Teredo behind an 802.1Q tag,
+//               cut at 62 bytes: 9 steps); the smallest Teredo frame (82
+//               bytes) takes 12 cycles, the smallest 6to4 frame (74 bytes)
+//               11. 10 GbE on a 64-bit bus at 156.25 MHz allows (L + 24) / 8
+//               cycles for an L-byte frame: 10.5 at 60 bytes, 13.25 for the
+//               Teredo frame, 12.25 for the 6to4 frame.
 `default_nettype none
 `include "tp_params.vh"
 

@@ -171,7 +171,7 @@ module tp_parser #(
   wire [17:0] dn = {1'b0, n_arr} - {1'b0, x};     // received beyond x
   wire [17:0] dl = {1'b0, lim} - {1'b0, x};       // packet beyond x
   wire        at_lim = n_arr >= lim;
-  wire        fire = !done && (eof || at_lim || (!dn[17] && dn[16:0] >= {13'd0, need}));
+  wire        fire /* verilator public_flat_rd */ = !done && (eof || at_lim || (!dn[17] && dn[16:0] >= {13'd0, need}));
   // What is readable at x when the state fires: min(lim, frame) - x.
   wire [17:0] d = at_lim ? dl : dn;
   wire        reach = !d[17];                    // x <= end

@@ -1,8 +1,9 @@
 // Testbench of the CRC-32C functions and of tp_crc32c:
 //   1. the catalogue check value: CRC-32C("123456789") = 0xE3069283
 //      (RFC 3720 B.4; reveng "CRC-32/ISCSI"), byte by byte;
-//   2. the 64-bit step equals eight byte steps, on every field vector of
-//      the golden file;
+//   2. the 64-bit step equals eight byte steps, on the first 1000 field
+//      vectors of the golden file (slow in Icarus; the engine, built from
+//      the 64-bit step, meets every vector in 3);
 //   3. the engine: every field vector of the golden file in, the model's
 //      CRC (field_vector_hash, DPDK's rte_hash_crc) out, with the output
 //      stalled at random.
@@ -48,13 +49,15 @@ module tb_crc32c;
       g_next(kind);
       if (kind == 2) begin
         // 2. word step vs byte steps.
-        c = 32'hFFFFFFFF;
-        cb = 32'hFFFFFFFF;
-        for (i = 0; i < 5; i = i + 1) c = crc32c_word(c, e_fv[64*i +: 64]);
-        for (i = 0; i < 40; i = i + 1) cb = crc32c_byte(cb, e_fv[8*i +: 8]);
-        if (~c !== e_crc || ~cb !== e_crc) begin
-          errors = errors + 1;
-          if (errors <= 10) $display("MISMATCH functions, frame %0d: word %h byte %h model %h", g_frames - 1, ~c, ~cb, e_crc);
+        if (checked < 1000) begin
+          c = 32'hFFFFFFFF;
+          cb = 32'hFFFFFFFF;
+          for (i = 0; i < 5; i = i + 1) c = crc32c_word(c, e_fv[64*i +: 64]);
+          for (i = 0; i < 40; i = i + 1) cb = crc32c_byte(cb, e_fv[8*i +: 8]);
+          if (~c !== e_crc || ~cb !== e_crc) begin
+            errors = errors + 1;
+            if (errors <= 10) $display("MISMATCH functions, frame %0d: word %h byte %h model %h", g_frames - 1, ~c, ~cb, e_crc);
+          end
         end
         // 3. the engine.
         in_data <= e_fv;

@@ -54,6 +54,7 @@ unsigned log2u(unsigned n) {
 struct Timing {
   uint64_t first = 0, last = 0, result = 0;
   unsigned beats = 0;
+  unsigned steps = 0;  // parser states that fired for the frame (header reads)
 };
 
 class Bench {
@@ -74,6 +75,7 @@ class Bench {
     timing.assign(g_.frames.size(), Timing{});
     unsigned errors = 0;
     std::size_t next_in = 0, next_out = 0, next_pi = 0;
+    unsigned steps = 0;
     unsigned beat = 0;
     uint64_t quiet = 0;
     int applied = -1;
@@ -95,7 +97,10 @@ class Bench {
       top_.clk = 0;
       top_.eval();
       const bool in_take = valid && top_.s_axis_tready;
+      if (r_->tp_dispatch__DOT__u_parser__DOT__fire) ++steps;
       if (r_->tp_dispatch__DOT__pi_valid && r_->tp_dispatch__DOT__pi_ready) {
+        if (next_pi < timing.size()) timing[next_pi].steps = steps;
+        steps = 0;
         if (next_pi >= next_in) {
           std::printf("FAIL: a parse result with no frame in the core\n");
           broken_ = true;
@@ -331,8 +336,9 @@ int main(int argc, char** argv) {
   std::printf("latency: %llu..%llu cycles from the last beat taken to the result\n",
               static_cast<unsigned long long>(lat_min), static_cast<unsigned long long>(lat_max));
   for (const auto& [cls, w] : small)
-    std::printf("minimum-size frames (60-64 bytes): worst %llu cycles per frame (%s)\n",
-                static_cast<unsigned long long>(w.first), g.frames[w.second].name.c_str());
+    std::printf("minimum-size frames (60-64 bytes): worst %llu cycles per frame (%s: %u beats, %u steps)\n",
+                static_cast<unsigned long long>(w.first), g.frames[w.second].name.c_str(), t[w.second].beats,
+                t[w.second].steps);
   for (const auto& [k, m] : min_tunnel)
     std::printf("smallest %s frame: %zu bytes, %u beats, %llu cycles (%s)\n", k.c_str(), g.frames[m.first].bytes.size(),
                 t[m.first].beats, static_cast<unsigned long long>(m.second), g.frames[m.first].name.c_str());
@@ -344,6 +350,25 @@ int main(int argc, char** argv) {
     const long excess = static_cast<long>(t[i + 1].first - t[i].first) - static_cast<long>(t[i].beats);
     (t[i].beats < 8 ? hist_small : hist_big)[excess]++;
   }
+  // The bound tp_dispatch.v documents: a frame takes at most
+  // max(beats, steps) + 3 cycles at the input, steps being the parser's
+  // header reads (one per cycle, the first once 14 bytes are in), and 7
+  // at least when back-to-back runts wait for the back end (6 cycles per
+  // frame, plus the hand-off).
+  unsigned over_bound = 0, max_steps = 0;
+  for (std::size_t i = 0; i + 1 < g.frames.size(); ++i) {
+    max_steps = std::max(max_steps, t[i].steps);
+    if (g.frames[i + 1].config != g.frames[i].config) continue;
+    const uint64_t period = t[i + 1].first - t[i].first;
+    const uint64_t bound = std::max<uint64_t>(std::max(t[i].beats, t[i].steps) + 3, 7);
+    if (period > bound && over_bound++ < 5)
+      std::printf("THROUGHPUT %s: %llu cycles for %u beats and %u steps, over the bound %llu\n",
+                  g.frames[i].name.c_str(), static_cast<unsigned long long>(period), t[i].beats, t[i].steps,
+                  static_cast<unsigned long long>(bound));
+  }
+  std::printf("throughput bound max(max(beats, steps) + 3, 7): %u frames over it (most steps in a frame: %u)\n",
+              over_bound, max_steps);
+  errors += over_bound;
   std::printf("period - beats, frames under 8 beats:");
   for (const auto& [e, n] : hist_small) std::printf(" %+ld:%u", e, n);
   std::printf("\nperiod - beats, frames of 8 beats or more:");
