@@ -235,6 +235,13 @@ arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, bytes.fromhex("020000000
 vec("non_ip_arp", "ARP request (not IP; the parser drops it): all-zero vector, channel 0",
     ether(arp, 0x0806), 0)
 
+# One host talking to itself (both ends 192.0.2.10): equal addresses, so
+# the ports alone order the endpoints (443 before 51000) in both directions.
+vec("same_host_tcp4_fwd", "IPv4 TCP SYN 192.0.2.10:51000 -> 192.0.2.10:443 (equal addresses: the ports order the ends)",
+    ether(ipv4(C4, C4, 6, tcp(C4, C4, 51000, 443, 0x02)), 0x0800), 4, (C4, 51000), (C4, 443), 6)
+vec("same_host_tcp4_rev", "IPv4 TCP SYN-ACK 192.0.2.10:443 -> 192.0.2.10:51000 (reverse of same_host_tcp4_fwd)",
+    ether(ipv4(C4, C4, 6, tcp(C4, C4, 443, 51000, 0x12)), 0x0800), 4, (C4, 443), (C4, 51000), 6)
+
 # Malformed and boundary frames: what the parser does with lengths that do
 # not add up (probe/parse.cpp, each step's verdict), so that a hardware
 # parser meets every fallback. A dropped packet has the all-zero vector; a
