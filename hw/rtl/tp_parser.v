@@ -294,7 +294,7 @@ module tp_parser #(
             else if (c4[7:4] == 4'd4) st_n = S_IP4_0;
             else if (c4[7:4] == 4'd6) st_n = S_IP6_0;
             else drp = 1'b1;
-          end else if (mpls_n == 4'd7 || !av8) drp = 1'b1;
+          end else if (!av8) drp = 1'b1;  // (the count is even here: never the 9th)
           else begin
             x_n = x + 17'd8;
             mpls_n_n = mpls_n + 4'd2;

@@ -369,6 +369,13 @@ int main(int argc, char** argv) {
   std::printf("throughput bound max(max(beats, steps) + 3, 7): %u frames over it (most steps in a frame: %u)\n",
               over_bound, max_steps);
   errors += over_bound;
+  std::map<uint64_t, unsigned> hist_min;  // cycles -> frames, 60-64 bytes
+  for (std::size_t i = 0; i + 1 < g.frames.size(); ++i)
+    if (g.frames[i + 1].config == g.frames[i].config && g.frames[i].bytes.size() >= 60 && g.frames[i].bytes.size() <= 64)
+      hist_min[t[i + 1].first - t[i].first]++;
+  std::printf("cycles per 60-64 byte frame:");
+  for (const auto& [c, n] : hist_min) std::printf(" %llu:%u", static_cast<unsigned long long>(c), n);
+  std::printf("\n");
   std::printf("period - beats, frames under 8 beats:");
   for (const auto& [e, n] : hist_small) std::printf(" %+ld:%u", e, n);
   std::printf("\nperiod - beats, frames of 8 beats or more:");
