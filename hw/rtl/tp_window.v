@@ -5,8 +5,10 @@
 // Stream: tdata byte lane i (tdata[8i+7:8i]) is frame byte 8*beat + i;
 // every beat but the last is full; the last beat's tkeep is contiguous from
 // lane 0 (a packed stream, AXI4-Stream "continuous aligned"); tlast ends
-// the frame. A last beat with tkeep = 0 adds no byte (a frame may be
-// empty). tkeep of other beats is not looked at.
+// the frame, and the next beat starts the next one (AXI4-Stream framing:
+// a shell's start-of-frame flag is implied, not needed). A last beat with
+// tkeep = 0 adds no byte (a frame may be empty). tkeep of other beats is
+// not looked at.
 //
 // The window is a circular buffer of BEATS beats (a power of two) indexed
 // by the low bits of the byte offset: beat j lives in slot j mod BEATS, so
