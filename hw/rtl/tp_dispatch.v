@@ -21,7 +21,8 @@
 // Parameters: NUM_CHANNELS (1..64, a power of two: the worker count of
 // `--dispatch crc`), NPORTS (Teredo port slots, 8 as in DecodeConfig), and
 // the parser rules (tp_parser: EXT_SET, ATOMIC_FRAG_IS_FRAG, L4_CUT_DROPS,
-// TEREDO_CONTENT; today's model by default).
+// L4_BAD_DROPS, EXT_CUT_DROPS, TEREDO_CONTENT, TEREDO_TRAILERS; today's
+// model by default).
 //
 // One result per frame, whatever the frame is: runts, non-IP, truncated
 // and malformed frames get the model's fallback (the all-zero vector and
@@ -63,7 +64,10 @@ module tp_dispatch #(
   parameter [255:0] EXT_SET = `TP_EXT_CURRENT,
   parameter ATOMIC_FRAG_IS_FRAG = 1,
   parameter L4_CUT_DROPS = 1,
-  parameter TEREDO_CONTENT = 0
+  parameter L4_BAD_DROPS = 1,
+  parameter EXT_CUT_DROPS = 1,
+  parameter TEREDO_CONTENT = 0,
+  parameter TEREDO_TRAILERS = 0
 ) (
   input  wire                 clk,
   input  wire                 rst,
@@ -115,7 +119,8 @@ module tp_dispatch #(
 
   tp_parser #(
     .NPORTS(NPORTS), .EXT_SET(EXT_SET), .ATOMIC_FRAG_IS_FRAG(ATOMIC_FRAG_IS_FRAG),
-    .L4_CUT_DROPS(L4_CUT_DROPS), .TEREDO_CONTENT(TEREDO_CONTENT)
+    .L4_CUT_DROPS(L4_CUT_DROPS), .L4_BAD_DROPS(L4_BAD_DROPS), .EXT_CUT_DROPS(EXT_CUT_DROPS),
+    .TEREDO_CONTENT(TEREDO_CONTENT), .TEREDO_TRAILERS(TEREDO_TRAILERS)
   ) u_parser (
     .clk(clk), .rst(rst),
     .rd_x(rd_x), .rd_free(rd_free), .frame_next(frame_next),

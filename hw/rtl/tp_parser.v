@@ -24,7 +24,8 @@
 // Transport: TCP (20 bytes, data offset >= 5; RFC 9293 3.1), UDP (8 bytes,
 // length >= 8; RFC 768), SCTP (12 bytes; RFC 9260 3.1), ICMP / ICMPv6 (4
 // bytes; RFC 792, RFC 4443): a cut header drops the packet (parameter
-// L4_CUT_DROPS).
+// L4_CUT_DROPS), so do a bad data offset or UDP length (L4_BAD_DROPS) and
+// a cut or ninth extension header (EXT_CUT_DROPS).
 // Tunnels, one level, from an outer IPv4 header only:
 //   protocol 41 (6to4 RFC 3056, ISATAP RFC 5214, 6rd RFC 5969, 6in4
 //   RFC 4213): 40 bytes of IPv6 behind it, version 6, and unless the
@@ -64,7 +65,11 @@ module tp_parser #(
   parameter [255:0] EXT_SET = `TP_EXT_CURRENT,
   parameter ATOMIC_FRAG_IS_FRAG = 1,  // 0: RFC 6946 atomic fragments are whole packets (parser change)
   parameter L4_CUT_DROPS = 1,         // 0: a cut transport header keeps the packet, ports if 4 bytes are there
-  parameter TEREDO_CONTENT = 0        // 1: the content rules of the parser change off the Teredo ports
+  parameter L4_BAD_DROPS = 1,         // 0: a bad TCP data offset or UDP length keeps the packet and its ports
+  parameter EXT_CUT_DROPS = 1,        // 0: a cut IPv6 extension header, or a ninth, keeps the packet (its type
+                                      //    is the protocol)
+  parameter TEREDO_CONTENT = 0,       // 1: the content rules of the parser change off the Teredo ports
+  parameter TEREDO_TRAILERS = 0       // 1: RFC 6081 trailers may follow the Teredo IPv6 packet (parser change)
 ) (
   input  wire                 clk,
   input  wire                 rst,
@@ -101,7 +106,7 @@ module tp_parser #(
                    S_IP4_0 = 5'd4, S_IP4_1 = 5'd5, S_IP4_2 = 5'd6, S_L4 = 5'd7,
                    S_TCP1 = 5'd8, S_REACH = 5'd9, S_IP6_0 = 5'd10, S_IP6_1 = 5'd11,
                    S_IP6_2 = 5'd12, S_IP6_3 = 5'd13, S_IP6_4 = 5'd14, S_EXT = 5'd15,
-                   S_MPLS_V = 5'd17, S_DONE = 5'd16, S_BAD = 5'd31;
+                   S_MPLS_V = 5'd17, S_TRAIL = 5'd18, S_DONE = 5'd16, S_BAD = 5'd31;
   // What the IPv6 header being read is: the frame's own, behind protocol 41, or
   // behind a Teredo UDP header.
   localparam [1:0] M_NATIVE = 2'd0, M_P41 = 2'd1, M_TEREDO = 2'd2;
@@ -110,6 +115,9 @@ module tp_parser #(
   localparam [0:0] CUT_DROPS = L4_CUT_DROPS != 0;
   localparam [0:0] ATOMIC_IS_FRAG = ATOMIC_FRAG_IS_FRAG != 0;
   localparam [0:0] CONTENT = TEREDO_CONTENT != 0;
+  localparam [0:0] BAD_DROPS = L4_BAD_DROPS != 0;
+  localparam [0:0] EXTCUT_DROPS = EXT_CUT_DROPS != 0;
+  localparam [0:0] TRAILERS = TEREDO_TRAILERS != 0;
 
   // ------------------------------------------------------------------ state
   reg [4:0]   st;
@@ -136,6 +144,15 @@ module tp_parser #(
   reg         ver6;       // the result's level is IPv6
   reg         lvl6;       // S_L4 is behind an IPv6 header
   reg [3:0]   ext_n;      // extension headers walked
+  reg [7:0]   ext_prev;   // the type of the last one (whose length the next state checks)
+  // Teredo trailers (TEREDO_TRAILERS): off the Teredo ports, a datagram with
+  // bytes after its IPv6 packet is Teredo only if they are RFC 6081
+  // trailers, and they come after the inner packet: the inner packet is
+  // parsed `tent`atively, the outer UDP ports kept, then S_TRAIL walks the
+  // trailers and keeps the inner result or goes back to the UDP flow.
+  reg         tent, inner_drop;
+  reg [17:0]  tleft;      // trailer bytes still to walk (UDP payload left after the IPv6 packet)
+  reg [15:0]  osp, odp;   // the outer UDP ports
   reg [7:0]   proto;      // protocol of the result / of S_L4
   reg         tunnel, is_frag, frag_outer;
   reg         has_ports;
@@ -156,6 +173,7 @@ module tp_parser #(
     case (st)
       S_ETH:    need = 4'd2;
       S_MPLS_V: need = 4'd1;
+      S_TRAIL:  need = 4'd2;
       S_IP4_2:  need = 4'd4;
       S_L4:     need = l4_need;
       S_REACH:  need = 4'd0;
@@ -225,9 +243,14 @@ module tp_parser #(
   reg [15:0]  total_n, sport_n, dport_n;
   reg [17:0]  rem_n, rem40_n, p41rem_n;
   reg [31:0]  a4s_n, a4d_n;
-  reg [7:0]   nh_n, proto_n;
+  reg [7:0]   nh_n, proto_n, ext_prev_n;
+  reg         tent_n, inner_drop_n;
+  reg [17:0]  tleft_n;
+  reg [15:0]  osp_n, odp_n;
+  reg [8:0]   tlen;
+  reg         tknown;
   reg [127:0] src6_n, dst6_n;
-  reg         fin, drp, fail, pm_n;
+  reg         fin, drp, fail, tfail, pm_n;
   reg [16:0]  end6_n;
   reg [5:0]   v4ihl;
   reg [9:0]   alen;
@@ -238,10 +261,12 @@ module tp_parser #(
     mpls_n_n = mpls_n; p4_n = p4; ihl_n = ihl; total_n = total;
     ip4_frag_n = ip4_frag; later_n = later; a4s_n = a4s; a4d_n = a4d; mode_n = mode;
     rem_n = rem; rem40_n = rem40; p41rem_n = p41rem; may_auth_n = may_auth; may_origin_n = may_origin;
-    nh_n = nh; src6_n = src6; dst6_n = dst6; ver6_n = ver6; lvl6_n = lvl6;
+    nh_n = nh; ext_prev_n = ext_prev; tent_n = tent; inner_drop_n = inner_drop; tleft_n = tleft;
+    osp_n = osp; odp_n = odp; src6_n = src6; dst6_n = dst6; ver6_n = ver6; lvl6_n = lvl6;
     ext_n_n = ext_n; proto_n = proto; tunnel_n = tunnel; is_frag_n = is_frag; frag_outer_n = frag_outer;
     has_ports_n = has_ports; sport_n = sport; dport_n = dport;
-    fin = 1'b0; drp = 1'b0; fail = 1'b0; pm_n = pm; end6_n = end6;
+    fin = 1'b0; drp = 1'b0; fail = 1'b0; tfail = 1'b0; pm_n = pm; end6_n = end6;
+    tlen = 9'd0; tknown = 1'b0;
     v4ihl = {c0[3:0], 2'b00};
     alen = 10'd13 + {2'b0, c2} + {2'b0, c3};
     // Extension header length: AH (c1 + 2) * 4, Fragment 8, others (c1 + 1) * 8.
@@ -356,7 +381,15 @@ module tp_parser #(
         // The transport header (or protocol 41 behind IPv4). Entered at a
         // header's end: it must lie within the packet.
         S_L4: begin
-          if (!reach) drp = 1'b1;
+          if (!reach) begin
+            // Behind an IPv6 extension header: that header was longer than
+            // the packet (ipv6_ext_truncated); behind IPv4 options: the
+            // IPv4 header was (ipv4_truncated, a drop either way).
+            if (lvl6 && !EXTCUT_DROPS) begin
+              proto_n = ext_prev;
+              fin = 1'b1;
+            end else drp = 1'b1;
+          end
           else if (!lvl6 && later) fin = 1'b1;  // no transport header in a later fragment
           else if (!lvl6 && proto == 8'd41) begin
             mode_n = M_P41;
@@ -381,8 +414,16 @@ module tp_parser #(
                   dport_n = {c2, c3};
                 end
               end
-            end else if ({c4, c5} < 16'd8) drp = 1'b1;  // udp_bad_length
-            else begin
+            end else if ({c4, c5} < 16'd8) begin  // udp_bad_length
+              if (BAD_DROPS) drp = 1'b1;
+              else begin
+                // Ports kept, no tunnel looked for.
+                has_ports_n = 1'b1;
+                sport_n = {c0, c1};
+                dport_n = {c2, c3};
+                fin = 1'b1;
+              end
+            end else begin
               has_ports_n = 1'b1;
               sport_n = {c0, c1};
               dport_n = {c2, c3};
@@ -390,6 +431,8 @@ module tp_parser #(
               else begin
                 // Maybe Teredo: S_IP6_0 decides.
                 pm_n = pm_s || pm_d;
+                osp_n = {c0, c1};
+                odp_n = {c2, c3};
                 mode_n = M_TEREDO;
                 rem_n = {2'b0, c4, c5} - 18'd8;
                 rem40_n = {2'b0, c4, c5} - 18'd48;
@@ -419,8 +462,13 @@ module tp_parser #(
               fin = 1'b1;
               has_ports_n = 1'b1;
             end
-          end else if (c0[7:4] < 4'd5) drp = 1'b1;  // tcp_bad_offset
-          else begin
+          end else if (c0[7:4] < 4'd5) begin  // tcp_bad_offset
+            if (BAD_DROPS) drp = 1'b1;
+            else begin
+              has_ports_n = 1'b1;
+              fin = 1'b1;
+            end
+          end else begin
             has_ports_n = 1'b1;
             fin = 1'b1;
           end
@@ -455,10 +503,14 @@ module tp_parser #(
             end
           end else begin
             end6_n = x + 17'd40 + {1'b0, c4, c5};
+            tleft_n = rem40 - {2'b0, c4, c5};
             nh_n = c6;
             if (!av8 || c0[7:4] != 4'd6) fail = 1'b1;
             else if (mode == M_P41 && !ip4_frag && $signed({2'b0, c4, c5}) > $signed(p41rem)) fail = 1'b1;
-            else if (mode == M_TEREDO && {2'b0, c4, c5} != rem40) fail = 1'b1;
+            else if (mode == M_TEREDO && !TRAILERS && {2'b0, c4, c5} != rem40) fail = 1'b1;
+            // With trailers: 40 + payload length <= the UDP payload left
+            // (RFC 6081 section 4), the rest are trailers.
+            else if (mode == M_TEREDO && TRAILERS && $signed({2'b0, c4, c5}) > $signed(rem40)) fail = 1'b1;
             else begin
               x_n = x + 17'd8;
               st_n = S_IP6_1;
@@ -496,6 +548,8 @@ module tp_parser #(
           else begin
             dst6_n[63:0] = {c0, c1, c2, c3, c4, c5, c6, c7};
             ver6_n = 1'b1;
+            // Off the Teredo ports, trailers must parse before it is Teredo.
+            if (TRAILERS && mode == M_TEREDO && !pm && tleft != 18'd0) tent_n = 1'b1;
             if (mode != M_NATIVE) begin
               tunnel_n = 1'b1;
               frag_outer_n = ip4_frag;
@@ -514,9 +568,18 @@ module tp_parser #(
           end
         end
         // One extension header at x, of type nh.
+        // Each check in the model's order: the previous header's length
+        // (checked here, one state late), then a ninth header, then this
+        // header's 8 bytes; a failure drops, or (EXT_CUT_DROPS = 0) ends
+        // the flow with the protocol of the header that failed.
         S_EXT: begin
-          if (ext_n == 4'd8 || !av8) drp = 1'b1;
-          else begin
+          if (!reach || ext_n == 4'd8 || !av8) begin
+            if (EXTCUT_DROPS) drp = 1'b1;
+            else begin
+              proto_n = !reach ? ext_prev : nh;
+              fin = 1'b1;
+            end
+          end else begin
             if (kind_nh == 2'd3 && (ATOMIC_IS_FRAG || {c2, c3[7:3]} != 13'd0 || c3[0])) begin
               is_frag_n = 1'b1;
               if ({c2, c3[7:3]} != 13'd0) begin
@@ -527,21 +590,65 @@ module tp_parser #(
             if (!fin) begin
               nh_n = c0;
               proto_n = c0;
+              ext_prev_n = nh;
               x_n = x + {5'd0, elen};
               ext_n_n = ext_n + 4'd1;
               st_n = kind_c0 != 2'd0 ? S_EXT : S_L4;
             end
           end
         end
+        // One RFC 6081 trailer (section 4): type, length of the rest, value;
+        // known are nonce (1, 4 bytes), alternate address (3: 8, 14, 20 or
+        // 26), neighbor discovery option (4, 4) and random port (5, 2).
+        // Each must be whole within the UDP payload and the capture; all
+        // walked: the inner result stands, else the UDP flow.
+        S_TRAIL: begin
+          tlen = {1'b0, c1} + 9'd2;
+          tknown = (c0 == 8'd1 && c1 == 8'd4) || (c0 == 8'd4 && c1 == 8'd4) || (c0 == 8'd5 && c1 == 8'd2) ||
+                   (c0 == 8'd3 && (c1 == 8'd8 || c1 == 8'd14 || c1 == 8'd20 || c1 == 8'd26));
+          if (!reach) tfail = 1'b1;  // the last one was not all captured
+          else if (tleft == 18'd0) begin
+            drop_n = inner_drop;
+            done_n = 1'b1;
+            st_n = S_DONE;
+          end else if ($signed(tleft) < $signed(18'd2) || !av2 || $signed(tleft) < $signed({9'd0, tlen}) || !tknown)
+            tfail = 1'b1;
+          else begin
+            x_n = x + {8'd0, tlen};
+            tleft_n = tleft - {9'd0, tlen};
+          end
+        end
         default: ;
       endcase
+      // Not RFC 6081 trailers: not Teredo, the IPv4 UDP flow.
+      if (tfail) begin
+        ver6_n = 1'b0;
+        tunnel_n = 1'b0;
+        frag_outer_n = 1'b0;
+        is_frag_n = ip4_frag;
+        proto_n = 8'd17;
+        has_ports_n = 1'b1;
+        sport_n = osp;
+        dport_n = odp;
+        drop_n = 1'b0;
+        done_n = 1'b1;
+        st_n = S_DONE;
+      end
       // A failed IPv6 header: a native one drops, a tunnel's falls back to
       // the IPv4 flow (proto41_* / teredo_* verdicts).
       if (fail) begin
         if (mode == M_NATIVE) drp = 1'b1; else fin = 1'b1;
       end
-      if (drp) drop_n = 1'b1;
-      if (drp || fin) begin
+      if ((drp || fin) && tent_n) begin  // tent_n: S_IP6_4 may set it and finish at once (a bubble)
+        // The inner packet is parsed (or dropped): now its trailers, with
+        // the end of the IPv4 packet as the limit again.
+        tent_n = 1'b0;
+        inner_drop_n = drp;
+        x_n = end6;
+        lim_n = p4 + {1'b0, total};
+        st_n = S_TRAIL;
+      end else if (drp || fin) begin
+        if (drp) drop_n = 1'b1;
         done_n = 1'b1;
         st_n = S_DONE;
       end
@@ -564,6 +671,7 @@ module tp_parser #(
       ver6 <= 1'b0;
       lvl6 <= 1'b0;
       ext_n <= 4'd0;
+      tent <= 1'b0;
       tunnel <= 1'b0;
       is_frag <= 1'b0;
       frag_outer <= 1'b0;
@@ -575,13 +683,14 @@ module tp_parser #(
       st <= st_n; x <= x_n; lim <= lim_n; done <= done_n; drop <= drop_n;
       mpls_n <= mpls_n_n; ip4_frag <= ip4_frag_n; later <= later_n;
       mode <= mode_n; may_auth <= may_auth_n; may_origin <= may_origin_n;
-      ver6 <= ver6_n; lvl6 <= lvl6_n; ext_n <= ext_n_n; tunnel <= tunnel_n; is_frag <= is_frag_n;
+      ver6 <= ver6_n; lvl6 <= lvl6_n; ext_n <= ext_n_n; tent <= tent_n; tunnel <= tunnel_n; is_frag <= is_frag_n;
       frag_outer <= frag_outer_n; has_ports <= has_ports_n; sport <= sport_n; dport <= dport_n;
       proto <= proto_n;
     end
     // Data registers: written before they are read in every frame.
     p4 <= p4_n; ihl <= ihl_n; total <= total_n; a4s <= a4s_n; a4d <= a4d_n;
-    rem <= rem_n; rem40 <= rem40_n; p41rem <= p41rem_n; end6 <= end6_n; pm <= pm_n; nh <= nh_n; src6 <= src6_n; dst6 <= dst6_n;
+    rem <= rem_n; rem40 <= rem40_n; p41rem <= p41rem_n; end6 <= end6_n; ext_prev <= ext_prev_n;
+    inner_drop <= inner_drop_n; tleft <= tleft_n; osp <= osp_n; odp <= odp_n; pm <= pm_n; nh <= nh_n; src6 <= src6_n; dst6 <= dst6_n;
   end
 
   // ---------------------------------------------------------------- outputs

@@ -1,7 +1,7 @@
 // tp-rtl-golden: what the C++ model (parse_frame + crc_dispatch) says about
 // each frame, written for the RTL testbenches (hw/rtl/tb/).
 //
-//   tp-rtl-golden --out FILE [--append] [--prefixes N] [decoder options] INPUT...
+//   tp-rtl-golden --out FILE [--append] [--prefixes N] [--flip-teredo-detect] [decoder options] INPUT...
 //
 // INPUT is a pcap file (Ethernet only: the core sees Ethernet frames) or a
 // vector file in the format of hw/crc_vectors.txt. Decoder options are
@@ -10,14 +10,17 @@
 // its ground truth pass through unchanged. With --prefixes N, every prefix
 // of every frame up to N bytes (lengths 0 .. min(N, len - 1)) is a frame of
 // its own too: the same bytes cut by a snaplen, which walks the model's
-// truncation fallbacks at every byte.
+// truncation fallbacks at every byte. --flip-teredo-detect turns Teredo
+// detection off the configured ports on if the options leave it off, and
+// off if they leave it on (whichever the decoder's default is).
 //
 // FILE, whitespace-separated tokens, one record per line (read by
 // tb_dispatch.cpp and by the Verilog testbenches with $fscanf):
 //   C any n p0 p1 p2 p3 p4 p5 p6 p7
 //       configuration for the frames that follow: cfg_teredo_any_port
-//       (--teredo-heuristic), the number of Teredo ports and the ports
-//       (decimal, unused slots 0)
+//       (Teredo looked for off the configured ports: --teredo-heuristic,
+//       or --teredo-detect content where the decoder has it), the number of
+//       Teredo ports and the ports (decimal, unused slots 0)
 //   F len b0 b1 ...         a frame: its length, then its bytes (hex)
 //   E drop ver tun frag fout os4 od4 src dst proto hp sp dp fv crc ch1 ch2 ch4 ch8 ch16 ch32 ch64
 //       the model's answer for the frame before it:
@@ -43,6 +46,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "hw/crc_dispatch.hpp"
@@ -55,6 +59,28 @@ namespace po = boost::program_options;
 using namespace tunprobe;
 
 namespace {
+
+// Teredo off the configured ports: DecodeConfig::teredo_heuristic in the
+// decoder before the parser change of issue 10, teredo_detect == content
+// after it. Both spellings compile, so that this tool builds on either side
+// of that change (hw/rtl/meson.build picks the core's rules the same way).
+template <class Config>
+bool teredo_any_port(const Config& c) {
+  if constexpr (requires { c.teredo_detect; })
+    return c.teredo_detect == std::remove_cvref_t<decltype(c.teredo_detect)>::content;
+  else
+    return c.teredo_heuristic;
+}
+
+template <class Config>
+void flip_teredo_any_port(Config& c) {
+  if constexpr (requires { c.teredo_detect; }) {
+    using D = std::remove_cvref_t<decltype(c.teredo_detect)>;
+    c.teredo_detect = c.teredo_detect == D::content ? D::ports : D::content;
+  } else {
+    c.teredo_heuristic = !c.teredo_heuristic;
+  }
+}
 
 struct Out {
   std::FILE* rec = nullptr;
@@ -124,6 +150,7 @@ int main(int argc, char** argv) {
   opts.add_options()("out", po::value<std::string>()->required(), "record file")(
       "append", po::bool_switch(), "append to the record file")(
       "prefixes", po::value<std::size_t>()->default_value(0), "also every prefix up to this many bytes")(
+      "flip-teredo-detect", po::bool_switch(), "Teredo off the configured ports: the other way round")(
       "input", po::value<std::vector<std::string>>()->required(), "pcap or vector files");
   opts.add(cli::decoder_options());
   po::positional_options_description pos;
@@ -133,6 +160,7 @@ int main(int argc, char** argv) {
   try {
     cli::parse("rtl-golden", argc, argv, 1, opts, pos, vm);
     cfg = cli::decoder_config(vm);
+    if (vm["flip-teredo-detect"].as<bool>()) flip_teredo_any_port(cfg);
   } catch (const cli::UsageError& e) {
     std::fprintf(stderr, "%s\n", e.message.c_str());
     return cli::kExitUsage;
@@ -146,9 +174,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tp-rtl-golden: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
     return 1;
   }
-  // The configuration as the core's inputs. (DecodeConfig::teredo_heuristic
-  // is cfg_teredo_any_port.)
-  std::string c = fmt::format("C {:d} {}", cfg.teredo_heuristic, static_cast<unsigned>(cfg.teredo_port_count));
+  // The configuration as the core's inputs.
+  std::string c = fmt::format("C {:d} {}", teredo_any_port(cfg), static_cast<unsigned>(cfg.teredo_port_count));
   for (std::size_t i = 0; i < DecodeConfig::kMaxTeredoPorts; ++i)
     c += fmt::format(" {}", i < cfg.teredo_port_count ? cfg.teredo_ports[i] : 0);
   std::fprintf(out.rec, "%s\n", c.c_str());

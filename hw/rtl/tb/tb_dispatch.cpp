@@ -154,6 +154,7 @@ class Bench {
   uint64_t cycle() const { return cycle_; }
   bool broken() const { return broken_; }  // a hang, or results out of step with the frames
   const char* trace_ = nullptr;  // with -DTB_TRACE: the frame whose cycles are printed
+  bool all_ = false;             // print every mismatch, not the first 20
 
  private:
   void tick() {
@@ -210,7 +211,7 @@ class Bench {
       for (unsigned k = 0; k < 16; ++k)
         ok = ok && addr(r->tp_dispatch__DOT__pi_src, k) == e.src[k] && addr(r->tp_dispatch__DOT__pi_dst, k) == e.dst[k];
     }
-    if (!ok && reported_++ < 20)
+    if (!ok && (all_ || reported_++ < 20))
       std::printf("MISMATCH parse %s (%zu bytes): rtl drop %u ver %u tunnel %u frag %u outer-frag %u proto %u ports %u "
                   "%u/%u; model drop %u ver %u tunnel %u frag %u outer-frag %u proto %u ports %u %u/%u\n",
                   f.name.c_str(), f.bytes.size(), r->tp_dispatch__DOT__pi_drop, r->tp_dispatch__DOT__pi_ip_version,
@@ -229,7 +230,7 @@ class Bench {
     const bool want_ip = e.fv[37] != 0;
     const bool ok = std::memcmp(fv, e.fv.data(), 40) == 0 && top_.m_hash == e.crc && top_.m_channel == want_ch &&
                     top_.m_ip == want_ip;
-    if (!ok && reported_++ < 20) {
+    if (!ok && (all_ || reported_++ < 20)) {
       std::printf("MISMATCH %s (%zu bytes)\n  fv   rtl ", f.name.c_str(), f.bytes.size());
       for (unsigned i = 0; i < 40; ++i) std::printf("%02x", fv[i]);
       std::printf("\n       model ");
@@ -265,7 +266,7 @@ std::string kind_of(const Frame& f) {
 int main(int argc, char** argv) {
   Verilated::commandArgs(argc, argv);
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s GOLDEN [--seed N] [--timing-out FILE.json] [--trace FRAME-NAME]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s GOLDEN [--seed N] [--timing-out FILE.json] [--smoke] [--all-mismatches] [--trace FRAME-NAME]\n", argv[0]);
     return 2;
   }
   uint64_t seed = 1;
@@ -288,6 +289,8 @@ int main(int argc, char** argv) {
               g.configs.size());
 
   Bench bench(g);
+  for (int i = 2; i < argc; ++i)
+    if (std::strcmp(argv[i], "--all-mismatches") == 0) bench.all_ = true;
   for (int i = 2; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], "--trace") == 0) bench.trace_ = argv[i + 1];
   std::vector<Timing> t;
