@@ -11,6 +11,15 @@ CRC and channels.
 
   hw/crc_vectors.py > hw/crc_vectors.txt          regenerate
   hw/crc_vectors.py --check hw/crc_vectors.txt    fail when the file differs
+  hw/crc_vectors.py --frames > hw/crc_frames.txt  the frames-only file (below)
+  hw/crc_vectors.py --check-frames hw/crc_frames.txt
+
+A few frames have a vector that depends on the decoder's rules, not only on
+the layout: a transport header cut by the IP length drops the packet in one
+version of the parser and keeps it as a flow in another. They go to
+hw/crc_frames.txt, frames without vectors, in the same line format: the
+RTL testbenches (hw/rtl/tb/) take their vectors from the C++ model of the
+tree, like those of the generated captures.
 """
 
 import argparse
@@ -146,6 +155,13 @@ def teredo_address(server, flags, port, client):
 V = []  # (name, description, frame, version, endpoint a, endpoint b, protocol)
 
 
+FRAMES = []  # (name, description, frame): vectors by the decoder's rules
+
+
+def frame_only(name, desc, frame):
+    FRAMES.append((name, desc, frame))
+
+
 def vec(name, desc, frame, version, a=None, b=None, proto=0):
     V.append((name, desc, frame, version, a, b, proto))
 
@@ -273,17 +289,21 @@ vec("bad_ipv4_ihl4", "IPv4 ICMP whose IHL is 4 words (16 bytes, below the minimu
     ether(ipv4_hdr(C4, S4, 1, echo, ihl=4), 0x0800), 0)
 vec("bad_ipv4_total_below_ihl", "IPv4 with 4 bytes of options (IHL 6) but total length 22 (< 24; ipv4_bad_length): dropped",
     ether(ipv4_hdr(C4, S4, 6, seg, ihl=6, total=22, options=b"\x01\x01\x01\x00"), 0x0800), 0)
-vec("ipv4_total_cuts_tcp", "IPv4 TCP whose total length (32) ends 12 bytes into the TCP header; the rest of the "
-    "header is in the frame as Ethernet padding, which is not the packet's (l4_truncated): dropped",
-    pad60(ether(ipv4_hdr(C4, S4, 6, seg, total=32), 0x0800)), 0)
+frame_only("ipv4_total_cuts_tcp", "IPv4 TCP whose total length (32) ends 12 bytes into the TCP header; the rest "
+           "of the header is in the frame as Ethernet padding, which is not the packet's",
+           pad60(ether(ipv4_hdr(C4, S4, 6, seg, total=32), 0x0800)))
 vec("ipv4_options_tcp", "native_tcp4_fwd with 4 bytes of IPv4 options (IHL 6, NOP NOP NOP EOL)",
     ether(ipv4_hdr(C4, S4, 6, seg, ihl=6, options=b"\x01\x01\x01\x00"), 0x0800), 4, (C4, 51000), (S4, 443), 6)
 
 dg = udp(C6, S6, 5353, 53, bytes(4))
-vec("ipv6_plen_cuts_udp", "IPv6 UDP whose payload length (4) ends inside the UDP header; the header's other 4 bytes "
-    "are in the frame (l4_truncated): dropped",
-    pad60(ether(struct.pack("!IHBB16s16s", 6 << 28, 4, 17, 64, ipaddress.ip_address(C6).packed,
-                            ipaddress.ip_address(S6).packed) + dg, 0x86DD)), 0)
+frame_only("ipv6_plen_cuts_udp", "IPv6 UDP whose payload length (4) ends inside the UDP header; the header's "
+           "other 4 bytes are in the frame",
+           pad60(ether(struct.pack("!IHBB16s16s", 6 << 28, 4, 17, 64, ipaddress.ip_address(C6).packed,
+                                   ipaddress.ip_address(S6).packed) + dg, 0x86DD)))
+frame_only("ipv4_total_cuts_teredo", "Teredo on UDP 3544 whose IPv4 total length (20 + 8 + 30) ends 30 bytes into "
+           "the inner IPv6 header; the rest of the datagram follows as padding",
+           ether(ipv4_hdr(NAT, RELAY, 17, udp(NAT, RELAY, 40000, 3544, ipv6(TC, H6, 6, tcp(TC, H6, 50000, 80, 0x02))),
+                          total=20 + 8 + 30), 0x0800))
 
 
 def mpls(labels, payload):
@@ -358,20 +378,45 @@ def render() -> str:
     return "".join(out)
 
 
+FRAMES_HEADER = """\
+# tunprobe frames for the RTL testbenches whose field vector depends on the
+# decoder's rules (hw/crc_vectors.py; do not edit by hand). One frame per
+# line: name frame (the whole Ethernet frame, hex). Their vectors come from
+# the C++ model of the tree (hw/rtl/tb/golden.cpp).
+"""
+
+
+def render_frames() -> str:
+    out = [FRAMES_HEADER]
+    for name, desc, frame in FRAMES:
+        out.append(f"#\n# {name}: {desc}\n{name} {frame.hex()}\n")
+    return "".join(out)
+
+
+def check(path, text, what, regen) -> bool:
+    with open(path) as f:
+        if f.read() != text:
+            print(f"{path} differs from what hw/crc_vectors.py generates; regenerate: {regen}", file=sys.stderr)
+            return False
+    print(f"{path}: {what}, up to date")
+    return True
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", metavar="FILE", help="compare with FILE instead of printing")
+    ap.add_argument("--check", metavar="FILE", help="compare the vectors with FILE instead of printing")
+    ap.add_argument("--frames", action="store_true", help="print the frames-only file")
+    ap.add_argument("--check-frames", metavar="FILE", help="compare the frames-only file with FILE")
     args = ap.parse_args()
-    text = render()
-    if args.check:
-        with open(args.check) as f:
-            if f.read() != text:
-                print(f"{args.check} differs from what hw/crc_vectors.py generates; "
-                      f"regenerate: hw/crc_vectors.py > {args.check}", file=sys.stderr)
-                return 1
-        print(f"{args.check}: {len(V)} vectors, up to date")
-        return 0
-    sys.stdout.write(text)
+    if args.check or args.check_frames:
+        ok = True
+        if args.check:
+            ok = check(args.check, render(), f"{len(V)} vectors", f"hw/crc_vectors.py > {args.check}") and ok
+        if args.check_frames:
+            ok = check(args.check_frames, render_frames(), f"{len(FRAMES)} frames",
+                       f"hw/crc_vectors.py --frames > {args.check_frames}") and ok
+        return 0 if ok else 1
+    sys.stdout.write(render_frames() if args.frames else render())
     return 0
 
 

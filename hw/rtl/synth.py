@@ -2,7 +2,8 @@
 """Synthesis, placement and timing of the CRC distributor core on an iCE40.
 
   hw/rtl/synth.py [--out DIR] [--device hx8k] [--package ct256] [--seed N]...
-                  [--channels N] [--timing build/hw/rtl/timing.json]
+                  [--channels N] [--rules auto|current|issue10]
+                  [--timing build/hw/rtl/timing.json]
 
 Runs Yosys (synth_ice40) on hw/rtl/tp_synth_top.v, then nextpnr-ice40 for
 placement, routing and static timing, and prints what the core takes: logic
@@ -49,6 +50,8 @@ def main() -> int:
     ap.add_argument("--package", default="ct256")
     ap.add_argument("--seed", type=int, action="append")
     ap.add_argument("--channels", type=int, default=16)
+    ap.add_argument("--rules", choices=("auto", "current", "issue10"), default="auto",
+                    help="the parser's rule set; auto: the one the tree's decoder follows (as hw/rtl/meson.build)")
     ap.add_argument("--freq", type=float, default=60.0, help="nextpnr's target clock, MHz")
     ap.add_argument("--timing", help="timing JSON of the Verilator testbench")
     ap.add_argument("--synth-opts", default="-abc9", help="options of synth_ice40 (default: -abc9, its "
@@ -58,11 +61,16 @@ def main() -> int:
     for tool in ("yosys", "nextpnr-ice40"):
         if shutil.which(tool) is None:
             sys.exit(f"synth.py: {tool} is not installed (scripts/setup.sh installs it)")
+    rules = args.rules
+    if rules == "auto":
+        with open(os.path.join(HERE, "..", "..", "probe", "decode_config.hpp")) as f:
+            rules = "issue10" if "TeredoDetect" in f.read() else "current"
     os.makedirs(args.out, exist_ok=True)
     srcs = [os.path.join(HERE, s) for s in SOURCES]
     netlist = os.path.join(args.out, "tp_synth_top.json")
     stat = os.path.join(args.out, "yosys-stat.txt")
     script = (f"read_verilog -I{HERE} " + " ".join(srcs) + f"; chparam -set NUM_CHANNELS {args.channels} tp_synth_top; "
+              f"chparam -set RULES {1 if rules == 'issue10' else 0} tp_synth_top; "
               f"synth_ice40 {args.synth_opts} -top tp_synth_top -json {netlist}; tee -q -o {stat} stat")
     run(["yosys", "-q", "-p", script], os.path.join(args.out, "yosys.log"))
     cells = {}
@@ -89,8 +97,8 @@ def main() -> int:
     best = max(runs)
     util = best[2]
 
-    print(f"tp_dispatch on iCE40 {args.device.upper()}-{args.package} (NUM_CHANNELS {args.channels}), "
-          f"Yosys synth_ice40 {args.synth_opts} + nextpnr-ice40")
+    print(f"tp_dispatch on iCE40 {args.device.upper()}-{args.package} (NUM_CHANNELS {args.channels}, "
+          f"{rules} parser rules), Yosys synth_ice40 {args.synth_opts} + nextpnr-ice40")
     print(f"  LUT4                 {luts}")
     print(f"  flip-flops           {ffs}")
     print(f"  carry cells          {carry}")

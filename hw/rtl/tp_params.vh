@@ -19,4 +19,11 @@
 `define TP_EXT_ISSUE10 (`TP_EXT_CURRENT | `TP_BIT(135) | `TP_BIT(139) | `TP_BIT(140) | `TP_BIT(253) | `TP_BIT(254))
 `define TP_TEREDO_NH (`TP_EXT_ISSUE10 | `TP_BIT(4) | `TP_BIT(6) | `TP_BIT(17) | `TP_BIT(33) | `TP_BIT(41) | \
   `TP_BIT(47) | `TP_BIT(50) | `TP_BIT(58) | `TP_BIT(59) | `TP_BIT(132) | `TP_BIT(136))
+// The parser's whole rule set, as parameter assignments of tp_parser or
+// tp_dispatch: before (CURRENT) and after (ISSUE10) the parser change of
+// issue 10. hw/rtl/meson.build picks the one the tree's decoder follows.
+`define TP_RULES_CURRENT .EXT_SET(`TP_EXT_CURRENT), .ATOMIC_FRAG_IS_FRAG(1), .L4_CUT_DROPS(1), \
+  .L4_BAD_DROPS(1), .EXT_CUT_DROPS(1), .TEREDO_CONTENT(0), .TEREDO_TRAILERS(0)
+`define TP_RULES_ISSUE10 .EXT_SET(`TP_EXT_ISSUE10), .ATOMIC_FRAG_IS_FRAG(0), .L4_CUT_DROPS(0), \
+  .L4_BAD_DROPS(0), .EXT_CUT_DROPS(0), .TEREDO_CONTENT(1), .TEREDO_TRAILERS(1)
 `endif

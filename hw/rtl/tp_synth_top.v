@@ -8,11 +8,14 @@
 //   cfg_addr 8     cfg_data[0] Teredo on any port; slot enables cleared
 // Reset state: port 3544 in slot 0, the default of --teredo-ports.
 // m_fv (320 bits) is internal here: a card takes the channel (and the hash,
-// e.g. for its descriptor) and keeps the frame.
+// e.g. for its descriptor) and keeps the frame. RULES picks the parser's
+// rule set (tp_params.vh): 0 before the parser change of issue 10, 1 after.
 `default_nettype none
+`include "tp_params.vh"
 
 module tp_synth_top #(
-  parameter NUM_CHANNELS = 16
+  parameter NUM_CHANNELS = 16,
+  parameter RULES = 0
 ) (
   input  wire        clk,
   input  wire        rst,
@@ -55,7 +58,15 @@ module tp_synth_top #(
   wire [319:0] fv;
   /* verilator lint_on UNUSEDSIGNAL */
 
-  tp_dispatch #(.NUM_CHANNELS(NUM_CHANNELS)) u_core (
+  // The rule set as tp_dispatch's parameters.
+  localparam [255:0] EXT = RULES != 0 ? `TP_EXT_ISSUE10 : `TP_EXT_CURRENT;
+  localparam integer OLD = RULES != 0 ? 0 : 1;
+  localparam integer NEW = RULES != 0 ? 1 : 0;
+
+  tp_dispatch #(
+    .NUM_CHANNELS(NUM_CHANNELS), .EXT_SET(EXT), .ATOMIC_FRAG_IS_FRAG(OLD), .L4_CUT_DROPS(OLD),
+    .L4_BAD_DROPS(OLD), .EXT_CUT_DROPS(OLD), .TEREDO_CONTENT(NEW), .TEREDO_TRAILERS(NEW)
+  ) u_core (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tdata(s_axis_tdata),
     .s_axis_tkeep(s_axis_tkeep), .s_axis_tlast(s_axis_tlast),

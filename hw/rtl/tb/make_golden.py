@@ -8,8 +8,9 @@ model says about each (tp-rtl-golden, format in hw/rtl/tb/golden.cpp).
                  [--out-small golden-icarus.txt]
 
 Frames, in this order, each block under its own configuration record:
-  1. hw/crc_vectors.txt, default decoder settings, and every prefix of each
-     frame up to PREFIXES bytes (the same bytes cut by a snaplen);
+  1. hw/crc_vectors.txt and hw/crc_frames.txt, default decoder settings, and
+     every prefix of each frame up to PREFIXES bytes (the same bytes cut by
+     a snaplen);
   2. each Ethernet capture with the "decodeArgs" of its ground truth, the
      frames and their prefixes;
   3. each Ethernet capture again, whole frames only, under the other
@@ -52,6 +53,7 @@ def main() -> int:
     ap.add_argument("--gen", required=True)
     ap.add_argument("--tool", required=True)
     ap.add_argument("--vectors", required=True)
+    ap.add_argument("--frames", help="hw/crc_frames.txt: frames whose vector is the decoder's to say")
     ap.add_argument("--work", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--out-small")
@@ -72,7 +74,7 @@ def main() -> int:
             subprocess.run([args.tool, "--out", o, "--append", "--prefixes", str(p)] + extra + inputs,
                            check=True, stdout=subprocess.DEVNULL)
 
-    tool([args.vectors], [], PREFIXES)
+    tool([args.vectors] + ([args.frames] if args.frames else []), [], PREFIXES)
     ethernet = []
     for truth_path in sorted(glob.glob(os.path.join(caps, "*.truth.json"))):
         with open(truth_path) as f:

@@ -4,6 +4,14 @@
 // (tb_dispatch.cpp). Input gaps and output stalls at random (GAPS = 1).
 `timescale 1ns / 1ps
 `default_nettype none
+`include "tp_params.vh"
+// The parser's rule set: the one the tree's decoder follows (meson passes
+// TB_ISSUE10 after the parser change of issue 10).
+`ifdef TB_ISSUE10
+`define TB_RULES `TP_RULES_ISSUE10
+`else
+`define TB_RULES `TP_RULES_CURRENT
+`endif
 
 module tb_dispatch;
   parameter NUM_CHANNELS = 16;
@@ -32,7 +40,7 @@ module tb_dispatch;
   `include "tb_golden.vh"
   `include "tb_stream.vh"
 
-  tp_dispatch #(.NUM_CHANNELS(NUM_CHANNELS)) dut (
+  tp_dispatch #(.NUM_CHANNELS(NUM_CHANNELS), `TB_RULES) dut (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_tvalid), .s_axis_tready(s_tready), .s_axis_tdata(s_tdata),
     .s_axis_tkeep(s_tkeep), .s_axis_tlast(s_tlast),

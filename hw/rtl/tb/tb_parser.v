@@ -5,6 +5,14 @@
 // counts). Input gaps and a stalling consumer at random.
 `timescale 1ns / 1ps
 `default_nettype none
+`include "tp_params.vh"
+// The parser's rule set: the one the tree's decoder follows (meson passes
+// TB_ISSUE10 after the parser change of issue 10).
+`ifdef TB_ISSUE10
+`define TB_RULES `TP_RULES_ISSUE10
+`else
+`define TB_RULES `TP_RULES_CURRENT
+`endif
 
 module tb_parser;
   reg clk = 1'b0;
@@ -39,7 +47,7 @@ module tb_parser;
     .clk(clk), .rst(rst), .s_tvalid(s_tvalid), .s_tready(s_tready), .s_tdata(s_tdata), .s_tkeep(s_tkeep),
     .s_tlast(s_tlast), .rd_x(rd_x), .rd_free(rd_free), .frame_next(frame_next), .rd_data(rd_data),
     .n_arr(n_arr), .eof(eof));
-  tp_parser u_parser (
+  tp_parser #(`TB_RULES) u_parser (
     .clk(clk), .rst(rst), .rd_x(rd_x), .rd_free(rd_free), .frame_next(frame_next), .rd_data(rd_data),
     .n_arr(n_arr), .eof(eof), .cfg_teredo_ports(cfg_ports), .cfg_teredo_port_en(cfg_en),
     .cfg_teredo_any_port(cfg_any), .pi_valid(pi_valid), .pi_ready(pi_ready), .pi_drop(pi_drop),
