@@ -522,6 +522,7 @@ RunSummary run_engine(const RunConfig& cfg) {
   pc.cache.capacity = cfg.cache_size / cfg.workers;
   pc.cache.active_timeout_ms = cfg.active_timeout_s * 1000;
   pc.cache.inactive_timeout_ms = cfg.inactive_timeout_s * 1000;
+  pc.cache.tcp_end_grace_ms = cfg.tcp_end_grace_ms;
   std::vector<std::unique_ptr<Worker>> workers;
   for (unsigned w = 0; w < cfg.workers; ++w) {
     auto wk = std::make_unique<Worker>();
@@ -672,6 +673,8 @@ RunSummary run_engine(const RunConfig& cfg) {
     sum.flow_packets += c.flow_packets.get();
     sum.flows += c.flows_exported.get();
     sum.evictions += c.evictions.get();
+    sum.expired_on_full += c.expired_on_full.get();
+    sum.time_backwards += c.time_backwards.get();
     sum.frag_orphans += c.frag_orphans.get();
     sum.ring_stalls += c.ring_stalls.get();
     for (std::size_t v = 0; v < kVerdictCount; ++v) sum.verdicts[v] += c.verdicts[v].get();
