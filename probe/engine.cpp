@@ -141,6 +141,28 @@ struct alignas(64) Dispatcher {
 
 std::atomic<bool> g_input_done{false};
 
+// End of input: every worker publishes its clock and waits for the others,
+// then flushes at the latest of them (a record's end reason is then the
+// same whichever worker kept it). Written once per worker per run.
+std::atomic<unsigned> g_workers_at_end{0};
+std::atomic<uint64_t> g_end_clock_ns{0};
+unsigned g_worker_count = 1;
+
+void finish_worker(Worker& w) {
+  const uint64_t mine = w.pipeline->last_ns();
+  uint64_t seen = g_end_clock_ns.load(std::memory_order_relaxed);
+  while (mine > seen && !g_end_clock_ns.compare_exchange_weak(seen, mine, std::memory_order_acq_rel)) {
+  }
+  g_workers_at_end.fetch_add(1, std::memory_order_acq_rel);
+  unsigned rounds = 0;
+  while (g_workers_at_end.load(std::memory_order_acquire) < g_worker_count) {
+    if (++rounds % 64 == 0) sched_yield();
+    else rte_pause();
+  }
+  w.pipeline->finish(g_end_clock_ns.load(std::memory_order_acquire));
+  w.done.store(true, std::memory_order_release);
+}
+
 void process_mbufs(Worker& w, rte_mbuf** m, uint16_t n) {
   const uint8_t* data[kBurst];
   uint32_t len[kBurst];
@@ -207,8 +229,7 @@ int worker_rss_main(void* arg) {
       backoff(idle_rounds);
     }
   }
-  w.pipeline->finish();
-  w.done.store(true, std::memory_order_release);
+  finish_worker(w);
   return 0;
 }
 
@@ -226,8 +247,7 @@ int worker_crc_main(void* arg) {
     if (g_input_done.load(std::memory_order_acquire) && rte_ring_empty(w.in)) break;
     backoff(idle_rounds);
   }
-  w.pipeline->finish();
-  w.done.store(true, std::memory_order_release);
+  finish_worker(w);
   return 0;
 }
 
@@ -524,6 +544,7 @@ RunSummary run_engine(const RunConfig& cfg) {
   pc.cache.inactive_timeout_ms = cfg.inactive_timeout_s * 1000;
   pc.cache.tcp_end_grace_ms = cfg.tcp_end_grace_ms;
   std::vector<std::unique_ptr<Worker>> workers;
+  g_worker_count = cfg.workers;
   for (unsigned w = 0; w < cfg.workers; ++w) {
     auto wk = std::make_unique<Worker>();
     wk->id = w;

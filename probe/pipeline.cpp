@@ -232,7 +232,8 @@ void Pipeline::idle(uint64_t now_ns) noexcept {
   publish();
 }
 
-void Pipeline::finish() noexcept {
+void Pipeline::finish(uint64_t end_ns) noexcept {
+  if (end_ns > last_ns_) last_ns_ = end_ns;
   cache_.flush_all(last_ns_ / 1'000'000, sink_);
   sink_.flush();
   publish();

@@ -34,8 +34,11 @@ class Pipeline {
   // No packets arrived: sweep on with the given packet-time estimate.
   void idle(uint64_t now_ns) noexcept;
 
-  // End of input: export every flow, hand the last records on.
-  void finish() noexcept;
+  // End of input: export every flow, hand the last records on. `end_ns`:
+  // the end of input's packet time over all workers (the clock moves on to
+  // it first), so that a record's end reason does not depend on which
+  // worker kept it.
+  void finish(uint64_t end_ns = 0) noexcept;
 
   const WorkerCounters& counters() const noexcept { return counters_; }
   WorkerCounters& counters() noexcept { return counters_; }
