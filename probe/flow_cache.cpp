@@ -39,6 +39,7 @@ void FlowCache::FreeDeleter::operator()(void* p) const noexcept { std::free(p); 
 
 FlowCache::FlowCache(const FlowCacheConfig& cfg)
     : buckets_count_(cfg.capacity / kWays < 1 ? 1 : cfg.capacity / kWays),
+      wide_(buckets_count_ > kNarrowBuckets),
       active_ms_(cfg.active_timeout_ms),
       inactive_ms_(cfg.inactive_timeout_ms),
       grace_ms_(cfg.tcp_end_grace_ms) {
@@ -46,10 +47,12 @@ FlowCache::FlowCache(const FlowCacheConfig& cfg)
   records_.reset(alloc_zeroed<FlowRecord>(static_cast<std::size_t>(buckets_count_) * kWays));
 }
 
-uint64_t FlowCache::hash_portable(const uint64_t (&w)[7]) noexcept {
+uint64_t FlowCache::hash_portable(const uint64_t (&w)[7], bool wide) noexcept {
+  const uint32_t a = rte_hash_crc(w, sizeof w, kHashSeed);
+  if (!wide) return uint64_t{a} << 32 | a;
   uint32_t b = kSigSeed;
   for (unsigned i = 0; i < 7; ++i) b = rte_hash_crc_8byte(w[6 - i], b);
-  return uint64_t{b} << 32 | rte_hash_crc(w, sizeof w, kHashSeed);
+  return uint64_t{b} << 32 | a;
 }
 
 unsigned FlowCache::match_ways(const Bucket& b, uint16_t sig) noexcept {

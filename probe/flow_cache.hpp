@@ -9,12 +9,11 @@
 // its deadline is evicted and exported with flowEndReason lackOfResources.
 // Load is therefore bounded by construction.
 //
-// The hash is 64 bits: two CRC-32C chains over the key's seven words. The
-// bucket index comes from the low 32 bits by multiply-shift (any number of
-// buckets, not only powers of two: each worker gets its whole share of
-// --cache-size whatever the worker count); the signature from the high 32
-// bits, which the index never uses, so a 2^28-record cache keeps all 16
-// signature bits.
+// The bucket index comes from a CRC-32C of the key by multiply-shift (any
+// number of buckets, not only powers of two: each worker gets its whole
+// share of --cache-size whatever the worker count); the 16-bit signature
+// from hash bits the index never uses (hash()), so even a 2^28-record
+// cache keeps all 16 signature bits.
 //
 // Timeouts are by packet time, on the worker's clock (Pipeline: it never
 // goes backwards). A slot's deadline is min(first + active timeout, last +
@@ -64,30 +63,40 @@ class FlowCache {
 
   explicit FlowCache(const FlowCacheConfig& cfg);
 
-  // The key's 64-bit hash: the low half is CRC-32C of the key's 56 bytes,
-  // seed 0x74756e70 (rte_hash_crc(&key, 56, seed)); the high half CRC-32C
-  // of its seven words in reverse order, another seed: a second linear map
-  // of the key, independent of the first. Seven 8-byte crc32 steps per
-  // chain, the two chains interleaved.
-  static uint64_t hash(const FlowKey& key) noexcept {
-    uint64_t w[7];
-    std::memcpy(w, &key, sizeof w);
-    return hash_words(w);
-  }
-  // The same hash from the key's seven 64-bit words (in memory order).
-  static uint64_t hash_words(const uint64_t (&w)[7]) noexcept {
+  // The key's 64-bit hash. The low half is CRC-32C of the key's 56 bytes,
+  // seed 0x74756e70 (rte_hash_crc(&key, 56, seed)): the bucket index is its
+  // top log2(buckets) bits (multiply-shift). The high half gives the 16-bit
+  // signature. Up to 2^16 buckets the index leaves the low 16 bits of the
+  // CRC unused and they are the signature (the high half repeats the low
+  // one); beyond, `wide`, the high half is a second CRC-32C chain over the
+  // key's words in reverse order with another seed (an independent linear
+  // map of the key), so a 2^28-record cache keeps 16 signature bits.
+  static uint64_t hash_words(const uint64_t (&w)[7], bool wide) noexcept {
 #if defined(__SSE4_2__)
-    uint64_t a = kHashSeed, b = kSigSeed;
+    uint64_t a = kHashSeed;
+    if (!wide) {
+      for (unsigned i = 0; i < 7; ++i) a = _mm_crc32_u64(a, w[i]);
+      return a << 32 | a;
+    }
+    uint64_t b = kSigSeed;
     for (unsigned i = 0; i < 7; ++i) {
       a = _mm_crc32_u64(a, w[i]);
       b = _mm_crc32_u64(b, w[6 - i]);
     }
     return b << 32 | a;
 #else
-    return hash_portable(w);
+    return hash_portable(w, wide);
 #endif
   }
-  static uint64_t hash_portable(const uint64_t (&w)[7]) noexcept;
+  static uint64_t hash_portable(const uint64_t (&w)[7], bool wide) noexcept;
+  // This cache's hash of a key (wide when it has more than 2^16 buckets).
+  uint64_t hash(const FlowKey& key) const noexcept {
+    uint64_t w[7];
+    std::memcpy(w, &key, sizeof w);
+    return hash_words(w, wide_);
+  }
+  uint64_t hash_words(const uint64_t (&w)[7]) const noexcept { return hash_words(w, wide_); }
+  static constexpr uint32_t kNarrowBuckets = 1u << 16;
 
   // Bulk lookups, stage 1: the bucket's cache line.
   void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&buckets_[bucket_of(hash)]); }
@@ -181,6 +190,7 @@ class FlowCache {
   std::unique_ptr<Bucket[], FreeDeleter> buckets_;
   std::unique_ptr<FlowRecord[], FreeDeleter> records_;
   uint32_t buckets_count_;
+  bool wide_;                 // buckets_count_ > kNarrowBuckets: a second hash chain for signatures
   uint32_t cursor_ = 0;
   uint32_t active_ms_;
   uint32_t inactive_ms_;

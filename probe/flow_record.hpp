@@ -74,7 +74,8 @@ constexpr bool protocol_has_transport_key(uint8_t protocol) {
 
 // The key's flags for a parsed packet.
 inline uint8_t key_flags(const PacketInfo& p) noexcept {
-  return protocol_has_transport_key(p.protocol) && !p.has_ports && !p.has_icmp ? kKeyNoTransport : 0;
+  // Most packets have ports: the cheap tests first.
+  return !p.has_ports && !p.has_icmp && protocol_has_transport_key(p.protocol) ? kKeyNoTransport : 0;
 }
 
 inline bool key_equal(const FlowKey& a, const FlowKey& b) noexcept {

@@ -50,7 +50,7 @@ static_assert(offsetof(FlowKey, outer_src4) == 32 && offsetof(FlowKey, outer_dst
               offsetof(FlowKey, tunnel) == 54 && offsetof(FlowKey, flags) == 55 && sizeof(FlowKey) == 56);
 static_assert(std::endian::native == std::endian::little);
 
-inline uint64_t make_key_hashed(const PacketInfo& p, FlowKey& k) noexcept {
+inline uint64_t make_key_hashed(const PacketInfo& p, FlowKey& k, const FlowCache& cache) noexcept {
   uint64_t w[7];
   std::memcpy(w, p.src, 16);
   std::memcpy(w + 2, p.dst, 16);
@@ -67,7 +67,7 @@ inline uint64_t make_key_hashed(const PacketInfo& p, FlowKey& k) noexcept {
   w[6] = uint64_t{key_flags(p)} << 56 | uint64_t{static_cast<uint8_t>(p.tunnel)} << 48 |
          uint64_t{p.ip_version} << 40 | uint64_t{p.protocol} << 32 | uint64_t{p.vlan_inner} << 16 | p.vlan_outer;
   std::memcpy(&k, w, sizeof w);
-  return FlowCache::hash_words(w);
+  return cache.hash_words(w);
 }
 
 }  // namespace
@@ -127,9 +127,9 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
         make_key(p, keys[i]);
         counters_.frag_orphans.add();
       }
-      hashes[i] = FlowCache::hash(keys[i]);
+      hashes[i] = cache_.hash(keys[i]);
     } else {
-      hashes[i] = make_key_hashed(p, keys[i]);
+      hashes[i] = make_key_hashed(p, keys[i], cache_);
     }
     cache_.prefetch(hashes[i]);
     flow_index[flow_packets++] = static_cast<uint8_t>(i);

@@ -462,10 +462,10 @@ TEST_CASE("a per-worker share that is not a power of two uses all of its buckets
     k.ip_version = 4;
     k.sport = static_cast<uint16_t>(i);
     bool created = false;
-    FlowRecord& r = cache.lookup(k, FlowCache::hash(k), kT0 / kMs, created, sink);
+    FlowRecord& r = cache.lookup(k, cache.hash(k), kT0 / kMs, created, sink);
     r.first_ms = r.last_ms = kT0 / kMs;
     r.tcp_end_ms = 0;
-    cache.touch(r, FlowCache::hash(k));
+    cache.touch(r, cache.hash(k));
     CHECK(created);
   }
   CHECK(cache.evictions() == 0);
@@ -478,16 +478,16 @@ TEST_CASE("the signature comes from hash bits the bucket index does not use", "[
   // Keys that share a bucket of a 2^20-bucket cache must still have
   // independent signatures. (The old signature was hash bits 16-31, of
   // which the index of a cache this size also used four.)
-  FlowCacheConfig cfg;
-  cfg.capacity = 8;
-  FlowCache cache(cfg);  // only for its hash
+  // (The wide hash, as a cache of more than 2^16 buckets computes it.)
   std::vector<uint16_t> sigs;
   FlowKey k{};
   k.protocol = 6;
   k.ip_version = 4;
   for (uint32_t i = 0; sigs.size() < 24 && i < (1u << 30); ++i) {
     std::memcpy(k.src, &i, 4);
-    const uint64_t h = FlowCache::hash(k);
+    uint64_t w[7];
+    std::memcpy(w, &k, sizeof w);
+    const uint64_t h = FlowCache::hash_words(w, true);
     // Bucket 0 of 2^20 buckets by multiply-shift: the top 20 of the low 32 bits.
     if ((static_cast<uint32_t>(h) >> 12) == 0) sigs.push_back(static_cast<uint16_t>(h >> 32));
   }
@@ -500,12 +500,29 @@ TEST_CASE("the signature comes from hash bits the bucket index does not use", "[
   CHECK(__builtin_popcount(low_nibbles) > 4);
 }
 
-TEST_CASE("the portable hash equals the SSE4.2 one", "[pipeline]") {
+TEST_CASE("the portable hash equals the SSE4.2 one; narrow signatures are the CRC's low bits", "[pipeline]") {
   for (uint64_t seed = 1; seed < 200; ++seed) {
     uint64_t w[7];
     for (unsigned i = 0; i < 7; ++i) w[i] = seed * 0x9e3779b97f4a7c15ull + i * 0x1234567;
-    CHECK(FlowCache::hash_words(w) == FlowCache::hash_portable(w));
+    for (const bool wide : {false, true}) CHECK(FlowCache::hash_words(w, wide) == FlowCache::hash_portable(w, wide));
+    const uint64_t narrow = FlowCache::hash_words(w, false);
+    CHECK((narrow >> 32) == (narrow & 0xffffffffu));
+    CHECK((FlowCache::hash_words(w, true) & 0xffffffffu) == (narrow & 0xffffffffu));
   }
+}
+
+TEST_CASE("caches above 2^16 buckets use the wide hash", "[pipeline]") {
+  FlowCacheConfig cfg;
+  cfg.capacity = FlowCache::kNarrowBuckets * 8;
+  FlowCache narrow(cfg);
+  cfg.capacity += 8;
+  FlowCache wide(cfg);
+  FlowKey k{};
+  k.protocol = 17;
+  uint64_t w[7];
+  std::memcpy(w, &k, sizeof w);
+  CHECK(narrow.hash(k) == FlowCache::hash_words(w, false));
+  CHECK(wide.hash(k) == FlowCache::hash_words(w, true));
 }
 
 // ---------------------------------------------------------------- fragments
