@@ -1,6 +1,7 @@
-// libFuzzer target for the decoder: any bytes, every link type, with the
-// Teredo heuristic and a 6rd prefix on (the widest decoder), must give a
-// verdict without reading out of bounds or hitting undefined behaviour.
+// libFuzzer target for the decoder: any bytes, every link type, with
+// Teredo content detection, two Teredo ports and a 6rd prefix (the widest
+// decoder), must give a verdict without reading out of bounds or hitting
+// undefined behaviour.
 #include <cstddef>
 #include <cstdint>
 
@@ -10,7 +11,7 @@ namespace {
 
 tunprobe::DecodeConfig wide_config() {
   tunprobe::DecodeConfig cfg;
-  cfg.teredo_heuristic = true;
+  cfg.teredo_detect = tunprobe::TeredoDetect::content;
   cfg.teredo_ports[1] = 3545;
   cfg.teredo_port_count = 2;
   // 2a01:e00::/26, an example 6rd prefix.
