@@ -115,6 +115,7 @@ struct alignas(64) FlowRecord {
   AddrClass dst_class;
   EndReason end_reason;
   uint8_t worker;          // which worker kept it (load balance checks)
+  uint8_t teredo_trailers; // OR of the packets' RFC 6081 trailer bits (kTeredoTrailer*)
 };
 static_assert(sizeof(FlowRecord) == 128);
 
