@@ -581,6 +581,22 @@ TEST_CASE("a tunnel inside Teredo is counted as nested", "[teredo]") {
         udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kNative, kIpip, ipv4(kMapped, kRelay, kTcp, tcp(1, 2)))));
     CHECK(p.verdict == Verdict::tunnel_nested);
   }
+  SECTION("Teredo by content inside a tunnel, on ephemeral ports: the same rule as outside") {
+    const Bytes innermost = ipv6(kPeer, kNative, kNoNext, {});
+    const Bytes nested = eth(kEtherIpv4, ipv4(kMapped, kRelay, kIpv6,
+                                              ipv6(v6("2001:470:1f0a::2"), kNative, kUdp, udp(40001, 51413, innermost))));
+    PacketInfo p = parse(nested);
+    CHECK(p.verdict == Verdict::tunnel_nested);
+    CHECK(p.tunnel == TunnelType::sixinfour);
+    p = parse_cfg(nested, ports_only());
+    CHECK(p.verdict == Verdict::ok);
+    CHECK(p.dport == 51413);
+    // No Teredo end inside: just UDP.
+    const Bytes plain = eth(kEtherIpv4, ipv4(kMapped, kRelay, kIpv6,
+                                             ipv6(v6("2001:470:1f0a::2"), kNative, kUdp,
+                                                  udp(40001, 51413, ipv6(kNative, kNative, kNoNext, {})))));
+    CHECK(parse(plain).verdict == Verdict::ok);
+  }
   SECTION("UDP to port 3544 inside Teredo that is not Teredo is just UDP") {
     const PacketInfo p =
         parse(udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kNative, kUdp, udp(40001, 3544, filler(20, 0x12)))));
