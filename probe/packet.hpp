@@ -92,6 +92,7 @@ struct PacketInfo {
   // Transport: what was captured of its header (a snaplen or the IP length
   // may cut it; the verdict is then l4_truncated).
   bool has_ports = false;
+  bool has_tcp_flags = false;  // byte 13 of the TCP header was captured (in a hole: the struct stays 140 bytes)
   uint16_t sport = 0;
   uint16_t dport = 0;
   uint8_t tcp_flags = 0;
@@ -101,7 +102,6 @@ struct PacketInfo {
 
   AddrClass src_class = AddrClass::none;
   AddrClass dst_class = AddrClass::none;
-  bool has_tcp_flags = false;  // byte 13 of the TCP header was captured
 };
 
 inline uint32_t ipv4_of(const uint8_t a[16]) noexcept {

@@ -87,7 +87,8 @@ inline bool is_ext_header(uint8_t n) noexcept { return (kExtHeaders[n >> 6] >> (
 // the L4 header, `end` one past the last readable byte (the IP length or the
 // capture, whichever ends first). A header cut short keeps what was
 // captured of it: the packet stays in its flow with verdict l4_truncated.
-Verdict parse_l4(const uint8_t* p, const uint8_t* end, uint8_t proto, PacketInfo& out) noexcept {
+[[gnu::always_inline]] inline Verdict parse_l4(const uint8_t* p, const uint8_t* end, uint8_t proto,
+                                               PacketInfo& out) noexcept {
   const std::size_t avail = p <= end ? static_cast<std::size_t>(end - p) : 0;
   switch (proto) {
     case kProtoTcp:
