@@ -13,8 +13,9 @@
 //   6in4    everything else (manual tunnels, brokers; also 2001::/32
 //           addresses carried over protocol 41: Teredo is UDP by definition).
 //
-// Teredo is the UDP plug-in (plugins/teredo.hpp); the parser calls it for
-// configured ports and, with the heuristic on, for any UDP.
+// Teredo is the UDP plug-in (plugins/teredo.hpp): teredo_match() decides
+// for the configured ports and, with --teredo-detect content (the default),
+// for any UDP, at the outer header and for nested detection alike.
 #pragma once
 
 #include <cstdint>

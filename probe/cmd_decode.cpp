@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <iostream>
+#include <utility>
 
 #include "probe/cli.hpp"
 #include "probe/packet_json.hpp"
@@ -49,6 +50,14 @@ int cmd_decode(int argc, char** argv) {
   if (!file.ok()) throw UsageError{"tunprobe decode: " + file.error()};
 
   std::array<uint64_t, kVerdictCount> counts{};
+  // Teredo packets with RFC 6081 trailers, per trailer bit (packet.hpp).
+  constexpr std::array<std::pair<uint8_t, const char*>, 5> kTrailers{{{kTeredoTrailerNonce, "nonce"},
+                                                                      {kTeredoTrailerAlternateAddress, "alternate address"},
+                                                                      {kTeredoTrailerNeighborDiscovery, "neighbor discovery"},
+                                                                      {kTeredoTrailerRandomPort, "random port"},
+                                                                      {kTeredoTrailerUnparsed, "unparsed"}}};
+  std::array<uint64_t, kTrailers.size()> trailer_counts{};
+  uint64_t with_trailers = 0;
   std::string line;
   uint64_t index = 0;
   const uint8_t* data = nullptr;
@@ -58,6 +67,11 @@ int cmd_decode(int argc, char** argv) {
     PacketInfo info;
     parse_frame(data, len, file.link(), cfg, info);
     ++counts[static_cast<std::size_t>(info.verdict)];
+    if (info.tunnel == TunnelType::teredo && info.teredo.trailers != 0) {
+      ++with_trailers;
+      for (std::size_t i = 0; i < kTrailers.size(); ++i)
+        if (info.teredo.trailers & kTrailers[i].first) ++trailer_counts[i];
+    }
     line.clear();
     append_packet_json(line, index, ts, info);
     line += '\n';
@@ -69,6 +83,16 @@ int cmd_decode(int argc, char** argv) {
     std::string summary = fmt::format("tunprobe decode: {} packets", index);
     for (std::size_t i = 0; i < kVerdictCount; ++i)
       if (counts[i] != 0) summary += fmt::format(", {} {}", kVerdictInfo[i].name, counts[i]);
+    if (with_trailers != 0) {
+      summary += fmt::format("; {} Teredo packets with RFC 6081 trailers (", with_trailers);
+      bool first = true;
+      for (std::size_t i = 0; i < kTrailers.size(); ++i) {
+        if (trailer_counts[i] == 0) continue;
+        summary += fmt::format("{}{} {}", first ? "" : ", ", kTrailers[i].second, trailer_counts[i]);
+        first = false;
+      }
+      summary += ')';
+    }
     fmt::print(stderr, "{}\n", summary);
   }
   if (!file.error().empty()) {

@@ -133,7 +133,8 @@ struct alignas(64) FlowRecord {
   AddrClass dst_class;
   EndReason end_reason;
   uint8_t worker;          // which worker kept it (load balance checks)
-  uint8_t pad_[2];
+  uint8_t teredo_trailers; // OR of the packets' RFC 6081 trailer bits (kTeredoTrailer*)
+  uint8_t pad_;
   // TCP: the first FIN or RST was seen this many ms after first_ms, plus 1
   // (0: none). The flow then ends --tcp-end-grace later, so that the last
   // ACK, a retransmitted FIN or the peer's RST still count into it.

@@ -90,6 +90,7 @@ uint64_t fact_value(Fact f, Facts& x) {
     case Fact::teredoAuthCount: return teredo ? r.teredo_auth : 0;
     case Fact::teredoOriginCount: return teredo ? r.teredo_origin : 0;
     case Fact::teredoHeaders: return teredo ? (r.teredo_auth > 0 ? 1u : 0u) | (r.teredo_origin > 0 ? 2u : 0u) : 0;
+    case Fact::teredoTrailers: return teredo ? r.teredo_trailers : 0;
     case Fact::embeddedSourceIPv4Address: return tun && !teredo ? x.t().embedded_src4 : 0;
     case Fact::embeddedDestinationIPv4Address: return tun && !teredo ? x.t().embedded_dst4 : 0;
     case Fact::tunnelRelayIPv4Address: return tun && !teredo ? x.t().relay4 : 0;

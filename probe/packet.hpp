@@ -11,9 +11,20 @@
 
 namespace tunprobe {
 
+// RFC 6081 section 4 trailers seen after a Teredo packet's IPv6 packet
+// (TeredoInfo::trailers): one bit per trailer type, and one for bytes that
+// are no trailer. The flow record ORs them; the flowmon profile exports them
+// as tunnelTeredoTrailers.
+inline constexpr uint8_t kTeredoTrailerNonce = 0x01;              // type 0x01 (section 4.2)
+inline constexpr uint8_t kTeredoTrailerAlternateAddress = 0x02;   // type 0x03 (section 4.3)
+inline constexpr uint8_t kTeredoTrailerNeighborDiscovery = 0x04;  // type 0x04 (section 4.4)
+inline constexpr uint8_t kTeredoTrailerRandomPort = 0x08;         // type 0x05 (section 4.5)
+inline constexpr uint8_t kTeredoTrailerUnparsed = 0x80;           // bytes that are no RFC 6081 trailer
+
 // Teredo facts (RFC 4380): from the Teredo address of the inner packet (the
-// source if it is a Teredo address, else the destination) and from the
-// optional headers in front of the inner IPv6 packet.
+// source if it is a Teredo address, else the destination), from the
+// optional headers in front of the inner IPv6 packet and from the trailers
+// after it (RFC 6081).
 struct TeredoInfo {
   uint32_t server_ipv4 = 0;   // bits 32-63 of the Teredo address
   uint32_t client_ipv4 = 0;   // mapped client address, de-obfuscated
@@ -25,6 +36,7 @@ struct TeredoInfo {
   bool bubble = false;        // next header 59, payload length 0
   bool auth = false;          // authentication header present
   bool origin = false;        // origin indication present
+  uint8_t trailers = 0;       // kTeredoTrailer* bits
 };
 
 struct PacketInfo {
@@ -77,8 +89,10 @@ struct PacketInfo {
   // then the outer header's; its later fragments arrive as plain IPv4).
   bool frag_outer = false;
 
-  // Transport.
+  // Transport: what was captured of its header (a snaplen or the IP length
+  // may cut it; the verdict is then l4_truncated).
   bool has_ports = false;
+  bool has_tcp_flags = false;  // byte 13 of the TCP header was captured (in a hole: the struct stays 140 bytes)
   uint16_t sport = 0;
   uint16_t dport = 0;
   uint8_t tcp_flags = 0;

@@ -56,6 +56,8 @@ void append_packet_json(std::string& out, uint64_t index, uint64_t ts_ns, const 
     o.boolean("teredoBubble", p.teredo.bubble);
     o.boolean("teredoAuth", p.teredo.auth);
     o.boolean("teredoOrigin", p.teredo.origin);
+    // RFC 6081 trailers, as the kTeredoTrailer* bits (probe/packet.hpp).
+    o.num("teredoTrailers", p.teredo.trailers);
     if (p.teredo.origin) {
       o.str("teredoOriginIPv4Address", format_ipv4(p.teredo.origin_ipv4));
       o.num("teredoOriginPort", p.teredo.origin_port);
@@ -78,7 +80,7 @@ void append_packet_json(std::string& out, uint64_t index, uint64_t ts_ns, const 
     o.num("sourceTransportPort", p.sport);
     o.num("destinationTransportPort", p.dport);
   }
-  if (p.protocol == 6 && p.has_ports) o.num("tcpControlBits", p.tcp_flags);
+  if (p.protocol == 6 && p.has_tcp_flags) o.num("tcpControlBits", p.tcp_flags);
   if (p.has_icmp) {
     o.num(v4 ? "icmpTypeIPv4" : "icmpTypeIPv6", p.icmp_type);
     o.num(v4 ? "icmpCodeIPv4" : "icmpCodeIPv6", p.icmp_code);

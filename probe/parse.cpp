@@ -2,6 +2,7 @@
 // the verdict it gives when the bytes are not what the header says.
 #include "probe/parse.hpp"
 
+#include <array>
 #include <cstring>
 #include <utility>
 #if defined(__SSE2__)
@@ -31,49 +32,89 @@ constexpr uint8_t kProtoIpip = 4;
 constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
 constexpr uint8_t kProtoIpv6 = 41;
-constexpr uint8_t kProtoRouting = 43;
 constexpr uint8_t kProtoFragment = 44;
-constexpr uint8_t kProtoEsp = 50;
 constexpr uint8_t kProtoAh = 51;
 constexpr uint8_t kProtoIcmpv6 = 58;
-constexpr uint8_t kProtoNoNext = 59;
-constexpr uint8_t kProtoDstOpts = 60;
-constexpr uint8_t kProtoHopByHop = 0;
 constexpr uint8_t kProtoSctp = 132;
 
 constexpr unsigned kMaxVlanTags = 2;
 constexpr unsigned kMaxMplsLabels = 8;
 constexpr unsigned kMaxIpv6ExtHeaders = 8;
 
+// The IPv6 extension headers that the walk steps over: the IANA "IPv6
+// Extension Header Types" registry (RFC 7045 section 4; RFC 8200 section
+// 4): hop-by-hop 0, routing 43, fragment 44, AH 51, destination options 60,
+// Mobility 135 (RFC 6275), HIP 139 (RFC 7401), Shim6 140 (RFC 5533) and the
+// experimental 253 and 254 (RFC 3692, RFC 4727). ESP 50 is in the registry
+// but ends the walk: what follows it is encrypted (RFC 4303). One bit test
+// per header, so the common case (TCP, UDP, ICMPv6 right after the fixed
+// header) costs one load.
+constexpr std::array<uint64_t, 4> kExtHeaders = [] {
+  std::array<uint64_t, 4> set{};
+  for (unsigned n : {0u, 43u, 44u, 51u, 60u, 135u, 139u, 140u, 253u, 254u}) set[n >> 6] |= uint64_t{1} << (n & 63);
+  return set;
+}();
+
+inline bool is_ext_header(uint8_t n) noexcept { return (kExtHeaders[n >> 6] >> (n & 63)) & 1; }
+
+// A transport header shorter than its fixed part: take what was captured.
+// TCP (RFC 9293 3.1) and SCTP (RFC 9260 3.1) ports in bytes 0-3, TCP flags
+// in byte 13; ICMP (RFC 792) and ICMPv6 (RFC 4443 2.1) type and code in
+// bytes 0-1. UDP (RFC 768) ports like TCP's.
+[[gnu::noinline, gnu::cold]] Verdict parse_l4_cut(const uint8_t* p, std::size_t avail, uint8_t proto,
+                                                  PacketInfo& out) noexcept {
+  if (proto == kProtoIcmp || proto == kProtoIcmpv6) {
+    if (avail >= 2) {
+      out.has_icmp = true;
+      out.icmp_type = p[0];
+      out.icmp_code = p[1];
+    }
+    return Verdict::l4_truncated;
+  }
+  if (avail >= 4) {
+    out.has_ports = true;
+    out.sport = load_be16(p);
+    out.dport = load_be16(p + 2);
+  }
+  if (proto == kProtoTcp && avail >= 14) {
+    out.has_tcp_flags = true;
+    out.tcp_flags = p[13];
+  }
+  return Verdict::l4_truncated;
+}
+
 // Transport header: ports, flags, ICMP type/code. `p` is the first byte of
-// the L4 header, `end` one past the last readable byte.
-Verdict parse_l4(const uint8_t* p, const uint8_t* end, uint8_t proto, PacketInfo& out) noexcept {
-  const std::size_t avail = static_cast<std::size_t>(end - p);
+// the L4 header, `end` one past the last readable byte (the IP length or the
+// capture, whichever ends first). A header cut short keeps what was
+// captured of it: the packet stays in its flow with verdict l4_truncated.
+[[gnu::always_inline]] inline Verdict parse_l4(const uint8_t* p, const uint8_t* end, uint8_t proto,
+                                               PacketInfo& out) noexcept {
+  const std::size_t avail = p <= end ? static_cast<std::size_t>(end - p) : 0;
   switch (proto) {
     case kProtoTcp:
-      if (avail < 20) return Verdict::l4_truncated;
-      if ((p[12] >> 4) < 5) return Verdict::tcp_bad_offset;
+      if (avail < 20) return parse_l4_cut(p, avail, proto, out);
       out.has_ports = true;
       out.sport = load_be16(p);
       out.dport = load_be16(p + 2);
+      out.has_tcp_flags = true;
       out.tcp_flags = p[13];
-      return Verdict::ok;
+      // A bad data offset: the ports and flags are still where they are.
+      return (p[12] >> 4) < 5 ? Verdict::tcp_bad_offset : Verdict::ok;
     case kProtoUdp:
-      if (avail < 8) return Verdict::l4_truncated;
-      if (load_be16(p + 4) < 8) return Verdict::udp_bad_length;
+      if (avail < 8) return parse_l4_cut(p, avail, proto, out);
       out.has_ports = true;
       out.sport = load_be16(p);
       out.dport = load_be16(p + 2);
-      return Verdict::ok;
+      return load_be16(p + 4) < 8 ? Verdict::udp_bad_length : Verdict::ok;
     case kProtoSctp:
-      if (avail < 12) return Verdict::l4_truncated;
+      if (avail < 12) return parse_l4_cut(p, avail, proto, out);
       out.has_ports = true;
       out.sport = load_be16(p);
       out.dport = load_be16(p + 2);
       return Verdict::ok;
     case kProtoIcmp:
     case kProtoIcmpv6:
-      if (avail < 4) return Verdict::l4_truncated;
+      if (avail < 4) return parse_l4_cut(p, avail, proto, out);
       out.has_icmp = true;
       out.icmp_type = p[0];
       out.icmp_code = p[1];
@@ -96,6 +137,7 @@ void save_outer(PacketInfo& out) noexcept {
 void reset_l4(PacketInfo& out) noexcept {
   out.has_ports = false;
   out.sport = out.dport = 0;
+  out.has_tcp_flags = false;
   out.tcp_flags = 0;
   out.has_icmp = false;
   out.icmp_type = out.icmp_code = 0;
@@ -106,37 +148,45 @@ void reset_l4(PacketInfo& out) noexcept {
 Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const DecodeConfig& cfg,
                    PacketInfo& out) noexcept;
 
-// Tries Teredo on a UDP payload. Returns true when the packet was taken as
+// The UDP payload behind the header at `udp` (8 bytes readable), for the
+// Teredo decision (plugins/teredo.hpp). The declared length was checked to
+// be at least 8 (udp_bad_length).
+struct UdpPayload {
+  const uint8_t* data;
+  std::size_t avail;     // readable
+  std::size_t declared;  // the UDP length less its header
+};
+
+inline UdpPayload udp_payload(const uint8_t* udp, const uint8_t* end) noexcept {
+  const uint8_t* payload = udp + 8;
+  return {payload, payload <= end ? static_cast<std::size_t>(end - payload) : 0, load_be16(udp + 4) - 8u};
+}
+
+// Is this UDP datagram to be handed to teredo_match()? On a configured port
+// always; elsewhere with --teredo-detect content when the cheapest test
+// passes.
+inline bool teredo_wanted(const UdpPayload& u, bool port_match, const DecodeConfig& cfg) noexcept {
+  return port_match ||
+         (cfg.teredo_detect == TeredoDetect::content && teredo_candidate(u.data, u.avail, u.declared));
+}
+
+// Tries Teredo on a UDP datagram. Returns true when the packet was taken as
 // Teredo (out.verdict then says how it went); false leaves it a UDP flow,
 // with out.verdict set to a teredo_* verdict when the port matched but the
 // payload failed validation.
-bool try_teredo(const uint8_t* udp, const uint8_t* end, bool port_match, const DecodeConfig& cfg,
-                PacketInfo& out) noexcept {
-  const uint8_t* payload = udp + 8;
-  const std::size_t avail = payload <= end ? static_cast<std::size_t>(end - payload) : 0;
-  const std::size_t udp_len = load_be16(udp + 4);
-  const std::size_t declared = udp_len - 8;  // udp_bad_length was checked before
+bool try_teredo(const uint8_t* udp, const uint8_t* end, const UdpPayload& u, bool port_match,
+                const DecodeConfig& cfg, PacketInfo& out) noexcept {
   // The Teredo facts are written in place, and cleared again when it is not
   // Teredo: a copy from a local would be read back wider than it was
   // written (a store-forwarding stall on every Teredo packet).
   TeredoInfo& t = out.teredo;
-  t = TeredoInfo{};
-  std::size_t inner_off = 0;
-  Verdict v = teredo_strip(payload, avail, declared, t, inner_off);
-  const bool stripped = v == Verdict::ok || v == Verdict::teredo_bubble_payload;
-  if (!stripped) {
+  const TeredoMatch m = teredo_match(u.data, u.avail, u.declared, port_match, t);
+  if (!m.teredo) {
     t = TeredoInfo{};
-    if (port_match) out.verdict = v;
+    out.verdict = m.verdict;
     return false;
   }
-  const uint8_t* ip6 = payload + inner_off;
-  const bool src_teredo = is_teredo_address(ip6 + 8);
-  const bool dst_teredo = is_teredo_address(ip6 + 24);
-  // On other ports only a Teredo address at one end makes it Teredo.
-  if (!port_match && !src_teredo && !dst_teredo) {
-    t = TeredoInfo{};
-    return false;
-  }
+  const uint8_t* ip6 = u.data + m.inner_offset;
   // The outer ports (= out.sport/dport), from the header: reading the two
   // fields just written as one would stall on store forwarding.
   out.outer_sport = load_be16(udp);
@@ -145,12 +195,12 @@ bool try_teredo(const uint8_t* udp, const uint8_t* end, bool port_match, const D
   out.frag_outer = out.is_fragment;
   reset_l4(out);
   out.tunnel = TunnelType::teredo;
-  if (src_teredo)
+  if (is_teredo_address(ip6 + 8))
     teredo_decode_address(ip6 + 8, t);
-  else if (dst_teredo)
+  else if (is_teredo_address(ip6 + 24))
     teredo_decode_address(ip6 + 24, t);
   const Verdict inner = parse_ipv6(ip6, end, true, cfg, out);
-  out.verdict = inner != Verdict::ok ? inner : v;
+  out.verdict = inner != Verdict::ok ? inner : m.verdict;
   return true;
 }
 
@@ -209,7 +259,9 @@ Verdict parse_ipv4(const uint8_t* p, const uint8_t* end, const DecodeConfig& cfg
     out.frag_id = load_be16(p + 4);
     out.frag_offset = offset;
     out.frag_proto = out.protocol;
-    if (offset != 0) return Verdict::ok;  // no transport header here
+    // A later fragment carries no transport header: no ports, no ICMP type
+    // (its bytes are the middle of a datagram, RFC 791 3.2).
+    if (offset != 0) return Verdict::ok;
   }
 
   const uint8_t* l4 = p + ihl;
@@ -220,13 +272,12 @@ Verdict parse_ipv4(const uint8_t* p, const uint8_t* end, const DecodeConfig& cfg
   }
   const Verdict v = parse_l4(l4, end, out.protocol, out);
   if (v != Verdict::ok || out.protocol != kProtoUdp) return v;
+  const UdpPayload u = udp_payload(l4, end);
   const bool port_match = cfg.is_teredo_port(out.sport) || cfg.is_teredo_port(out.dport);
-  if (port_match || cfg.teredo_heuristic) {
-    out.verdict = Verdict::ok;
-    try_teredo(l4, end, port_match, cfg, out);
-    return out.verdict;
-  }
-  return Verdict::ok;
+  if (!teredo_wanted(u, port_match, cfg)) return Verdict::ok;
+  out.verdict = Verdict::ok;
+  try_teredo(l4, end, u, port_match, cfg, out);
+  return out.verdict;
 }
 
 Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const DecodeConfig& cfg,
@@ -244,53 +295,62 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
   std::memcpy(out.src, p + 8, 16);
   std::memcpy(out.dst, p + 24, 16);
 
+  // The extension chain. A header that is cut, or one too many, ends the
+  // walk: the flow's protocol is then that header's type.
   uint8_t next = p[6];
   const uint8_t* h = p + 40;
-  for (unsigned n = 0;; ++n) {
-    if (next != kProtoHopByHop && next != kProtoRouting && next != kProtoDstOpts && next != kProtoFragment &&
-        next != kProtoAh)
-      break;
+  for (unsigned n = 0; is_ext_header(next); ++n) {
+    out.protocol = next;
     if (n == kMaxIpv6ExtHeaders) return Verdict::ipv6_ext_too_many;
     if (end - h < 8) return Verdict::ipv6_ext_truncated;
     std::size_t len;
     if (next == kProtoFragment) {
-      len = 8;
+      len = 8;  // RFC 8200 4.5
       const uint16_t fo = load_be16(h + 2);
       const uint16_t offset = static_cast<uint16_t>(fo & 0xfff8);
-      // An outer IPv4 fragment already names the flow's fragments.
-      if (!out.is_fragment) {
-        out.is_fragment = true;
-        out.first_fragment = offset == 0;
-        out.frag_id = load_be32(h + 4);
-        out.frag_offset = offset;
-        out.frag_proto = h[0];
-      }
-      if (offset != 0) {
-        out.protocol = h[0];
-        return Verdict::ok;
+      // RFC 6946: offset 0 and M = 0 is an atomic fragment, a whole packet:
+      // not a fragment, and parsed on into its transport header.
+      if (offset != 0 || (fo & 1) != 0) {
+        // An outer IPv4 fragment already names the flow's fragments.
+        if (!out.is_fragment) {
+          out.is_fragment = true;
+          out.first_fragment = offset == 0;
+          out.frag_id = load_be32(h + 4);
+          out.frag_offset = offset;
+          out.frag_proto = h[0];
+        }
+        // A later fragment carries no transport header (RFC 8200 4.5).
+        if (offset != 0) {
+          out.protocol = h[0];
+          return Verdict::ok;
+        }
       }
     } else if (next == kProtoAh) {
-      len = (static_cast<std::size_t>(h[1]) + 2) * 4;  // RFC 4302: in 4-byte units, minus 2
+      len = (static_cast<std::size_t>(h[1]) + 2) * 4;  // RFC 4302 2.2: in 4-byte units, minus 2
     } else {
-      len = (static_cast<std::size_t>(h[1]) + 1) * 8;  // RFC 8200: in 8-byte units, minus 1
+      // RFC 8200 4.3, 4.4, 4.6 and the uniform format of RFC 6564 section 4
+      // that Mobility (RFC 6275 6.1.1), HIP (RFC 7401 5.1), Shim6 (RFC 5533
+      // 5.1) and 253/254 share: next header, then the length in 8-byte
+      // units, not counting the first 8.
+      len = (static_cast<std::size_t>(h[1]) + 1) * 8;
     }
     if (static_cast<std::size_t>(end - h) < len) return Verdict::ipv6_ext_truncated;
     next = h[0];
     h += len;
   }
   out.protocol = next;
-  if (next == kProtoEsp || next == kProtoNoNext) return Verdict::ok;  // nothing further to read
   const Verdict v = parse_l4(h, end, next, out);
   if (v != Verdict::ok || !inner) return v;
   // One level of tunnel is decoded; a tunnel inside it is only counted.
   if (next == kProtoIpv6 || next == kProtoIpip) return Verdict::tunnel_nested;
-  if (next == kProtoUdp && (cfg.is_teredo_port(out.sport) || cfg.is_teredo_port(out.dport))) {
-    TeredoInfo scratch;
-    std::size_t off = 0;
-    const uint8_t* payload = h + 8;
-    const std::size_t avail = payload <= end ? static_cast<std::size_t>(end - payload) : 0;
-    const Verdict t = teredo_strip(payload, avail, load_be16(h + 4) - 8u, scratch, off);
-    if (t == Verdict::ok || t == Verdict::teredo_bubble_payload) return Verdict::tunnel_nested;
+  if (next == kProtoUdp) {
+    // The same Teredo decision as for the outer UDP header.
+    const UdpPayload u = udp_payload(h, end);
+    const bool port_match = cfg.is_teredo_port(out.sport) || cfg.is_teredo_port(out.dport);
+    if (teredo_wanted(u, port_match, cfg)) {
+      TeredoInfo scratch;
+      if (teredo_match(u.data, u.avail, u.declared, port_match, scratch).teredo) return Verdict::tunnel_nested;
+    }
   }
   return Verdict::ok;
 }

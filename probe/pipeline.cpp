@@ -186,6 +186,7 @@ void Pipeline::account(const PacketInfo& p, const FlowKey& key, uint64_t hash, u
     rec.end_reason = EndReason::none;
     rec.worker = worker_id_;
     rec.tcp_end_ms = 0;
+    rec.teredo_trailers = 0;
     if (key.ip_version == 6) {
       // Once per flow: the key holds the packet's own addresses (or, for a
       // later fragment, those of its first fragment, which are the same or,
@@ -209,6 +210,7 @@ void Pipeline::account(const PacketInfo& p, const FlowKey& key, uint64_t hash, u
       rec.teredo_bubbles += p.teredo.bubble;
       rec.teredo_auth += p.teredo.auth;
       rec.teredo_origin += p.teredo.origin;
+      rec.teredo_trailers |= p.teredo.trailers;
     }
   }
   if (now_ms > rec.last_ms) rec.last_ms = now_ms;

@@ -56,12 +56,13 @@ enum class Fact : uint8_t {
   tunnelRelayIPv4Address,
   outerProtocolIdentifier,
   teredoHeaders,
+  teredoTrailers,
   addressClassPair,
   icmpTypeCode,
   portOrIcmpTypeCode,
   zero,
 };
-inline constexpr std::size_t kFactCount = 45;
+inline constexpr std::size_t kFactCount = 46;
 
 // type: IANA abstract data type number (RFC 5610; libfixbuf's FB_* values);
 // semantics, units: RFC 5610 numbers (libfixbuf: << 8, << 16).
@@ -132,7 +133,7 @@ inline constexpr Element kElements[] = {
     {"tunnelTCPFlags", 16982, 406, 1, 1, 4, 0, "flowmon profile: the inner TCP flags, OR-ed (low 8 bits)."},
     {"tunnelICMPcode", 16982, 407, 2, 2, 4, 0, "flowmon profile: the inner ICMP(v6) type * 256 + code."},
     {"tunnelTeredoHeaders", 16982, 408, 1, 1, 4, 0, "flowmon profile: Teredo headers seen in the flow, as bits: 1 authentication, 2 origin indication."},
-    {"tunnelTeredoTrailers", 16982, 409, 1, 1, 4, 0, "flowmon profile: Teredo trailers (RFC 6081); always 0, tunprobe does not parse trailers."},
+    {"tunnelTeredoTrailers", 16982, 409, 1, 1, 4, 0, "flowmon profile: RFC 6081 trailers seen after the IPv6 packets of a Teredo flow, as bits: 1 nonce, 2 alternate address, 4 neighbor discovery option, 8 random port, 128 bytes that are no RFC 6081 trailer."},
     {"tunnelHOPLimit", 16982, 414, 1, 1, 4, 0, "flowmon profile: the inner hop limit (the lowest seen, minimumTTL)."},
 };
 inline constexpr std::size_t kElementCount = 57;
@@ -379,7 +380,7 @@ inline constexpr Field kFields_flowmon_tunneled[] = {
     {52, Fact::tcpControlBits},  // tunnelTCPFlags
     {53, Fact::icmpTypeCode},  // tunnelICMPcode
     {54, Fact::teredoHeaders},  // tunnelTeredoHeaders
-    {55, Fact::zero},  // tunnelTeredoTrailers
+    {55, Fact::teredoTrailers},  // tunnelTeredoTrailers
     {56, Fact::minimumTTL},  // tunnelHOPLimit
 };
 inline constexpr Template kTemplates_flowmon[] = {

@@ -553,3 +553,75 @@ TEST_CASE("an ICMP later fragment without its first never joins an echo-reply fl
   append_flow_json(j, reply, DecodeConfig{});
   CHECK(j.find("\"icmpTypeIPv4\":0") != std::string::npos);
 }
+
+TEST_CASE("a packet whose IP headers are whole is in a flow, however the capture cut it", "[pipeline]") {
+  Harness h;
+  // Teredo TCP at a 96-byte snaplen: 14 bytes of the inner TCP header.
+  const A6 client = teredo_addr(v4("192.0.2.45"), 0x8000, 40000, v4("198.51.100.7"));
+  const Bytes teredo_tcp = eth(kEtherIpv4, ipv4(v4("198.51.100.7"), v4("203.0.113.9"), kUdp,
+                                                udp(40000, 3544, ipv6(client, v6("2a00:1450::80"), kTcp,
+                                                                      tcp(50000, 443, 0x18, filler(1000))))));
+  const Bytes cut96(teredo_tcp.begin(), teredo_tcp.begin() + 96);
+  h.feed(cut96, kT0);
+  h.feed(cut96, kT0 + kSec);
+  // IPv4 TCP at a 50-byte snaplen.
+  const Bytes v4tcp = tcp4(0x10, 1400);
+  h.feed(Bytes(v4tcp.begin(), v4tcp.begin() + 50), kT0 + 2 * kSec);
+  // Teredo whose inner IPv6 header is cut: an IPv4 UDP flow.
+  h.feed(Bytes(teredo_tcp.begin(), teredo_tcp.begin() + 60), kT0 + 3 * kSec);
+  // An IPv4 header cut: dropped.
+  h.feed(Bytes(v4tcp.begin(), v4tcp.begin() + 30), kT0 + 4 * kSec);
+  h.pipe.finish();
+  const WorkerCounters& c = h.pipe.counters();
+  CHECK(c.packets.get() == 5);
+  CHECK(c.flow_packets.get() == 4);
+  CHECK(c.verdicts[static_cast<std::size_t>(Verdict::l4_truncated)].get() == 3);
+  CHECK(c.verdicts[static_cast<std::size_t>(Verdict::teredo_truncated)].get() == 1);
+  CHECK(c.verdicts[static_cast<std::size_t>(Verdict::ipv4_truncated)].get() == 1);
+  REQUIRE(h.out.size() == 3);
+  for (const FlowRecord& r : h.out) {
+    INFO("tunnel " << int(r.key.tunnel) << " protocol " << int(r.key.protocol));
+    if (r.key.tunnel == TunnelType::teredo) {
+      CHECK(r.packets == 2);
+      CHECK(r.octets == 2 * (40 + 20 + 1000));             // the inner IPv6 length, not the capture
+      CHECK(r.outer_octets == 2 * (20 + 8 + 40 + 20 + 1000));
+      CHECK(r.key.protocol == kTcp);
+      CHECK(r.key.sport == 50000);
+      CHECK(r.key.dport == 443);
+      CHECK(r.tcp_flags == 0x18);
+    } else if (r.key.protocol == kTcp) {
+      CHECK(r.packets == 1);
+      CHECK(r.octets == 20 + 20 + 1400);
+      CHECK(r.key.sport == 40000);
+      CHECK(r.tcp_flags == 0x10);
+    } else {
+      CHECK(r.key.protocol == kUdp);
+      CHECK(r.key.dport == 3544);
+      CHECK(r.octets == 20 + 8 + 40 + 20 + 1000);
+    }
+  }
+}
+
+TEST_CASE("the flow record ORs the packets' Teredo trailer bits", "[pipeline]") {
+  Harness h;
+  const A6 client = teredo_addr(v4("192.0.2.45"), 0x8000, 40000, v4("198.51.100.7"));
+  const A6 peer = teredo_addr(v4("192.0.2.45"), 0x0000, 41000, v4("203.0.113.200"));
+  const Bytes bubble = ipv6(client, peer, kNoNext, {});
+  const auto send = [&](const Bytes& trailer, uint64_t ts) {
+    h.feed(eth(kEtherIpv4, ipv4(v4("198.51.100.7"), v4("192.0.2.45"), kUdp, udp(40000, 3544, bubble + trailer))), ts);
+  };
+  send({0x01, 0x04, 1, 2, 3, 4}, kT0);               // nonce
+  send({0x05, 0x02, 0xc3, 0x50}, kT0 + kSec);        // random port
+  send({}, kT0 + 2 * kSec);                          // none
+  h.pipe.finish();
+  REQUIRE(h.out.size() == 1);
+  CHECK(h.out[0].packets == 3);
+  CHECK(h.out[0].teredo_bubbles == 3);
+  CHECK(h.out[0].teredo_trailers == (kTeredoTrailerNonce | kTeredoTrailerRandomPort));
+  // A new flow starts from none.
+  h.out.clear();
+  send({}, kT0 + 100 * kSec);
+  h.pipe.finish();
+  REQUIRE(h.out.size() == 1);
+  CHECK(h.out[0].teredo_trailers == 0);
+}
