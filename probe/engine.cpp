@@ -209,14 +209,18 @@ struct Fanout {
   }
   void add(unsigned w, rte_mbuf* m) noexcept { per[w][count[w]++] = m; }
   void flush() noexcept {
+    unsigned waits = 0;
     for (std::size_t w = 0; w < rings.size(); ++w) {
       unsigned sent = 0;
       while (sent < count[w]) {
         sent += rte_ring_sp_enqueue_burst(rings[w], reinterpret_cast<void* const*>(per[w].data() + sent),
                                           count[w] - sent, nullptr);
         if (sent < count[w]) {
+          // A full ring: its worker is behind. Yield now and then: on
+          // shared cores (more lcores than cores) spinning would keep it so.
           stalls.add();
-          rte_pause();
+          if (++waits % 64 == 0) sched_yield();
+          else rte_pause();
         }
       }
       count[w] = 0;
