@@ -59,8 +59,10 @@ void print_summary(const RunSummary& s) {
                          p.kernel_socket_drops, p.kernel_interface_drops);
     out += '\n';
   }
-  out += fmt::format("  cache evictions {}, fragments without first fragment {}, ring waits {} (workers) {} (dispatcher)\n",
-                     s.evictions, s.frag_orphans, s.ring_stalls, s.dispatch_stalls);
+  out += fmt::format(
+      "  cache evictions {} (full buckets; {} timed-out records made room), fragments without first fragment {}, "
+      "packets stamped before their worker's clock {}, ring waits {} (workers) {} (dispatcher)\n",
+      s.evictions, s.expired_on_full, s.frag_orphans, s.time_backwards, s.ring_stalls, s.dispatch_stalls);
   for (const PoolSummary& p : s.pools)
     out += fmt::format(
         "  mbuf pool socket {}: {} mbufs, {:.1f} MB (rx descriptors {} + ring slots {} + lcore caches {} + bursts {})\n",
@@ -94,6 +96,8 @@ void write_stats_json(const RunSummary& s, const std::string& path) {
     o.num("droppedPackets", s.dropped);
     o.num("flows", s.flows);
     o.num("cacheEvictions", s.evictions);
+    o.num("cacheExpiredOnFull", s.expired_on_full);
+    o.num("timeBackwardsPackets", s.time_backwards);
     o.num("fragmentOrphans", s.frag_orphans);
     o.num("workerRingWaits", s.ring_stalls);
     o.num("dispatcherRingWaits", s.dispatch_stalls);
@@ -207,9 +211,14 @@ int cmd_run(int argc, char** argv) {
        "hashes the inner flow, FPGA-style; spreads one tunnel's flows), auto (pcap: inputs: crc; ports: rss "
        "where the input has a queue per worker, else crc)")
       ("cache-size", po::value<uint32_t>()->default_value(1u << 20),
-       "flow records, all workers together; a power of two, 8 x workers .. 2^28")
+       "flow records, all workers together, 8 x workers .. 2^28; each worker gets an equal share (rounded "
+       "down to a multiple of 8)")
       ("active-timeout", po::value<uint32_t>()->default_value(300), "seconds, 1..86400: a longer flow is cut")
       ("inactive-timeout", po::value<uint32_t>()->default_value(30), "seconds, 1..86400: a flow idle this long ends")
+      ("tcp-end-grace", po::value<double>()->default_value(5),
+       "seconds, 0..86400: a TCP flow lives on this long after its first FIN or RST, so that the last ACK, a "
+       "retransmitted FIN or the peer's RST count into it (a SYN starts a new flow at once); 0: it ends with "
+       "that packet")
       ("stats-interval", po::value<double>()->default_value(0), "seconds between progress lines on stderr (0: none)")
       ("stats-json", po::value<std::string>(), "write the final summary as JSON to this file")
       ("eal", po::value<std::string>()->default_value(""), "extra DPDK EAL arguments, space-separated (experts)")
@@ -257,11 +266,17 @@ int cmd_run(int argc, char** argv) {
   else if (d == "auto") cfg.dispatch = Dispatch::auto_;
   else throw UsageError{fmt::format("--dispatch: '{}' is not one of rss, crc, auto", d)};
   cfg.cache_size = vm["cache-size"].as<uint32_t>();
-  if ((cfg.cache_size & (cfg.cache_size - 1)) != 0 || cfg.cache_size < 8 * cfg.workers || cfg.cache_size > (1u << 28))
-    throw UsageError{fmt::format("--cache-size: {} must be a power of two from {} (8 per worker) to {}", cfg.cache_size,
+  if (cfg.cache_size < 8 * cfg.workers || cfg.cache_size > (1u << 28))
+    throw UsageError{fmt::format("--cache-size: {} is out of range; records: {} (8 per worker)..{}", cfg.cache_size,
                                  8 * cfg.workers, 1u << 28)};
   cfg.active_timeout_s = ranged<uint32_t>(vm, "active-timeout", 1, 86400, "seconds:");
   cfg.inactive_timeout_s = ranged<uint32_t>(vm, "inactive-timeout", 1, 86400, "seconds:");
+  {
+    const double g = vm["tcp-end-grace"].as<double>();
+    if (!(g >= 0 && g <= 86400))
+      throw UsageError{fmt::format("--tcp-end-grace: {} is out of range; seconds: 0..86400", g)};
+    cfg.tcp_end_grace_ms = static_cast<uint32_t>(g * 1000 + 0.5);
+  }
   cfg.stats_interval_s = vm["stats-interval"].as<double>();
   if (cfg.stats_interval_s < 0) throw UsageError{"--stats-interval: must be 0 (off) or a positive number of seconds"};
   if (vm.count("stats-json")) cfg.stats_json = vm["stats-json"].as<std::string>();

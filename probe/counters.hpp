@@ -27,7 +27,9 @@ struct alignas(64) WorkerCounters {
   std::array<Counter, kVerdictCount> verdicts;
   Counter flow_packets;       // packets counted into flows
   Counter flows_exported;
-  Counter evictions;          // records ended by a full cache bucket
+  Counter evictions;          // records ended by a full cache bucket (lackOfResources)
+  Counter expired_on_full;    // timed-out records exported when a full bucket needed their slot
+  Counter time_backwards;     // packets stamped before the worker's clock (counted at the clock's time)
   Counter live_flows;         // records in the cache now
   Counter frag_orphans;       // later fragments whose first fragment was not seen
   Counter ring_stalls;        // times the exporter ring was full (the worker waited)

@@ -258,6 +258,28 @@ void backoff(unsigned& idle_rounds) {
   else rte_pause();
 }
 
+// End of input: every worker publishes its clock and waits for the others,
+// then flushes at the latest of them (a record's end reason is then the
+// same whichever worker kept it). Written once per worker per run.
+std::atomic<unsigned> g_workers_at_end{0};
+std::atomic<uint64_t> g_end_clock_ns{0};
+unsigned g_worker_count = 1;
+
+void finish_worker(Worker& w) {
+  const uint64_t mine = w.pipeline->last_ns();
+  uint64_t seen = g_end_clock_ns.load(std::memory_order_relaxed);
+  while (mine > seen && !g_end_clock_ns.compare_exchange_weak(seen, mine, std::memory_order_acq_rel)) {
+  }
+  g_workers_at_end.fetch_add(1, std::memory_order_acq_rel);
+  unsigned rounds = 0;
+  while (g_workers_at_end.load(std::memory_order_acquire) < g_worker_count) {
+    if (++rounds % 64 == 0) sched_yield();
+    else rte_pause();
+  }
+  w.pipeline->finish(g_end_clock_ns.load(std::memory_order_acquire));
+  w.done.store(true, std::memory_order_release);
+}
+
 // One burst into the worker's pipeline. `from_ring`: the timestamp field
 // holds ns (dispatcher, reader); else the port's own unit or none.
 void process_mbufs(Worker& w, rte_mbuf** m, uint16_t n, bool from_ring) {
@@ -331,8 +353,7 @@ int worker_rss_main(void* arg) {
       backoff(idle_rounds);
     }
   }
-  w.pipeline->finish();
-  w.done.store(true, std::memory_order_release);
+  finish_worker(w);
   return 0;
 }
 
@@ -352,8 +373,7 @@ int worker_ring_main(void* arg) {
     idle_sweep(w);
     backoff(idle_rounds);
   }
-  w.pipeline->finish();
-  w.done.store(true, std::memory_order_release);
+  finish_worker(w);
   return 0;
 }
 
@@ -924,6 +944,8 @@ RunSummary run_engine(const RunConfig& cfg) {
     pc.cache.capacity = cfg.cache_size / cfg.workers;
     pc.cache.active_timeout_ms = cfg.active_timeout_s * 1000;
     pc.cache.inactive_timeout_ms = cfg.inactive_timeout_s * 1000;
+    pc.cache.tcp_end_grace_ms = cfg.tcp_end_grace_ms;
+    g_worker_count = cfg.workers;
     std::vector<rte_ring*> in_rings;
     for (auto& wk : workers) {
       const unsigned w = wk->id;
@@ -1101,6 +1123,8 @@ RunSummary run_engine(const RunConfig& cfg) {
     sum.flow_packets += c.flow_packets.get();
     sum.flows += c.flows_exported.get();
     sum.evictions += c.evictions.get();
+    sum.expired_on_full += c.expired_on_full.get();
+    sum.time_backwards += c.time_backwards.get();
     sum.frag_orphans += c.frag_orphans.get();
     sum.ring_stalls += c.ring_stalls.get();
     for (std::size_t v = 0; v < kVerdictCount; ++v) sum.verdicts[v] += c.verdicts[v].get();

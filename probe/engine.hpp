@@ -79,6 +79,8 @@ struct RunSummary {
   uint64_t dropped = 0;          // kDrop verdicts
   uint64_t flows = 0;            // records exported
   uint64_t evictions = 0;
+  uint64_t expired_on_full = 0;  // timed-out records exported for a full bucket's new flow
+  uint64_t time_backwards = 0;   // packets stamped before their worker's clock
   uint64_t frag_orphans = 0;
   uint64_t ring_stalls = 0;
   uint64_t dispatch_stalls = 0;          // the crc dispatcher or the capture reader found a worker ring full

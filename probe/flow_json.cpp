@@ -60,7 +60,11 @@ void append_flow_json(std::string& out, const FlowRecord& r, const DecodeConfig&
   o.str(v4 ? "sourceIPv4Address" : "sourceIPv6Address", format_ip(k.src, k.ip_version));
   o.str(v4 ? "destinationIPv4Address" : "destinationIPv6Address", format_ip(k.dst, k.ip_version));
   o.num("protocolIdentifier", k.protocol);
-  if (k.protocol == 1 || k.protocol == 58) {
+  if (k.flags & kKeyNoTransport) {
+    // No transport header was seen (a later fragment without its first):
+    // no ports, no ICMP type, rather than a made-up 0.
+    o.boolean("transportHeaderMissing", true);
+  } else if (k.protocol == 1 || k.protocol == 58) {
     o.num(v4 ? "icmpTypeIPv4" : "icmpTypeIPv6", k.dport >> 8);
     o.num(v4 ? "icmpCodeIPv4" : "icmpCodeIPv6", k.dport & 0xff);
     // The IPFIX element (type * 256 + code): what nfdump and IPFIX carry.

@@ -40,9 +40,13 @@ constexpr std::string_view end_reason_name(EndReason r) { return kEndReasonNames
 // The flow key (DESIGN.md): inner (or native) 5-tuple + tunnel type + outer
 // IPv4 pair (+ outer UDP ports for Teredo) + VLAN ids. ICMP has no ports:
 // the destination port holds type << 8 | code (the NetFlow convention), so
-// echo requests and replies are separate flows. 56 bytes, no padding holes,
-// compared as seven 64-bit words. 8-byte aligned: rte_hash_crc reads it in
-// 64-bit words.
+// echo requests and replies are separate flows. A packet that should carry
+// a transport header but whose header was not seen (a later fragment whose
+// first fragment never came, a header cut before its ports) has neither
+// ports nor an ICMP type: `flags` says so (kKeyNoTransport), so that such a
+// packet never joins, say, an ICMP echo-reply flow (type 0, code 0) of the
+// same addresses. 56 bytes, no padding holes, compared as seven 64-bit
+// words. 8-byte aligned: rte_hash_crc reads it in 64-bit words.
 struct alignas(8) FlowKey {
   uint8_t src[16];
   uint8_t dst[16];
@@ -57,9 +61,22 @@ struct alignas(8) FlowKey {
   uint8_t protocol;
   uint8_t ip_version;
   TunnelType tunnel;
-  uint8_t pad;
+  uint8_t flags;  // kKey* bits
 };
 static_assert(sizeof(FlowKey) == 56);
+
+inline constexpr uint8_t kKeyNoTransport = 0x01;
+
+// IP protocols whose packets carry ports or an ICMP type in the flow key.
+constexpr bool protocol_has_transport_key(uint8_t protocol) {
+  return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 1 || protocol == 58;
+}
+
+// The key's flags for a parsed packet.
+inline uint8_t key_flags(const PacketInfo& p) noexcept {
+  // Most packets have ports: the cheap tests first.
+  return !p.has_ports && !p.has_icmp && protocol_has_transport_key(p.protocol) ? kKeyNoTransport : 0;
+}
 
 inline bool key_equal(const FlowKey& a, const FlowKey& b) noexcept {
   uint64_t wa[7], wb[7];
@@ -92,11 +109,12 @@ inline void make_key(const PacketInfo& p, FlowKey& k) noexcept {
   k.protocol = p.protocol;
   k.ip_version = p.ip_version;
   k.tunnel = p.tunnel;
-  k.pad = 0;
+  k.flags = key_flags(p);
 }
 
 // One flow. Two cache lines. Facts that follow from the key (Teredo server
 // and client, embedded IPv4, relay) are derived at export, not stored.
+// Times are packet time on the worker's clock (never backwards), 64-bit ms.
 struct alignas(64) FlowRecord {
   FlowKey key;
   uint64_t first_ms;       // packet time of the first packet, ms since 1970
@@ -115,6 +133,11 @@ struct alignas(64) FlowRecord {
   AddrClass dst_class;
   EndReason end_reason;
   uint8_t worker;          // which worker kept it (load balance checks)
+  uint8_t pad_[2];
+  // TCP: the first FIN or RST was seen this many ms after first_ms, plus 1
+  // (0: none). The flow then ends --tcp-end-grace later, so that the last
+  // ACK, a retransmitted FIN or the peer's RST still count into it.
+  uint32_t tcp_end_ms;
 };
 static_assert(sizeof(FlowRecord) == 128);
 

@@ -10,6 +10,7 @@ namespace {
 
 constexpr uint8_t kTcp = 6;
 constexpr uint8_t kTcpFin = 0x01;
+constexpr uint8_t kTcpSyn = 0x02;
 constexpr uint8_t kTcpRst = 0x04;
 // Bulk lookup distances, in packets: frames prefetched ahead of the parser;
 // how far the record prefetch (stage 2) trails the bucket prefetch (stage 1)
@@ -46,10 +47,10 @@ static_assert(offsetof(FlowKey, outer_src4) == 32 && offsetof(FlowKey, outer_dst
               offsetof(FlowKey, outer_sport) == 44 && offsetof(FlowKey, outer_dport) == 46 &&
               offsetof(FlowKey, vlan_outer) == 48 && offsetof(FlowKey, vlan_inner) == 50 &&
               offsetof(FlowKey, protocol) == 52 && offsetof(FlowKey, ip_version) == 53 &&
-              offsetof(FlowKey, tunnel) == 54 && offsetof(FlowKey, pad) == 55 && sizeof(FlowKey) == 56);
+              offsetof(FlowKey, tunnel) == 54 && offsetof(FlowKey, flags) == 55 && sizeof(FlowKey) == 56);
 static_assert(std::endian::native == std::endian::little);
 
-inline uint32_t make_key_hashed(const PacketInfo& p, FlowKey& k) noexcept {
+inline uint64_t make_key_hashed(const PacketInfo& p, FlowKey& k, const FlowCache& cache) noexcept {
   uint64_t w[7];
   std::memcpy(w, p.src, 16);
   std::memcpy(w + 2, p.dst, 16);
@@ -63,10 +64,10 @@ inline uint32_t make_key_hashed(const PacketInfo& p, FlowKey& k) noexcept {
     ports = uint64_t{static_cast<uint16_t>(p.icmp_type << 8 | p.icmp_code)} << 16;
   if (teredo) ports |= uint64_t{p.outer_dport} << 48 | uint64_t{p.outer_sport} << 32;
   w[5] = ports;
-  w[6] = uint64_t{static_cast<uint8_t>(p.tunnel)} << 48 | uint64_t{p.ip_version} << 40 | uint64_t{p.protocol} << 32 |
-         uint64_t{p.vlan_inner} << 16 | p.vlan_outer;
+  w[6] = uint64_t{key_flags(p)} << 56 | uint64_t{static_cast<uint8_t>(p.tunnel)} << 48 |
+         uint64_t{p.ip_version} << 40 | uint64_t{p.protocol} << 32 | uint64_t{p.vlan_inner} << 16 | p.vlan_outer;
   std::memcpy(&k, w, sizeof w);
-  return FlowCache::hash_words(w);
+  return cache.hash_words(w);
 }
 
 }  // namespace
@@ -78,11 +79,16 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
                              unsigned n) noexcept {
   PacketInfo info[kMaxBurst];
   FlowKey keys[kMaxBurst];
-  uint32_t hashes[kMaxBurst];
+  uint64_t hashes[kMaxBurst];
+  uint64_t times_ms[kMaxBurst];   // each packet's time on the worker's clock
   uint8_t flow_index[kMaxBurst];  // the packets that go into flows, in order
   unsigned flow_packets = 0;
   uint64_t ok_packets = 0;
   uint64_t bytes = 0;
+  uint64_t backwards = 0;
+  // The worker's clock: packet time, never backwards. A packet stamped
+  // before it (merged inputs, a NIC clock stepped back) counts at the
+  // clock's time, and is counted.
   uint64_t now_ns = last_ns_;
 
   // Stage 1: parse, key, hash (once per packet, reused below); prefetch
@@ -97,7 +103,11 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
     PacketInfo& p = info[i];
     parse_frame_unclassified(data[i], len[i], cfg_.link, cfg_.decode, p);
     bytes += len[i];
-    if (ts_ns[i] > now_ns) now_ns = ts_ns[i];
+    if (ts_ns[i] >= now_ns)
+      now_ns = ts_ns[i];
+    else
+      ++backwards;
+    times_ms[i] = now_ns / 1'000'000;
     if (p.verdict == Verdict::ok) {
       ++ok_packets;
     } else {
@@ -105,7 +115,7 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
       if (verdict_is_drop(p.verdict)) continue;
     }
     if (p.is_fragment) {
-      const uint64_t now_ms = ts_ns[i] / 1'000'000;
+      const uint64_t now_ms = times_ms[i];
       FragKey fk;
       make_frag_key(p, fk);
       if (p.first_fragment) {
@@ -117,9 +127,9 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
         make_key(p, keys[i]);
         counters_.frag_orphans.add();
       }
-      hashes[i] = FlowCache::hash(keys[i]);
+      hashes[i] = cache_.hash(keys[i]);
     } else {
-      hashes[i] = make_key_hashed(p, keys[i]);
+      hashes[i] = make_key_hashed(p, keys[i], cache_);
     }
     cache_.prefetch(hashes[i]);
     flow_index[flow_packets++] = static_cast<uint8_t>(i);
@@ -132,23 +142,36 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
   // Stage 3: find or start each flow and count the packet into it.
   for (unsigned k = 0; k < flow_packets; ++k) {
     const unsigned i = flow_index[k];
-    account(info[i], keys[i], hashes[i], ts_ns[i] / 1'000'000);
+    account(info[i], keys[i], hashes[i], times_ms[i]);
   }
 
   counters_.packets.add(n);
   counters_.bytes.add(bytes);
   counters_.flow_packets.add(flow_packets);
+  if (backwards != 0) counters_.time_backwards.add(backwards);
   last_ns_ = now_ns;
   cache_.expire_slice(now_ns / 1'000'000, cfg_.expire_buckets, sink_);
   sink_.flush();
+  publish();
+}
+
+void Pipeline::publish() noexcept {
   counters_.evictions.store_from(cache_.evictions());
+  counters_.expired_on_full.store_from(cache_.expired_on_full());
   counters_.live_flows.store_from(cache_.live());
   counters_.flows_exported.store_from(sink_.exported());
 }
 
-void Pipeline::account(const PacketInfo& p, const FlowKey& key, uint32_t hash, uint64_t now_ms) noexcept {
+void Pipeline::account(const PacketInfo& p, const FlowKey& key, uint64_t hash, uint64_t now_ms) noexcept {
   bool created = false;
   FlowRecord& rec = cache_.lookup(key, hash, now_ms, created, sink_);
+  const bool tcp = key.protocol == kTcp;
+  // A SYN after the flow's FIN or RST (within the grace period) is a new
+  // connection on the same ports: the old one ends here.
+  if (!created && tcp && rec.tcp_end_ms != 0 && (p.tcp_flags & kTcpSyn) != 0) {
+    cache_.restart(rec, EndReason::end_of_flow, sink_);
+    created = true;
+  }
   // A later fragment of a tunnel's outer IPv4 packet: its bytes are outer
   // bytes; the inner packet's length was counted with the first fragment.
   const bool outer_fragment = key.tunnel != TunnelType::none && p.tunnel == TunnelType::none;
@@ -162,6 +185,7 @@ void Pipeline::account(const PacketInfo& p, const FlowKey& key, uint32_t hash, u
     rec.max_ttl = 0;
     rec.end_reason = EndReason::none;
     rec.worker = worker_id_;
+    rec.tcp_end_ms = 0;
     if (key.ip_version == 6) {
       // Once per flow: the key holds the packet's own addresses (or, for a
       // later fragment, those of its first fragment, which are the same or,
@@ -188,22 +212,31 @@ void Pipeline::account(const PacketInfo& p, const FlowKey& key, uint32_t hash, u
     }
   }
   if (now_ms > rec.last_ms) rec.last_ms = now_ms;
+  if (tcp && (p.tcp_flags & (kTcpFin | kTcpRst)) != 0) {
+    // TCP ends: the flow lives on for the grace period so that the last
+    // ACK, a retransmitted FIN or the peer's RST count into it. The first
+    // FIN/RST sets the end; later ones do not extend it.
+    if (cache_.tcp_end_grace_ms() == 0) {
+      cache_.finish(rec, hash, EndReason::end_of_flow, sink_);
+      return;
+    }
+    if (rec.tcp_end_ms == 0) rec.tcp_end_ms = static_cast<uint32_t>(now_ms - rec.first_ms) + 1;
+  }
   cache_.touch(rec, hash);
-  if (key.protocol == kTcp && (p.tcp_flags & (kTcpFin | kTcpRst)) != 0)
-    cache_.finish(rec, hash, EndReason::end_of_flow, sink_);
 }
 
 void Pipeline::idle(uint64_t now_ns) noexcept {
   if (now_ns > last_ns_) last_ns_ = now_ns;
   cache_.expire_slice(last_ns_ / 1'000'000, cfg_.expire_buckets, sink_);
   sink_.flush();
-  counters_.flows_exported.store_from(sink_.exported());
+  publish();
 }
 
-void Pipeline::finish() noexcept {
+void Pipeline::finish(uint64_t end_ns) noexcept {
+  if (end_ns > last_ns_) last_ns_ = end_ns;
   cache_.flush_all(last_ns_ / 1'000'000, sink_);
   sink_.flush();
-  counters_.flows_exported.store_from(sink_.exported());
+  publish();
 }
 
 }  // namespace tunprobe

@@ -50,6 +50,7 @@ struct RunConfig {
   uint32_t cache_size = 1u << 20;  // records, all workers together
   uint32_t active_timeout_s = 300;
   uint32_t inactive_timeout_s = 30;
+  uint32_t tcp_end_grace_ms = 5000;
   DecodeConfig decode;
   double stats_interval_s = 0;
   std::string stats_json;

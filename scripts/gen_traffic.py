@@ -629,6 +629,13 @@ def eth(l3, ethertype, vlans=(), mpls=(), pppoe=None, pad=True, src=MAC_A, dst=M
 # ---------------------------------------------------------------------------
 # Captures and their truth.
 
+# The probe's default flow timeouts (tunprobe run --active-timeout,
+# --inactive-timeout, --tcp-end-grace), in ms: the ground truth's flows are
+# cut by the same rules (see Capture.flows).
+ACTIVE_MS, INACTIVE_MS, TCP_END_GRACE_MS = 300_000, 30_000, 5_000
+TCP_FIN, TCP_SYN, TCP_RST = 0x01, 0x02, 0x04
+
+
 class Capture:
     def __init__(self, name, linktype=DLT_EN10MB, decode_args=()):
         self.name, self.linktype, self.decode_args = name, linktype, list(decode_args)
@@ -636,6 +643,13 @@ class Capture:
         self.packets = []
         self.flow_keys = []  # per packet: flow key tuple, or None
         self.ts = BASE_TS * 1_000_000
+        self.next_ts = None  # set_time(): the next packet's timestamp
+
+    def set_time(self, ts_us):
+        """The next packet is stamped ts_us (microseconds since 1970) instead
+        of a small random step after the previous one."""
+        assert ts_us >= 0
+        self.next_ts = ts_us
 
     def add(self, frame, verdict, facts=None, link=None, case="", snap=None, flow_key=None):
         """Appends one frame. `facts` are the decode keys after the link
@@ -643,7 +657,11 @@ class Capture:
         the packet's index."""
         assert verdict in ALL_VERDICTS, verdict
         index = len(self.packets)
-        self.ts += rng.randint(50, 4000)
+        if self.next_ts is not None:
+            assert not self.records or self.next_ts >= self.ts, "packets are written in time order"
+            self.ts, self.next_ts = self.next_ts, None
+        else:
+            self.ts += rng.randint(50, 4000)
         cap = frame if snap is None else frame[:snap]
         self.records.append((self.ts, cap, len(frame)))
         truth = {"index": index, "verdict": verdict}
@@ -700,24 +718,75 @@ class Capture:
                     f.write(data)
 
     def flows(self):
-        flows, by_key = [], {}
+        """The records a probe must export, in order of their first packet.
+
+        The probe's flow rules, written out independently of it: a packet
+        joins the open flow of its key unless that flow is over at the
+        packet's time (in ms, floor): at min(first + active timeout, last +
+        inactive timeout, first TCP FIN/RST + grace); a TCP SYN after the
+        flow's FIN/RST starts a new flow at once. A timed-out flow's
+        flowEndReason is activeTimeout when first + active came strictly
+        first, else endOfFlowDetected for a TCP flow with FIN/RST, else
+        idleTimeout. Flows that no later packet of their own key ended have
+        "openAtEnd": true: the probe flushes them at the end of input, with
+        their timeout reason when the capture's last packet time had reached
+        their deadline, else forcedEnd.
+        """
+        flows, open_flows = [], {}
+        last_ms = 0
+
+        def deadline(f):
+            d = min(f["_first"] + ACTIVE_MS, f["_last"] + INACTIVE_MS)
+            if f["_end"] is not None:
+                d = min(d, f["_end"] + TCP_END_GRACE_MS)
+            return d
+
+        def reason(f):
+            active, idle = f["_first"] + ACTIVE_MS, f["_last"] + INACTIVE_MS
+            if f["_end"] is not None:
+                end = f["_end"] + TCP_END_GRACE_MS
+                return "activeTimeout" if active < idle and active < end else "endOfFlowDetected"
+            return "activeTimeout" if active < idle else "idleTimeout"
+
+        def close(key, why):
+            f = open_flows.pop(key)
+            f["flowEndReason"] = why
+
         for truth, key, (ts, _, _) in zip(self.packets, self.flow_keys, self.records):
+            t = ts // 1000
+            last_ms = max(last_ms, t)
             if key is None:
                 continue
-            if key not in by_key:
-                by_key[key] = {"key": dict(key), "packetDeltaCount": 0, "octetDeltaCount": 0,
-                               "flowStartMilliseconds": ts // 1000, "flowEndMilliseconds": ts // 1000,
-                               "packetIndices": []}
-                flows.append(by_key[key])
-            flow = by_key[key]
+            tcp = dict(key)["protocolIdentifier"] == 6
+            flags = truth.get("tcpControlBits", 0) if tcp else 0
+            flow = open_flows.get(key)
+            if flow is not None and t >= deadline(flow):
+                close(key, reason(flow))
+                flow = None
+            if flow is not None and flow["_end"] is not None and flags & TCP_SYN:
+                close(key, "endOfFlowDetected")
+                flow = None
+            if flow is None:
+                flow = {"key": dict(key), "packetDeltaCount": 0, "octetDeltaCount": 0,
+                        "flowStartMilliseconds": t, "flowEndMilliseconds": t, "packetIndices": [],
+                        "_first": t, "_last": t, "_end": None}
+                open_flows[key] = flow
+                flows.append(flow)
             flow["packetDeltaCount"] += 1
             outer_fragment = dict(key)["tunnelType"] != "none" and truth["tunnelType"] == "none"
             if not outer_fragment:
                 flow["octetDeltaCount"] += truth["ipTotalLength"]
-            flow["flowEndMilliseconds"] = ts // 1000
+            flow["flowEndMilliseconds"] = flow["_last"] = t
             flow["packetIndices"].append(truth["index"])
-            if dict(key)["protocolIdentifier"] == 6 and "tcpControlBits" in truth:
+            if tcp and "tcpControlBits" in truth:
                 flow["tcpControlBits"] = flow.get("tcpControlBits", 0) | truth["tcpControlBits"]
+                if flags & (TCP_FIN | TCP_RST) and flow["_end"] is None:
+                    flow["_end"] = t
+        for key, flow in list(open_flows.items()):
+            flow["openAtEnd"] = True
+            close(key, reason(flow) if last_ms >= deadline(flow) else "forcedEnd")
+        for flow in flows:
+            del flow["_first"], flow["_last"], flow["_end"]
         return flows
 
     def summary(self, flows):
@@ -1440,6 +1509,224 @@ def build_sll():
     return c
 
 
+# ---------------------------------------------------------------------------
+# tcpend.pcap, longrun.pcap, clock0.pcap: flows over time (default timeouts:
+# active 300 s, inactive 30 s, TCP end grace 5 s). Each packet's time is set
+# explicitly (Capture.set_time); the ground truth's flows follow the probe's
+# rules (Capture.flows).
+
+SEC = 1_000_000  # microseconds
+
+
+class Conversation:
+    """One TCP connection between (a, ap) and (b, bp), native IPv4 or inside
+    a tunnel: `wrap(src_is_a, net)` builds the frame's (raw, facts)."""
+
+    def __init__(self, c, a, ap, b, bp, wrap=None, v6=False):
+        self.c, self.a, self.ap, self.b, self.bp, self.wrap, self.v6 = c, a, ap, b, bp, wrap, v6
+
+    def send(self, at_us, from_a, flags, size=0, case=""):
+        src, dst = (self.a, self.b) if from_a else (self.b, self.a)
+        sp, dp = (self.ap, self.bp) if from_a else (self.bp, self.ap)
+        seg = tcp(sp, dp, flags, rbytes(size))
+        net = ip6(src, dst, seg) if self.v6 else ip4(src, dst, seg)
+        self.c.set_time(at_us)
+        return self.c.eth(self.wrap(from_a, net) if self.wrap else net, case=case)
+
+
+def build_tcpend():
+    """TCP endings in every order, both directions of each connection, native
+    and tunneled: one record per direction and connection."""
+    c = Capture("tcpend")
+    t = (BASE_TS + 3600) * SEC
+    ms = 1000
+
+    def conv(port, wrap=None, v6=False, a=CLIENT4, b=WEB4):
+        return Conversation(c, a, port, b, 443, wrap, v6)
+
+    # 1. A complete short TLS session: the last ACK follows the FINs.
+    k = conv(50001)
+    k.send(t, True, "S", case="tls: syn")
+    k.send(t + 12 * ms, False, "SA", case="tls: syn-ack")
+    k.send(t + 24 * ms, True, "A", case="tls: ack")
+    k.send(t + 30 * ms, True, "PA", 517, case="tls: client hello")
+    k.send(t + 45 * ms, False, "PA", 1400, case="tls: server hello")
+    k.send(t + 300 * ms, True, "FA", case="tls: client fin")
+    k.send(t + 312 * ms, False, "FA", case="tls: server fin")
+    k.send(t + 324 * ms, True, "A", case="tls: last ack (same record as the client's fin)")
+    # 2. Refused: SYN answered by RST; the client retries the SYN 1 s later
+    #    (a SYN after RST: a new record), refused again.
+    t += 10 * SEC
+    k = conv(50002)
+    k.send(t, True, "S", case="refused: syn")
+    k.send(t + 1 * ms, False, "RA", case="refused: rst")
+    k.send(t + 1 * SEC, True, "S", case="refused: syn retry (same record: this direction saw no FIN/RST)")
+    k.send(t + 1 * SEC + 1 * ms, False, "RA", case="refused: rst again (same record, within the grace)")
+    # 3. Retransmitted FIN, then the ACK, then the client's RST.
+    t += 10 * SEC
+    k = conv(50003)
+    k.send(t, True, "PA", 200, case="mid-stream start: data")
+    k.send(t + 20 * ms, False, "A", case="mid-stream: ack")
+    k.send(t + 1 * SEC, True, "FA", case="fin")
+    k.send(t + 1 * SEC + 400 * ms, True, "FA", case="retransmitted fin")
+    k.send(t + 1 * SEC + 420 * ms, False, "FA", case="peer fin")
+    k.send(t + 1 * SEC + 430 * ms, True, "A", case="last ack")
+    k.send(t + 2 * SEC, True, "R", case="rst after the close (same record)")
+    # 4. RST first, then stray packets within the grace period.
+    t += 10 * SEC
+    k = conv(50004)
+    k.send(t, True, "PA", 80, case="data")
+    k.send(t + 5 * ms, False, "RA", case="server resets")
+    k.send(t + 10 * ms, True, "PA", 80, case="data in flight after the rst (same record)")
+    k.send(t + 15 * ms, False, "R", case="second rst (same record)")
+    # 5. A late ACK beyond the grace period: a record of its own.
+    t += 10 * SEC
+    k = conv(50005)
+    k.send(t, True, "FA", case="fin")
+    k.send(t + 6 * SEC, True, "A", case="ack 6 s after the fin (new record)")
+    # 6. Port reuse: a new connection on the same ports 1 s after the close.
+    t += 10 * SEC
+    k = conv(50006)
+    k.send(t, True, "PA", 10, case="old connection data")
+    k.send(t + 10 * ms, True, "FA", case="old connection fin")
+    k.send(t + 20 * ms, False, "FA", case="old connection peer fin")
+    k.send(t + 1 * SEC, True, "S", case="new connection, same ports: new record")
+    k.send(t + 1 * SEC + 10 * ms, False, "SA", case="its syn-ack: new record")
+    k.send(t + 1 * SEC + 20 * ms, True, "A", case="its ack")
+    # 7. The server closes first; the client answers FIN later.
+    t += 10 * SEC
+    k = conv(50007, v6=True, a=V6_PRIV, b=V6_LOW)
+    k.send(t, False, "FA", case="v6: server fin first")
+    k.send(t + 100 * ms, True, "A", case="v6: client acks")
+    k.send(t + 3 * SEC, True, "FA", case="v6: client fin 3 s later")
+    k.send(t + 3 * SEC + 10 * ms, False, "A", case="v6: server's last ack (same record)")
+    # 8. A long connection: packets every 10 s for 400 s (one active-timeout
+    #    cut), then FIN.
+    t += 10 * SEC
+    k = conv(50008)
+    for i in range(41):
+        k.send(t + i * 10 * SEC, i % 2 == 0, "PA", 64, case="long connection")
+    k.send(t + 405 * SEC, True, "FA", case="long connection fin")
+    k.send(t + 405 * SEC + 10 * ms, False, "FA", case="long connection peer fin")
+    # 9. Teredo (client <-> relay on the relay's port 3544) and 6to4 TCP.
+    t += 420 * SEC
+    relay = "192.0.2.99"
+
+    def teredo_wrap(from_a, net):
+        return (teredo(CLIENT_NAT, relay, CLIENT_PORT, 3544, net, ttl=64, ident=1) if from_a else
+                teredo(relay, CLIENT_NAT, 3544, CLIENT_PORT, net, ttl=60, ident=2))
+    k = Conversation(c, T_CLIENT, 51000, V6_LOW, 443, teredo_wrap, v6=True)
+    k.send(t, True, "S", case="teredo: syn")
+    k.send(t + 80 * ms, False, "SA", case="teredo: syn-ack")
+    k.send(t + 160 * ms, True, "A", case="teredo: ack")
+    k.send(t + 400 * ms, True, "FA", case="teredo: fin")
+    k.send(t + 480 * ms, False, "RA", case="teredo: peer resets")
+    k.send(t + 490 * ms, True, "R", case="teredo: client resets too")
+    host6 = V6_6TO4_LINUX
+
+    def six_wrap(from_a, net):
+        return (tunnel("198.51.100.10", "192.88.99.1", net, "6to4", ttl=64, ident=3) if from_a else
+                tunnel("192.0.2.98", "198.51.100.10", net, "6to4", ttl=60, ident=4))
+    k = Conversation(c, host6, 52000, V6_EUI64, 22, six_wrap, v6=True)
+    t += 10 * SEC
+    k.send(t, True, "S", case="6to4: syn")
+    k.send(t + 30 * ms, False, "SA", case="6to4: syn-ack")
+    k.send(t + 60 * ms, True, "A", case="6to4: ack")
+    k.send(t + 2 * SEC, True, "FA", case="6to4: fin")
+    k.send(t + 2 * SEC + 30 * ms, False, "FA", case="6to4: peer fin")
+    k.send(t + 2 * SEC + 60 * ms, True, "A", case="6to4: last ack")
+    # 10. Idle, not closed: a half-open SYN, then other traffic 40 s later.
+    t += 10 * SEC
+    k = conv(50010)
+    k.send(t, True, "S", case="half-open syn (idle timeout)")
+    c.set_time(t + 40 * SEC)
+    c.eth(ip4(CLIENT4, DNS4, udp(53000, 53, dns("example.org"))), case="later traffic: the capture goes on")
+    return c
+
+
+def build_longrun():
+    """Sixty days of packet time, flows alive across the 2^31 ms and 2^32 ms
+    points after the first packet (where 32-bit millisecond deadlines
+    counted from the first packet saturate, and where the probe moves its
+    deadline base), exchanges every 6 hours, a clock jump of 20 days."""
+    c = Capture("longrun")
+    t0 = BASE_TS * SEC
+    ms = 1000
+    c.set_time(t0)
+    c.eth(ip4(CLIENT4, DNS4, udp(40000, 53, dns("start.example"))), case="the first packet")
+    points = {(1 << 31) * ms: "2^31 ms", (1 << 32) * ms: "2^32 ms"}
+    events = []
+    # Exchanges every 6 hours: a DNS query and its answer, and a short TCP
+    # connection that closes.
+    for n in range(1, 240):
+        at = t0 + n * 6 * 3600 * SEC
+        if 33 * 86400 * SEC <= at - t0 < 53 * 86400 * SEC:
+            continue  # a 20-day gap: the clock jumps
+        events.append((at, "exchange", n))
+    for offset, name in points.items():
+        events.append((t0 + offset - 100 * SEC, "cross", name))
+    events.sort()
+    for at, kind, arg in events:
+        if kind == "exchange":
+            port = 41000 + arg
+            c.set_time(at)
+            c.eth(ip4(CLIENT4, DNS4, udp(port, 53, dns(f"q{arg}.example"))), case="6-hourly dns query")
+            c.set_time(at + 20 * ms)
+            c.eth(ip4(DNS4, CLIENT4, udp(53, port, dns(f"q{arg}.example", "A", "198.51.100.80"))),
+                  case="its answer")
+            k = Conversation(c, CLIENT4, port, WEB4, 443)
+            k.send(at + 1 * SEC, True, "S", case="6-hourly tcp: syn")
+            k.send(at + 1 * SEC + 10 * ms, False, "SA", case="syn-ack")
+            k.send(at + 1 * SEC + 20 * ms, True, "PA", 300, case="data")
+            k.send(at + 2 * SEC, True, "FA", case="fin")
+            k.send(at + 2 * SEC + 10 * ms, False, "FA", case="peer fin")
+            k.send(at + 2 * SEC + 20 * ms, True, "A", case="last ack")
+        else:
+            # Around the point: a UDP flow every 10 s for 200 s (one record),
+            # a ping every 20 s for 500 s (cut once by the active timeout), a
+            # TCP connection that opens before the point and closes after
+            # it, and a 6to4 flow every 15 s for 200 s.
+            k = Conversation(c, CLIENT4, 45000, WEB4, 443)
+            for i in range(0, 501, 5):
+                at_i = at + i * SEC
+                if i <= 200 and i % 10 == 0:
+                    c.set_time(at_i)
+                    c.eth(ip4(CLIENT4, "198.51.100.123", udp(47000, 123, rbytes(48))),
+                          case=f"ntp every 10 s across {arg}")
+                if i % 20 == 0:
+                    c.set_time(at_i + 1 * ms)
+                    c.eth(ip4(CLIENT4, WEB4, icmp4(8, 0, rbytes(56), ident=7, seq=i)),
+                          case=f"ping every 20 s across {arg}")
+                if i <= 200 and i % 15 == 0:
+                    c.set_time(at_i + 2 * ms)
+                    inner = ip6(V6_6TO4_WIN, V6_EUI64, udp(5000, 5001, rbytes(20)))
+                    c.eth(tunnel("203.0.113.5", "192.88.99.1", inner, "6to4", ttl=64, ident=9),
+                          case=f"6to4 every 15 s across {arg}")
+                if i in (60, 80, 100, 120):
+                    flags = {60: "S", 80: "PA", 100: "PA", 120: "FA"}[i]
+                    k.send(at_i + 3 * ms, True, flags, 100 if flags == "PA" else 0, case=f"tcp across {arg}")
+                if i == 120:
+                    k.send(at_i + 1 * SEC, False, "A", case=f"tcp across {arg}: the server acks the fin")
+    c.set_time(t0 + 60 * 86400 * SEC)
+    c.eth(ip4(CLIENT4, DNS4, udp(40000, 53, dns("end.example"))), case="the last packet, day 60")
+    return c
+
+
+def build_clock0():
+    """A capture whose first packet is stamped 0 (1970-01-01), as some
+    capture tools and NICs without a clock write, then real times."""
+    c = Capture("clock0")
+    c.set_time(0)
+    c.eth(ip4(CLIENT4, DNS4, udp(40000, 53, dns("epoch.example"))), case="stamped 0")
+    t = BASE_TS * SEC
+    for i in range(20):
+        c.set_time(t + i * SEC)
+        c.eth(ip4(CLIENT4, DNS4, udp(40001, 53, dns(f"q{i}.example"))), case="every second from 2026")
+        c.set_time(t + i * SEC + 5000)
+        c.eth(ip4(DNS4, CLIENT4, udp(53, 40001, dns(f"q{i}.example", "A", "198.51.100.80"))), case="answers")
+    return c
+
+
 def write_flood(path, count, seed=7):
     """A random-source flood: every packet a new flow (cache exhaustion).
 
@@ -1490,7 +1777,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     if args.corpus:
         os.makedirs(args.corpus, exist_ok=True)
-    for build in (build_mix, build_relay, build_sixrd, build_ports, build_raw, build_null, build_sll):
+    for build in (build_mix, build_relay, build_sixrd, build_ports, build_raw, build_null, build_sll, build_tcpend,
+                  build_longrun, build_clock0):
         cap = build()
         cap.write(args.out, args.corpus)
         s = cap.summary(cap.flows())
