@@ -5,7 +5,8 @@ the same flows.
 
     check_inputs.py TUNPROBE TUNPROBE_SPLIT GEN_SCRIPT WORKDIR
 
-For each generated Ethernet capture (mix, relay, sixrd, ports) the packets
+For each generated Ethernet capture (mix, relay, sixrd, ports, tcpend;
+longrun: 60 days of packet time; clock0: the first packet stamped 0) the packets
 are written here (plain pcap record parsing) as:
 
   one     the capture itself:                       -i pcap:FILE
@@ -173,8 +174,10 @@ def main():
     subprocess.run(["/usr/bin/python3", gen, "--out", work], check=True, stdout=subprocess.DEVNULL)
     configs = [(1, "crc"), (2, "crc"), (2, "rss"), (4, "crc"), (4, "rss")]
     runs = 0
-    for name in ("mix", "relay", "sixrd", "ports"):
+    for name in ("mix", "relay", "sixrd", "ports", "tcpend", "longrun", "clock0"):
         pcap = os.path.join(work, name + ".pcap")
+        if not os.path.exists(pcap):
+            continue
         truth = json.load(open(os.path.join(work, name + ".truth.json")))
         args = truth.get("decodeArgs", [])
         forms = make_forms(name, pcap, work)
