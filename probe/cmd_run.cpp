@@ -38,6 +38,18 @@ void print_summary(const RunSummary& s) {
     out += fmt::format("  worker {:<3} packets {:>12} ({:5.1f}%)  flows {:>10}\n", w, s.workers[w].packets,
                        s.packets ? 100.0 * static_cast<double>(s.workers[w].packets) / static_cast<double>(s.packets) : 0.0,
                        s.workers[w].flows);
+  for (const FileInputStats& in : s.inputs) {
+    out += fmt::format("  input {}: {} file(s): {} read", in.input, in.files, in.files_read);
+    if (in.files_truncated != 0) out += fmt::format(" ({} up to a damaged record)", in.files_truncated);
+    if (in.files_skipped != 0) out += fmt::format(", {} not captures", in.files_skipped);
+    if (in.files_unreadable != 0) out += fmt::format(", {} unreadable", in.files_unreadable);
+    if (in.files_empty != 0) out += fmt::format(", {} without packets", in.files_empty);
+    out += fmt::format("; {} packets ({} bytes), {} stamped before the packet before them\n", in.packets, in.bytes,
+                       in.back_in_time);
+  }
+  if (!s.inputs.empty())
+    out += fmt::format("  capture reader: {} file(s) open at most, {} waits for an mbuf\n", s.max_open_files,
+                       s.reader_mbuf_waits);
   for (const PortSummary& p : s.ports) {
     out += fmt::format("  port {} ({}, {} queue(s)): ipackets {} imissed {} ierrors {} rx_nombuf {}", p.port, p.input,
                        p.queues, p.ipackets, p.imissed, p.ierrors, p.rx_nombuf);
@@ -51,6 +63,12 @@ void print_summary(const RunSummary& s) {
       "  cache evictions {} (full buckets; {} timed-out records made room), fragments without first fragment {}, "
       "packets stamped before their worker's clock {}, ring waits {} (workers) {} (dispatcher)\n",
       s.evictions, s.expired_on_full, s.frag_orphans, s.time_backwards, s.ring_stalls, s.dispatch_stalls);
+  for (const PoolSummary& p : s.pools)
+    out += fmt::format(
+        "  mbuf pool socket {}: {} mbufs, {:.1f} MB (rx descriptors {} + ring slots {} + lcore caches {} + bursts {})\n",
+        p.socket, p.mbufs, static_cast<double>(p.bytes) / (1u << 20), p.demand.rx_descriptors, p.demand.ring_slots,
+        p.demand.cache_slots, p.demand.burst_slots);
+  if (s.eal_memory_mb != 0) out += fmt::format("  EAL memory {} MB (-m, no hugepages)\n", s.eal_memory_mb);
   for (const OutputSummary& o : s.outputs) {
     out += fmt::format("  output {}{}: {} records, {} delivered, {} failed", o.output,
                        o.profile.empty() ? "" : " (" + o.profile + ")", o.written, o.delivered, o.failed);
@@ -106,6 +124,32 @@ void write_stats_json(const RunSummary& s, const std::string& path) {
               po.num("kernelInterfaceDrops", p.kernel_interface_drops);
             }
           }));
+    o.raw("inputs", json_array(s.inputs, [](JsonObject& io, const FileInputStats& in) {
+            io.str("input", in.input);
+            io.num("files", in.files);
+            io.num("filesRead", in.files_read);
+            io.num("filesTruncated", in.files_truncated);
+            io.num("filesSkipped", in.files_skipped);
+            io.num("filesUnreadable", in.files_unreadable);
+            io.num("filesEmpty", in.files_empty);
+            io.num("packets", in.packets);
+            io.num("bytes", in.bytes);
+            io.num("packetsBackInTime", in.back_in_time);
+          }));
+    if (!s.inputs.empty()) {
+      o.num("maxOpenFiles", s.max_open_files);
+      o.num("readerMbufWaits", s.reader_mbuf_waits);
+    }
+    o.raw("mbufPools", json_array(s.pools, [](JsonObject& po, const PoolSummary& p) {
+            po.num("socket", static_cast<uint64_t>(p.socket));
+            po.num("mbufs", p.mbufs);
+            po.num("rxDescriptors", p.demand.rx_descriptors);
+            po.num("ringSlots", p.demand.ring_slots);
+            po.num("cacheSlots", p.demand.cache_slots);
+            po.num("burstSlots", p.demand.burst_slots);
+            po.num("bytes", p.bytes);
+          }));
+    o.num("ealMemoryMB", s.eal_memory_mb);
     o.raw("outputs", json_array(s.outputs, [](JsonObject& oo, const OutputSummary& x) {
             oo.str("output", x.output);
             if (!x.profile.empty()) oo.str("profile", x.profile);
@@ -131,11 +175,17 @@ void write_stats_json(const RunSummary& s, const std::string& path) {
 int cmd_run(int argc, char** argv) {
   po::options_description opts(
       "Usage: tunprobe run -i INPUT [-i INPUT...] [options]\n\n"
-      "Reads packets from DPDK ports, strips Teredo/6to4/ISATAP/6in4/6rd tunnels, aggregates flows and\n"
-      "exports them. Capture files need no NIC, no hugepages. Ends at the end of the capture file(s), or\n"
-      "on SIGINT/SIGTERM (every flow is flushed; a second Ctrl-C quits at once).\n\n"
-      "Inputs (-i):\n"
-      "  pcap:FILE            a capture file (Ethernet), through DPDK's net_pcap\n"
+      "Reads packets from capture files or DPDK ports, strips Teredo/6to4/ISATAP/6in4/6rd tunnels, aggregates\n"
+      "flows and exports them. Capture files need no NIC, no hugepages. Ends at the end of the capture\n"
+      "file(s), or on SIGINT/SIGTERM (every flow is flushed; a second Ctrl-C quits at once).\n\n"
+      "Inputs (-i, repeatable; capture files and ports are not mixed in one run):\n"
+      "  pcap:FILE            a capture file (pcap or pcapng; Ethernet, raw IP, BSD loopback, Linux cooked)\n"
+      "  pcap:DIR             every capture file in DIR (rotated tcpdump -G/-C files), as one input\n"
+      "  'pcap:GLOB'          the files that match GLOB (quoted: tunprobe expands it), as one input\n"
+      "                       all files of all pcap: inputs are read merged in packet time order; files\n"
+      "                       are ordered by their first packet, not by name; in a DIR or GLOB, files\n"
+      "                       that are not captures, empty or damaged get one line on stderr each and\n"
+      "                       are counted, the others are read; all files need one link type\n"
       "  dpdk:PCI_ADDRESS     a NIC bound to a DPDK driver (needs hugepages)\n"
       "  af_packet:IFACE      a kernel interface, through net_af_packet\n"
       "  vdev:SPEC            any DPDK virtual device, e.g. vdev:net_pcap0,rx_pcap=q0.pcap,rx_pcap=q1.pcap\n"
@@ -156,9 +206,10 @@ int cmd_run(int argc, char** argv) {
       ("output,o", po::value<std::vector<std::string>>()->composing(), "an output (repeatable)")
       ("workers,w", po::value<unsigned>()->default_value(1), "worker lcores, 1..64 (crc dispatch: a power of two)")
       ("dispatch", po::value<std::string>()->default_value("auto"),
-       "how packets reach workers: rss (NIC RSS, symmetric key; one queue per worker), crc (one RX lcore "
-       "hashes the inner flow, FPGA-style; spreads one tunnel's flows), auto (rss where the input has a "
-       "queue per worker, else crc)")
+       "how packets reach workers: rss (NIC RSS, symmetric key, on the outer header; one queue per worker; "
+       "for pcap: inputs the reader applies the same Toeplitz model), crc (one RX lcore, or the reader, "
+       "hashes the inner flow, FPGA-style; spreads one tunnel's flows), auto (pcap: inputs: crc; ports: rss "
+       "where the input has a queue per worker, else crc)")
       ("cache-size", po::value<uint32_t>()->default_value(1u << 20),
        "flow records, all workers together, 8 x workers .. 2^28; each worker gets an equal share (rounded "
        "down to a multiple of 8)")

@@ -7,28 +7,36 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_mempool.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
+#include <map>
 #include <memory>
 
 #include "hw/crc_dispatch.hpp"
-#include "probe/cpus.hpp"
 #include "hw/rss.hpp"
+#include "probe/cpus.hpp"
 #include "probe/kernel_drops.hpp"
 #include "probe/outputs.hpp"
 #include "probe/pcap_file.hpp"
@@ -39,18 +47,30 @@ namespace tunprobe {
 namespace {
 
 constexpr uint16_t kBurst = 32;
-constexpr unsigned kRecordRingSize = 16384;   // records per worker ring
-constexpr unsigned kMbufRingSize = 4096;      // crc: mbufs per worker ring
-constexpr unsigned kMbufs = 16383;
-constexpr unsigned kMbufCache = 256;
+constexpr unsigned kRecordRingSize = 16384;  // records per worker ring
+constexpr unsigned kMbufCache = 256;         // per-lcore mempool cache
 constexpr uint16_t kRxDesc = 1024;
+constexpr unsigned kRssRetaSize = 128;       // the RSS model's RETA (hw/rss.hpp: the default of DPDK PMDs)
+// DPDK's own memory in a run without hugepages, beside the pools' objects
+// and the rings: EAL, ethdev and driver state; per pool its header (with a
+// cache for each of RTE_MAX_LCORE lcores) and its ring; per RX queue the
+// driver's state. Measured: a file run starts with 3 MB more, 16 net_null
+// queues with 5 MB more; this leaves room for drivers that keep more.
+constexpr uint64_t kEalFixedBytes = 8u << 20;
+constexpr uint64_t kEalPerPoolBytes = 4u << 20;
+constexpr uint64_t kEalPerQueueBytes = 256u << 10;
 // A capture-file queue that delivers nothing for this long has ended short
 // of the packets counted in its file (counted as pcap_missing).
 constexpr double kFileIdleGiveUpS = 3.0;
 
+// ---------------------------------------------------------------- process state
+
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signals{0};
 std::atomic<bool> g_reopen{false};
+// Set by the dispatcher or the reader when its input has ended and its last
+// mbufs are in the rings.
+std::atomic<bool> g_input_done{false};
 
 void on_hangup(int) { g_reopen.store(true, std::memory_order_relaxed); }
 
@@ -62,35 +82,44 @@ void on_signal(int) {
 
 bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
 
+// ---------------------------------------------------------------- time
+
+// The mbuf timestamp dynamic field (tunprobe registers it; net_pcap uses
+// the same one). From ports it holds the driver's own unit (rte_mbuf_dyn.h:
+// "not normalized"); in the mbufs that reach a worker through a ring it
+// always holds nanoseconds since 1970: the dispatcher or the reader writes it.
 int ts_dynfield = -1;
 uint64_t ts_dynflag = 0;
 uint64_t wall_base_ns = 0;
 uint64_t tsc_base = 0;
 uint64_t tsc_hz = 1;
 
-// Packet time for ports that give none: the wall clock, through the TSC.
-uint64_t tsc_wall_ns() {
-  const uint64_t d = rte_get_tsc_cycles() - tsc_base;
-  return wall_base_ns + static_cast<uint64_t>(static_cast<double>(d) * 1e9 / static_cast<double>(tsc_hz));
+uint64_t tsc_to_ns(uint64_t cycles) {
+  return static_cast<uint64_t>(static_cast<double>(cycles) * 1e9 / static_cast<double>(tsc_hz));
 }
 
-// The mbuf timestamp's unit is the driver's own (rte_mbuf_dyn.h: "not
-// normalized"). Ports whose unit is known get a multiplier to ns; the rest
-// (0) are timed by the TSC. net_pcap stores tv_sec * 10^6 + tv_usec.
+// Packet time for ports that give none: the wall clock, through the TSC.
+uint64_t tsc_wall_ns(uint64_t tsc) { return wall_base_ns + tsc_to_ns(tsc - tsc_base); }
+
+// Ports whose timestamp unit is known get a multiplier to ns; the rest (0)
+// are timed by the TSC. net_pcap stores tv_sec * 10^6 + tv_usec.
 std::array<uint32_t, RTE_MAX_ETHPORTS> port_ts_mult{};
 
 uint64_t timestamp_multiplier(const char* driver) {
   return std::strcmp(driver, "net_pcap") == 0 ? 1000 : 0;
 }
 
-// `burst_wall_ns`: the TSC time taken once per burst, for mbufs that carry
-// no usable timestamp.
-uint64_t mbuf_time_ns(const rte_mbuf* m, uint64_t burst_wall_ns) {
+uint64_t& mbuf_ts(rte_mbuf* m) { return *RTE_MBUF_DYNFIELD(m, ts_dynfield, uint64_t*); }
+
+// A port's mbuf: `burst_wall_ns` (the TSC time taken once per burst) for
+// mbufs that carry no usable timestamp.
+uint64_t port_mbuf_time_ns(rte_mbuf* m, uint64_t burst_wall_ns) {
   const uint32_t mult = port_ts_mult[m->port];
-  if (mult != 0 && ts_dynfield >= 0 && (m->ol_flags & ts_dynflag) != 0)
-    return *RTE_MBUF_DYNFIELD(m, ts_dynfield, const uint64_t*) * mult;
+  if (mult != 0 && (m->ol_flags & ts_dynflag) != 0) return mbuf_ts(m) * mult;
   return burst_wall_ns;
 }
+
+// ---------------------------------------------------------------- lcore state
 
 struct QueueRef {
   uint16_t port;
@@ -102,15 +131,31 @@ struct QueueRef {
   bool finished = false;
 };
 
-void record_flush(void* ctx, const FlowRecord* recs, unsigned n);
+// The queues one lcore polls, round-robin: after a queue delivered a burst
+// the next poll starts at the queue after it, so that no queue (or port)
+// starves the ones behind it.
+struct QueueSet {
+  std::vector<QueueRef> q;
+  std::size_t next = 0;
+  bool live() const {
+    for (const QueueRef& r : q)
+      if (!r.is_file) return true;
+    return false;
+  }
+};
 
 struct alignas(64) Worker {
   unsigned id = 0;
   unsigned lcore = 0;
-  std::vector<QueueRef> queues;       // rss
-  rte_ring* in = nullptr;             // crc
-  rte_ring* out = nullptr;
-  Counter* stalls = nullptr;
+  QueueSet queues;                // rss on ports: polled by this worker
+  rte_ring* in = nullptr;         // crc on ports, capture files: from the dispatcher / reader
+  rte_ring* out = nullptr;        // finished records to the exporter
+  // Live ports: the idle sweep's clock is the packet time of the last burst
+  // plus the TSC time since it came, so it never runs ahead of or behind
+  // packet time whatever the port's timestamp source.
+  bool live = false;
+  uint64_t last_burst_tsc = 0;    // 0: no packet yet
+  uint64_t last_burst_clock_ns = 0;
   std::unique_ptr<RecordSink> sink;
   std::unique_ptr<Pipeline> pipeline;
   std::atomic<bool> done{false};
@@ -129,17 +174,89 @@ void record_flush(void* ctx, const FlowRecord* recs, unsigned n) {
   }
 }
 
+// Which worker a frame goes to, from the dispatcher or the reader: the CRC
+// distributor on the inner flow (crc) or the NIC's symmetric Toeplitz hash
+// on the outer header with the default RETA (rss), exactly as
+// tunprobe-split splits a capture. Dropped frames go to worker 0.
+struct Chooser {
+  Dispatch dispatch = Dispatch::crc;
+  unsigned workers = 1;
+  LinkType link = LinkType::ethernet;
+  DecodeConfig decode;
+  hw::RssModel rss;
+
+  unsigned pick(const uint8_t* data, uint32_t len) const noexcept {
+    if (workers == 1) return 0;
+    PacketInfo info;
+    parse_frame_unclassified(data, len, link, decode, info);
+    if (verdict_is_drop(info.verdict)) return 0;
+    return dispatch == Dispatch::crc ? hw::crc_dispatch(info, workers) : rss.queue(info);
+  }
+};
+
+// One burst spread over the worker rings; waits (counted) rather than drops
+// when a ring is full.
+struct Fanout {
+  std::vector<rte_ring*> rings;
+  std::vector<std::array<rte_mbuf*, kBurst>> per;
+  std::vector<unsigned> count;
+  Counter stalls;
+
+  void init(std::vector<rte_ring*> r) {
+    rings = std::move(r);
+    per.resize(rings.size());
+    count.assign(rings.size(), 0);
+  }
+  void add(unsigned w, rte_mbuf* m) noexcept { per[w][count[w]++] = m; }
+  void flush() noexcept {
+    unsigned waits = 0;
+    for (std::size_t w = 0; w < rings.size(); ++w) {
+      unsigned sent = 0;
+      while (sent < count[w]) {
+        sent += rte_ring_sp_enqueue_burst(rings[w], reinterpret_cast<void* const*>(per[w].data() + sent),
+                                          count[w] - sent, nullptr);
+        if (sent < count[w]) {
+          // A full ring: its worker is behind. Yield now and then: on
+          // shared cores (more lcores than cores) spinning would keep it so.
+          stalls.add();
+          if (++waits % 64 == 0) sched_yield();
+          else rte_pause();
+        }
+      }
+      count[w] = 0;
+    }
+  }
+};
+
+// crc on ports: one RX lcore polls every queue.
 struct alignas(64) Dispatcher {
   unsigned lcore = 0;
-  std::vector<QueueRef> queues;
-  std::vector<rte_ring*> rings;
-  DecodeConfig decode;
+  QueueSet queues;
+  Chooser chooser;
+  Fanout out;
   Counter packets;
-  Counter stalls;
   std::atomic<bool> done{false};
 };
 
-std::atomic<bool> g_input_done{false};
+// Capture files: one lcore reads them, in time order.
+struct alignas(64) Reader {
+  unsigned lcore = 0;
+  CaptureMerger* merger = nullptr;
+  rte_mempool* pool = nullptr;
+  Chooser chooser;
+  Fanout out;
+  Counter mbuf_waits;
+  std::atomic<bool> done{false};
+};
+
+// ---------------------------------------------------------------- the lcores' loops
+
+void backoff(unsigned& idle_rounds) {
+  // Several lcores may share a core (tests run 4 workers on 2 cores): an
+  // idle poller yields now and then so that busy ones progress.
+  if (++idle_rounds % 64 == 0) sched_yield();
+  else rte_pause();
+}
 
 // End of input: every worker publishes its clock and waits for the others,
 // then flushes at the latest of them (a record's end reason is then the
@@ -163,28 +280,45 @@ void finish_worker(Worker& w) {
   w.done.store(true, std::memory_order_release);
 }
 
-void process_mbufs(Worker& w, rte_mbuf** m, uint16_t n) {
+// One burst into the worker's pipeline. `from_ring`: the timestamp field
+// holds ns (dispatcher, reader); else the port's own unit or none.
+void process_mbufs(Worker& w, rte_mbuf** m, uint16_t n, bool from_ring) {
   const uint8_t* data[kBurst];
   uint32_t len[kBurst];
   uint64_t ts[kBurst];
-  // The mbuf headers come from another core (the NIC's writes, or the crc
-  // dispatcher): fetch them all before reading any.
+  // The mbuf headers come from another core (the NIC's writes, or the
+  // dispatcher's): fetch them all before reading any.
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(m[i]);
-  const uint64_t wall = tsc_wall_ns();
+  const uint64_t tsc = rte_get_tsc_cycles();
+  const uint64_t wall = from_ring ? 0 : tsc_wall_ns(tsc);
   for (uint16_t i = 0; i < n; ++i) {
     data[i] = rte_pktmbuf_mtod(m[i], const uint8_t*);
     len[i] = m[i]->data_len;
-    ts[i] = mbuf_time_ns(m[i], wall);
+    ts[i] = from_ring ? mbuf_ts(m[i]) : port_mbuf_time_ns(m[i], wall);
   }
   w.pipeline->process_burst(data, len, ts, n);
   rte_pktmbuf_free_bulk(m, n);
+  w.last_burst_tsc = tsc;
+  w.last_burst_clock_ns = w.pipeline->last_ns();
 }
 
-// Polls its queues; returns true when every file queue has ended.
-bool poll_queues(std::vector<QueueRef>& queues, rte_mbuf** m, uint16_t& n, QueueRef*& from) {
+// Live ports only: no packet came; expire by the packet clock moved on by
+// the time that has passed since the last burst.
+void idle_sweep(Worker& w) {
+  if (!w.live || w.last_burst_tsc == 0) return;
+  w.pipeline->idle(w.last_burst_clock_ns + tsc_to_ns(rte_get_tsc_cycles() - w.last_burst_tsc));
+}
+
+// One burst from the next queue with packets, round-robin. Returns true
+// when every file queue has ended (then n == 0).
+bool poll_queues(QueueSet& qs, rte_mbuf** m, uint16_t& n) {
   bool all_finished = true;
   n = 0;
-  for (QueueRef& q : queues) {
+  const std::size_t k = qs.q.size();
+  for (std::size_t i = 0; i < k; ++i) {
+    std::size_t idx = qs.next + i;
+    if (idx >= k) idx -= k;
+    QueueRef& q = qs.q[idx];
     if (q.finished) continue;
     all_finished = false;
     n = rte_eth_rx_burst(q.port, q.queue, m, kBurst);
@@ -197,35 +331,25 @@ bool poll_queues(std::vector<QueueRef>& queues, rte_mbuf** m, uint16_t& n, Queue
     }
     q.received += n;
     q.last_rx_tsc = now;
-    from = &q;
+    qs.next = idx + 1 == k ? 0 : idx + 1;
     return false;
   }
   return all_finished;
-}
-
-void backoff(unsigned& idle_rounds) {
-  // Several lcores may share a core (tests run 4 workers on 2 cores): an
-  // idle poller yields now and then so that busy ones progress.
-  if (++idle_rounds % 64 == 0) sched_yield();
-  else rte_pause();
 }
 
 int worker_rss_main(void* arg) {
   Worker& w = *static_cast<Worker*>(arg);
   rte_mbuf* m[kBurst];
   unsigned idle_rounds = 0;
-  bool live = false;
-  for (const QueueRef& q : w.queues) live = live || !q.is_file;
-  for (QueueRef& q : w.queues) q.last_rx_tsc = rte_get_tsc_cycles();
+  for (QueueRef& q : w.queues.q) q.last_rx_tsc = rte_get_tsc_cycles();
   while (!stop_requested()) {
     uint16_t n = 0;
-    QueueRef* from = nullptr;
-    if (poll_queues(w.queues, m, n, from)) break;
+    if (poll_queues(w.queues, m, n)) break;
     if (n > 0) {
-      process_mbufs(w, m, n);
+      process_mbufs(w, m, n, false);
       idle_rounds = 0;
     } else {
-      if (live) w.pipeline->idle(tsc_wall_ns());
+      idle_sweep(w);
       backoff(idle_rounds);
     }
   }
@@ -233,18 +357,20 @@ int worker_rss_main(void* arg) {
   return 0;
 }
 
-int worker_crc_main(void* arg) {
+// crc on ports and capture files: the worker's ring.
+int worker_ring_main(void* arg) {
   Worker& w = *static_cast<Worker*>(arg);
   rte_mbuf* m[kBurst];
   unsigned idle_rounds = 0;
   for (;;) {
     const unsigned n = rte_ring_sc_dequeue_burst(w.in, reinterpret_cast<void**>(m), kBurst, nullptr);
     if (n > 0) {
-      process_mbufs(w, m, static_cast<uint16_t>(n));
+      process_mbufs(w, m, static_cast<uint16_t>(n), true);
       idle_rounds = 0;
       continue;
     }
     if (g_input_done.load(std::memory_order_acquire) && rte_ring_empty(w.in)) break;
+    idle_sweep(w);
     backoff(idle_rounds);
   }
   finish_worker(w);
@@ -253,47 +379,145 @@ int worker_crc_main(void* arg) {
 
 int dispatcher_main(void* arg) {
   Dispatcher& d = *static_cast<Dispatcher*>(arg);
-  const unsigned nw = static_cast<unsigned>(d.rings.size());
   rte_mbuf* m[kBurst];
-  std::vector<std::array<rte_mbuf*, kBurst>> per(nw);
-  std::vector<unsigned> count(nw);
   unsigned idle_rounds = 0;
-  for (QueueRef& q : d.queues) q.last_rx_tsc = rte_get_tsc_cycles();
+  for (QueueRef& q : d.queues.q) q.last_rx_tsc = rte_get_tsc_cycles();
   while (!stop_requested()) {
     uint16_t n = 0;
-    QueueRef* from = nullptr;
-    if (poll_queues(d.queues, m, n, from)) break;
+    if (poll_queues(d.queues, m, n)) break;
     if (n == 0) {
       backoff(idle_rounds);
       continue;
     }
     idle_rounds = 0;
     d.packets.add(n);
-    std::fill(count.begin(), count.end(), 0);
+    const uint64_t wall = tsc_wall_ns(rte_get_tsc_cycles());
     for (uint16_t i = 0; i < n; ++i) {
-      PacketInfo info;
-      parse_frame(rte_pktmbuf_mtod(m[i], const uint8_t*), m[i]->data_len, LinkType::ethernet, d.decode, info);
-      const unsigned c = hw::crc_dispatch(info, nw);
-      per[c][count[c]++] = m[i];
+      // The worker reads ns from the ring's mbufs, whatever the port.
+      mbuf_ts(m[i]) = port_mbuf_time_ns(m[i], wall);
+      d.out.add(d.chooser.pick(rte_pktmbuf_mtod(m[i], const uint8_t*), m[i]->data_len), m[i]);
     }
-    for (unsigned w = 0; w < nw; ++w) {
-      unsigned sent = 0;
-      while (sent < count[w]) {
-        sent += rte_ring_sp_enqueue_burst(d.rings[w], reinterpret_cast<void* const*>(per[w].data() + sent),
-                                          count[w] - sent, nullptr);
-        if (sent < count[w]) {
-          d.stalls.add();
-          rte_pause();
-        }
-      }
-    }
+    d.out.flush();
   }
   g_input_done.store(true, std::memory_order_release);
   d.done.store(true, std::memory_order_release);
   return 0;
 }
 
+// Copies one frame into `m` (and, for frames above the data room, into
+// chained segments) with its timestamp in ns.
+void fill_mbuf(Reader& r, rte_mbuf* m, const CapturePacket& p) {
+  uint32_t copied = std::min<uint32_t>(p.caplen, rte_pktmbuf_tailroom(m));
+  std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), p.data, copied);
+  m->data_len = static_cast<uint16_t>(copied);
+  mbuf_ts(m) = p.ts_ns;
+  m->ol_flags |= ts_dynflag;
+  rte_mbuf* last = m;
+  while (copied < p.caplen) {
+    rte_mbuf* seg;
+    while ((seg = rte_pktmbuf_alloc(r.pool)) == nullptr) {
+      // Only jumbo frames get here: let the workers have (and free) what
+      // this burst holds so far.
+      r.mbuf_waits.add();
+      r.out.flush();
+      rte_pause();
+    }
+    const uint32_t part = std::min<uint32_t>(p.caplen - copied, rte_pktmbuf_tailroom(seg));
+    std::memcpy(rte_pktmbuf_mtod(seg, uint8_t*), p.data + copied, part);
+    seg->data_len = static_cast<uint16_t>(part);
+    last->next = seg;
+    last = seg;
+    ++m->nb_segs;
+    copied += part;
+  }
+  m->pkt_len = p.caplen;
+}
+
+int reader_main(void* arg) {
+  Reader& r = *static_cast<Reader*>(arg);
+  rte_mbuf* m[kBurst];
+  unsigned idle_rounds = 0;
+  bool more = true;
+  while (more && !stop_requested()) {
+    if (rte_pktmbuf_alloc_bulk(r.pool, m, kBurst) != 0) {
+      r.mbuf_waits.add();
+      backoff(idle_rounds);
+      continue;
+    }
+    unsigned n = 0;
+    CapturePacket p;
+    while (n < kBurst) {
+      if (!r.merger->next(p)) {
+        more = false;
+        break;
+      }
+      fill_mbuf(r, m[n], p);
+      r.out.add(r.chooser.pick(p.data, m[n]->data_len), m[n]);
+      ++n;
+    }
+    if (n < kBurst) rte_pktmbuf_free_bulk(m + n, kBurst - n);
+    r.out.flush();
+  }
+  g_input_done.store(true, std::memory_order_release);
+  r.done.store(true, std::memory_order_release);
+  return 0;
+}
+
 // ---------------------------------------------------------------- set-up
+
+// DPDK's log during start-up goes to memory: a failure then gives one line
+// that quotes what DPDK said; after a good start it goes to stderr.
+class DpdkLog {
+ public:
+  void capture() {
+    f_ = open_memstream(&buf_, &len_);
+    if (f_ != nullptr) rte_openlog_stream(f_);
+  }
+  // The last few lines DPDK logged, joined with "; ".
+  std::string last_lines() {
+    if (f_ == nullptr) return {};
+    std::fflush(f_);
+    std::vector<std::string> lines;
+    std::string cur;
+    for (std::size_t i = 0; i < len_; ++i) {
+      if (buf_[i] == '\n') {
+        if (!cur.empty()) lines.push_back(cur);
+        cur.clear();
+      } else {
+        cur += buf_[i];
+      }
+    }
+    if (!cur.empty()) lines.push_back(cur);
+    std::string out;
+    for (std::size_t i = lines.size() > 3 ? lines.size() - 3 : 0; i < lines.size(); ++i)
+      out += (out.empty() ? "" : "; ") + lines[i];
+    return out;
+  }
+  // Back to DPDK's own stream; what was logged so far is written to stderr.
+  void release() {
+    if (f_ == nullptr) return;
+    std::fflush(f_);
+    rte_openlog_stream(nullptr);
+    if (len_ > 0) std::fwrite(buf_, 1, len_, stderr);
+    std::fclose(f_);
+    std::free(buf_);
+    f_ = nullptr;
+    buf_ = nullptr;
+    len_ = 0;
+  }
+  ~DpdkLog() {
+    if (f_ != nullptr) {
+      rte_openlog_stream(nullptr);
+      std::fclose(f_);
+      std::free(buf_);
+    }
+  }
+
+ private:
+  std::FILE* f_ = nullptr;
+  char* buf_ = nullptr;
+  std::size_t len_ = 0;
+};
 
 // DPDK needs root to map hugepages and open NICs; once ports run and the
 // outputs are open, nothing else does. SIGHUP reopens files as this user.
@@ -310,7 +534,7 @@ void drop_privileges(const std::string& user) {
 
 std::string port_name(const InputSpec& in, unsigned index) {
   switch (in.kind) {
-    case InputKind::pcap: return fmt::format("net_pcap_tp{}", index);
+    case InputKind::pcap: return {};
     case InputKind::af_packet: return fmt::format("net_af_packet_tp{}", index);
     case InputKind::dpdk: return in.arg;
     case InputKind::vdev: return in.arg.substr(0, in.arg.find(','));
@@ -318,26 +542,38 @@ std::string port_name(const InputSpec& in, unsigned index) {
   return {};
 }
 
-std::vector<std::string> eal_arguments(const RunConfig& cfg, unsigned lcores) {
+// RX queues a port input gets: one per rx_pcap= file (net_pcap), one per
+// worker for rss, else one.
+uint16_t port_queues(const InputSpec& in, const RunConfig& cfg, Dispatch dispatch) {
+  if (!in.pcap_files.empty()) return static_cast<uint16_t>(in.pcap_files.size());
+  return dispatch == Dispatch::rss ? static_cast<uint16_t>(cfg.workers) : 1;
+}
+
+bool eal_memory_given(const std::string& extra) {
+  return extra.find("-m ") != std::string::npos || extra.find("--socket-mem") != std::string::npos ||
+         (extra.size() >= 2 && extra.compare(extra.size() - 2, 2, "-m") == 0);
+}
+
+std::vector<std::string> eal_arguments(const RunConfig& cfg, Dispatch dispatch, unsigned lcores,
+                                       uint64_t memory_mb, std::vector<std::string>& notes) {
   std::vector<std::string> a{"tunprobe"};
   bool nic = false;
   for (const InputSpec& in : cfg.inputs) nic = nic || in.kind == InputKind::dpdk;
   if (!nic) {
     // Files, kernel interfaces and vdevs need no hugepages and no PCI scan
     // (DPDK-NOTES.md: --in-memory cannot be combined with --no-huge).
-    a.insert(a.end(), {"--no-huge", "--no-pci", "--no-shconf", "-m", "512"});
+    a.insert(a.end(), {"--no-huge", "--no-pci", "--no-shconf"});
+    if (memory_mb != 0) a.insert(a.end(), {"-m", std::to_string(memory_mb)});
   }
   unsigned index = 0;
   for (const InputSpec& in : cfg.inputs) {
     switch (in.kind) {
       case InputKind::pcap:
-        a.push_back("--vdev");
-        a.push_back(fmt::format("net_pcap_tp{},rx_pcap={}", index, in.arg));
-        break;
+        break;  // read by tunprobe's reader, not a DPDK port
       case InputKind::af_packet:
         a.push_back("--vdev");
         a.push_back(fmt::format("net_af_packet_tp{},iface={},qpairs={}", index, in.arg,
-                                cfg.dispatch == Dispatch::crc ? 1 : cfg.workers));
+                                dispatch == Dispatch::crc ? 1 : cfg.workers));
         break;
       case InputKind::dpdk:
         a.push_back("-a");
@@ -362,10 +598,13 @@ std::vector<std::string> eal_arguments(const RunConfig& cfg, unsigned lcores) {
     // Right for capture files and tests; on a live link the pollers then
     // share cores and the NIC drops what they cannot keep up with.
     a.insert(a.end(), {"--lcores", fmt::format("(0-{})@({})", lcores - 1, cpu_list)});
-    fmt::print(stderr,
-               "tunprobe: warning: {} lcores (workers, {}exporter) on {} cores: they share cores; fine for capture "
-               "files, not for line rate\n",
-               lcores, cfg.dispatch == Dispatch::crc || lcores > cfg.workers + 1 ? "dispatcher, " : "", cpus.size());
+    const bool files_only = std::all_of(cfg.inputs.begin(), cfg.inputs.end(),
+                                        [](const InputSpec& in) { return in.kind == InputKind::pcap; });
+    if (!files_only)
+      notes.push_back(fmt::format(
+        "warning: {} lcores (workers, {}exporter) on {} cores: they share cores; fine for capture files, not for "
+        "line rate",
+        lcores, lcores > cfg.workers + 1 ? "dispatcher or reader, " : "", cpus.size()));
   }
   a.push_back("--log-level=error");
   // Extra EAL arguments, split on spaces.
@@ -381,13 +620,14 @@ std::vector<std::string> eal_arguments(const RunConfig& cfg, unsigned lcores) {
   return a;
 }
 
-uint64_t count_pcap_packets(const std::string& path, const std::string& input) {
+// net_pcap vdevs: the end of a capture queue is known from its packet count.
+uint64_t count_pcap_packets(const std::string& path, const std::string& input, std::vector<std::string>& notes) {
   PcapFile f(path);
   if (!f.ok()) throw StartupError{fmt::format("-i {}: {}", input, f.error())};
   if (f.link() != LinkType::ethernet)
     throw StartupError{fmt::format("-i {}: {} is not an Ethernet capture; DPDK's net_pcap delivers frames as "
-                                   "Ethernet (use 'tunprobe decode' for other link types)",
-                                   input, path)};
+                                   "Ethernet (use -i pcap:{} for other link types)",
+                                   input, path, path)};
   uint64_t n = 0;
   const uint8_t* d;
   uint32_t l;
@@ -395,84 +635,129 @@ uint64_t count_pcap_packets(const std::string& path, const std::string& input) {
   while (f.next(d, l, t)) ++n;
   // net_pcap stops at the same damaged record: what comes before it counts.
   if (!f.error().empty())
-    fmt::print(stderr, "tunprobe: warning: -i {}: {} (after packet {}); the {} packets before it are read\n", input,
-               f.error(), n, n);
+    notes.push_back(fmt::format("warning: -i {}: {} (after packet {}); the {} packets before it are read", input,
+                                f.error(), n, n));
   return n;
 }
 
-struct PortSetup {
-  uint16_t port;
-  uint16_t queues;
+// A port input, planned before its pool exists.
+struct PortPlan {
+  uint16_t port = 0;
+  uint16_t queues = 1;
+  uint16_t rx_desc = kRxDesc, tx_desc = 512;
+  int socket = 0;  // of its pool
+  rte_eth_conf conf{};
 };
 
-PortSetup setup_port(const InputSpec& in, unsigned index, const RunConfig& cfg, Dispatch dispatch,
-                     rte_mempool* pool) {
+PortPlan plan_port(const InputSpec& in, unsigned index, const RunConfig& cfg, Dispatch dispatch) {
+  PortPlan p;
   const std::string name = port_name(in, index);
-  uint16_t port = 0;
-  if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0)
+  if (rte_eth_dev_get_port_by_name(name.c_str(), &p.port) != 0)
     throw StartupError{fmt::format("-i {}: no DPDK port named '{}' (is the driver available?)", in.text, name)};
   rte_eth_dev_info info{};
-  if (int rc = rte_eth_dev_info_get(port, &info); rc != 0)
+  if (int rc = rte_eth_dev_info_get(p.port, &info); rc != 0)
     throw StartupError{fmt::format("-i {}: cannot query the port: {}", in.text, rte_strerror(-rc))};
-
-  uint16_t queues = 1;
-  rte_eth_conf conf{};
+  p.queues = port_queues(in, cfg, dispatch);
   const bool file_queues = !in.pcap_files.empty();
-  if (file_queues) queues = static_cast<uint16_t>(in.pcap_files.size());
   if (dispatch == Dispatch::rss) {
     if (file_queues) {
       // Capture files stand for queues a NIC filled: they must be pre-split
       // (tunprobe-split --dispatch rss) into one file per worker.
-      if (queues != cfg.workers)
+      if (p.queues != cfg.workers)
         throw StartupError{fmt::format(
             "-i {}: --dispatch rss with -w {} needs {} capture queues (one rx_pcap= per worker, pre-split with "
-            "tunprobe-split --dispatch rss); this input has {}. Use --dispatch crc for a single file",
-            in.text, cfg.workers, cfg.workers, queues)};
+            "tunprobe-split --dispatch rss); this input has {}. Use --dispatch crc, or -i pcap:FILE",
+            in.text, cfg.workers, cfg.workers, p.queues)};
     } else if (cfg.workers > 1) {
       if (info.max_rx_queues < cfg.workers)
         throw StartupError{fmt::format("-i {}: the port has at most {} RX queues; -w {} needs {} for --dispatch rss",
                                        in.text, info.max_rx_queues, cfg.workers, cfg.workers)};
       const uint64_t hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
       if (hf == 0 && in.kind != InputKind::af_packet)
-        throw StartupError{fmt::format(
-            "-i {}: the port reports no RSS hash functions; use --dispatch crc", in.text)};
-      queues = static_cast<uint16_t>(cfg.workers);
+        throw StartupError{fmt::format("-i {}: the port reports no RSS hash functions; use --dispatch crc", in.text)};
       if (hf != 0) {
         // The symmetric key keeps both directions of a flow on one queue.
         static hw::RssKey key;
         key = info.hash_key_size >= 52 ? hw::kSymmetricRssKey52 : hw::kSymmetricRssKey40;
-        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-        conf.rx_adv_conf.rss_conf.rss_key = key.bytes.data();
-        conf.rx_adv_conf.rss_conf.rss_key_len = key.size;
-        conf.rx_adv_conf.rss_conf.rss_hf = hf;
+        p.conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        p.conf.rx_adv_conf.rss_conf.rss_key = key.bytes.data();
+        p.conf.rx_adv_conf.rss_conf.rss_key_len = key.size;
+        p.conf.rx_adv_conf.rss_conf.rss_hf = hf;
       }
     }
   }
   // net_pcap (22.11) stamps every mbuf (dynamic flag set) without
   // announcing the offload; drivers that announce it are asked for it.
-  port_ts_mult[port] = static_cast<uint32_t>(timestamp_multiplier(info.driver_name));
-  if (port_ts_mult[port] != 0 && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP))
-    conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+  port_ts_mult[p.port] = static_cast<uint32_t>(timestamp_multiplier(info.driver_name));
+  if (port_ts_mult[p.port] != 0 && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP))
+    p.conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+  rte_eth_dev_adjust_nb_rx_tx_desc(p.port, &p.rx_desc, &p.tx_desc);
+  const int s = rte_eth_dev_socket_id(p.port);
+  p.socket = s == SOCKET_ID_ANY ? static_cast<int>(rte_socket_id()) : s;
+  return p;
+}
 
-  int rc = rte_eth_dev_configure(port, queues, 0, &conf);
-  if (rc != 0) rc = rte_eth_dev_configure(port, queues, 1, &conf);  // some drivers insist on a TX queue
-  if (rc != 0) throw StartupError{fmt::format("-i {}: cannot configure {} RX queues: {}", in.text, queues, rte_strerror(-rc))};
-  uint16_t rx_desc = kRxDesc, tx_desc = 512;
-  rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_desc, &tx_desc);
-  for (uint16_t q = 0; q < queues; ++q) {
-    rc = rte_eth_rx_queue_setup(port, q, rx_desc, static_cast<unsigned>(rte_eth_dev_socket_id(port)), nullptr, pool);
+void start_port(const InputSpec& in, const PortPlan& p, rte_mempool* pool) {
+  int rc = rte_eth_dev_configure(p.port, p.queues, 0, &p.conf);
+  if (rc != 0) rc = rte_eth_dev_configure(p.port, p.queues, 1, &p.conf);  // some drivers insist on a TX queue
+  if (rc != 0)
+    throw StartupError{fmt::format("-i {}: cannot configure {} RX queues: {}", in.text, p.queues, rte_strerror(-rc))};
+  for (uint16_t q = 0; q < p.queues; ++q) {
+    rc = rte_eth_rx_queue_setup(p.port, q, p.rx_desc, static_cast<unsigned>(p.socket), nullptr, pool);
     if (rc != 0) throw StartupError{fmt::format("-i {}: cannot set up RX queue {}: {}", in.text, q, rte_strerror(-rc))};
   }
-  rte_eth_dev_info_get(port, &info);
-  if (info.nb_tx_queues > 0) rte_eth_tx_queue_setup(port, 0, tx_desc, SOCKET_ID_ANY, nullptr);
-  rc = rte_eth_dev_start(port);
+  rte_eth_dev_info info{};
+  rte_eth_dev_info_get(p.port, &info);
+  if (info.nb_tx_queues > 0) rte_eth_tx_queue_setup(p.port, 0, p.tx_desc, SOCKET_ID_ANY, nullptr);
+  rc = rte_eth_dev_start(p.port);
   if (rc != 0) throw StartupError{fmt::format("-i {}: cannot start the port: {}", in.text, rte_strerror(-rc))};
   // A SPAN port carries other hosts' frames. Optional: -ENOTSUP is fine.
-  rte_eth_promiscuous_enable(port);
-  return {port, queues};
+  rte_eth_promiscuous_enable(p.port);
+}
+
+// ---------------------------------------------------------------- mbuf pools
+
+uint64_t mbuf_object_size() {
+  rte_mempool_objsz sz{};
+  return rte_mempool_calc_obj_size(sizeof(rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE, 0, &sz);
+}
+
+// What the lcores of a run hold besides the NIC descriptors.
+MbufUsers run_mbuf_users(const RunConfig& cfg, bool rings, unsigned lcores) {
+  MbufUsers u;
+  u.rx_descriptors = kRxDesc;
+  u.rings = rings ? cfg.workers : 0;
+  u.ring_capacity = rings ? mbuf_ring_size(cfg.workers) - 1 : 0;  // a ring of size S holds S - 1
+  u.lcores = lcores;
+  u.cache_size = kMbufCache;
+  u.pollers = lcores - cfg.workers - 1;  // the dispatcher or the reader
+  u.workers = cfg.workers;
+  u.burst = kBurst;
+  return u;
+}
+
+void add_memhdr_len(rte_mempool*, void* opaque, rte_mempool_memhdr* hdr, unsigned) {
+  *static_cast<uint64_t*>(opaque) += hdr->len;
+}
+
+rte_mempool* create_pool(int socket, const MbufDemand& d, PoolSummary& out) {
+  const std::string name = fmt::format("tp_mbufs_s{}", socket);
+  rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), static_cast<unsigned>(d.total()), kMbufCache, 0,
+                                              RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  if (pool == nullptr)
+    throw StartupError{fmt::format(
+        "cannot create the mbuf pool of {} mbufs on socket {}: {} (more EAL memory: --eal '-m MB')", d.total(), socket,
+        rte_strerror(rte_errno))};
+  out.socket = socket;
+  out.mbufs = d.total();
+  out.demand = d;
+  rte_mempool_mem_iter(pool, add_memhdr_len, &out.bytes);
+  return pool;
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- the run
 
 RunSummary run_engine(const RunConfig& cfg) {
   RunSummary sum;
@@ -482,124 +767,267 @@ RunSummary run_engine(const RunConfig& cfg) {
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_hangup);
 
-  // Everything that can be checked before DPDK starts is checked here.
+  // ---- Everything that can be checked before DPDK starts is checked here.
+  bool files = false, ports_in = false;
+  for (const InputSpec& in : cfg.inputs) (in.kind == InputKind::pcap ? files : ports_in) = true;
+  if (files && ports_in) {
+    const InputSpec* f = nullptr;
+    const InputSpec* p = nullptr;
+    for (const InputSpec& in : cfg.inputs) {
+      if (in.kind == InputKind::pcap && f == nullptr) f = &in;
+      if (in.kind != InputKind::pcap && p == nullptr) p = &in;
+    }
+    throw StartupError{fmt::format(
+        "-i {}: capture files (pcap:) cannot be combined with ports (-i {}) in one run; run them separately",
+        f->text, p->text)};
+  }
   Dispatch dispatch = cfg.dispatch;
   if (dispatch == Dispatch::auto_) {
-    dispatch = Dispatch::rss;
-    if (cfg.workers > 1)
+    dispatch = files && cfg.workers > 1 ? Dispatch::crc : Dispatch::rss;
+    if (!files && cfg.workers > 1)
       for (const InputSpec& in : cfg.inputs)
         if (!in.pcap_files.empty() && in.pcap_files.size() != cfg.workers) dispatch = Dispatch::crc;
   }
   if (dispatch == Dispatch::crc) {
     if (std::string err = hw::check_channel_count(cfg.workers); !err.empty())
       throw StartupError{fmt::format("-w {}: {}", cfg.workers, err)};
+  } else if (files) {
+    if (std::string err = hw::check_rss_config(cfg.workers, kRssRetaSize); !err.empty())
+      throw StartupError{fmt::format("-w {}: {}", cfg.workers, err)};
   }
   sum.dispatch = dispatch == Dispatch::crc ? "crc" : "rss";
+  // Lines for stderr once the run has started (an error instead is one line).
+  std::vector<std::string> notes;
+  CapturePlan plan;
+  if (files)
+    if (std::string err = plan_captures(cfg.inputs, plan); !err.empty()) throw StartupError{err};
+  notes.insert(notes.end(), plan.messages.begin(), plan.messages.end());
   std::vector<std::vector<uint64_t>> expected(cfg.inputs.size());
   for (std::size_t i = 0; i < cfg.inputs.size(); ++i)
-    for (const std::string& f : cfg.inputs[i].pcap_files) expected[i].push_back(count_pcap_packets(f, cfg.inputs[i].text));
+    for (const std::string& f : cfg.inputs[i].pcap_files)
+      expected[i].push_back(count_pcap_packets(f, cfg.inputs[i].text, notes));
   std::vector<std::unique_ptr<FlowOutput>> outputs;
   for (const OutputSpec& o : cfg.outputs) outputs.push_back(make_output(o, cfg.decode));
 
-  const unsigned lcores = cfg.workers + (dispatch == Dispatch::crc ? 1 : 0) + 1;
-  std::vector<std::string> args = eal_arguments(cfg, lcores);
+  // ---- EAL, sized for the run.
+  const bool rings = files || dispatch == Dispatch::crc;
+  const unsigned lcores = cfg.workers + (rings ? 1 : 0) + 1;
+  const MbufUsers users = run_mbuf_users(cfg, rings, lcores);
+  uint64_t memory_mb = 0;
+  const bool nic = std::any_of(cfg.inputs.begin(), cfg.inputs.end(),
+                               [](const InputSpec& in) { return in.kind == InputKind::dpdk; });
+  if (!nic && !eal_memory_given(cfg.eal_extra)) {
+    // Without hugepages everything is on one socket: one pool.
+    MbufUsers u = users;
+    for (const InputSpec& in : cfg.inputs)
+      if (in.kind != InputKind::pcap) u.rx_queues += port_queues(in, cfg, dispatch);
+    const uint64_t pool = pool_object_bytes(mbuf_demand(u).total(), mbuf_object_size(),
+                                            static_cast<uint64_t>(sysconf(_SC_PAGESIZE)));
+    const uint64_t ring_bytes = uint64_t{cfg.workers} * (kRecordRingSize * sizeof(FlowRecord) +
+                                                          (rings ? mbuf_ring_size(cfg.workers) * sizeof(void*) : 0));
+    memory_mb = eal_memory_mb(pool, ring_bytes, kEalFixedBytes + kEalPerPoolBytes + u.rx_queues * kEalPerQueueBytes);
+  }
+  sum.eal_memory_mb = memory_mb;
+  std::vector<std::string> args = eal_arguments(cfg, dispatch, lcores, memory_mb, notes);
   std::vector<char*> argv;
   for (std::string& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
-  if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0)
-    throw StartupError{fmt::format("DPDK initialisation failed: {} (EAL arguments: {})", rte_strerror(rte_errno),
-                                   fmt::join(args.begin() + 1, args.end(), " "))};
-  if (rte_lcore_count() < lcores)
-    throw StartupError{fmt::format("need {} lcores (workers + {}main), EAL has {}", lcores,
-                                   dispatch == Dispatch::crc ? "dispatcher + " : "", rte_lcore_count())};
-
-  tsc_hz = rte_get_tsc_hz();
-  tsc_base = rte_get_tsc_cycles();
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  wall_base_ns = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
-
-  rte_mempool* pool = rte_pktmbuf_pool_create("tp_mbufs", kMbufs, kMbufCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                              static_cast<int>(rte_socket_id()));
-  if (pool == nullptr) throw StartupError{fmt::format("cannot create the mbuf pool: {}", rte_strerror(rte_errno))};
-
-  std::vector<PortSetup> ports;
-  for (std::size_t i = 0; i < cfg.inputs.size(); ++i) ports.push_back(setup_port(cfg.inputs[i], static_cast<unsigned>(i), cfg, dispatch, pool));
-  // af_packet ports: the kernel's drops, which the driver does not count.
-  std::vector<std::unique_ptr<KernelDropCounter>> kernel_drops(cfg.inputs.size());
-  for (std::size_t i = 0; i < cfg.inputs.size(); ++i)
-    if (cfg.inputs[i].kind == InputKind::af_packet) {
-      kernel_drops[i] = std::make_unique<KernelDropCounter>(cfg.inputs[i].arg);
-      kernel_drops[i]->start();
+  DpdkLog dpdk_log;
+  dpdk_log.capture();
+  {
+    // EAL prints its usage on stdout (maybe the JSON output), getopt and
+    // EAL's alerts go to stderr, besides the log: the error line below says
+    // what went wrong, once. After a good start stderr gets what was said.
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    const int devnull = open("/dev/null", O_WRONLY);
+    std::FILE* err_text = std::tmpfile();
+    if (saved_out >= 0 && devnull >= 0) dup2(devnull, STDOUT_FILENO);
+    if (saved_err >= 0 && err_text != nullptr) dup2(fileno(err_text), STDERR_FILENO);
+    if (devnull >= 0) close(devnull);
+    opterr = 0;
+    const int rc = rte_eal_init(static_cast<int>(args.size()), argv.data());
+    const int err = rte_errno;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    if (saved_out >= 0) {
+      dup2(saved_out, STDOUT_FILENO);
+      close(saved_out);
     }
-  ts_dynfield = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
-  const int flag_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
-  ts_dynflag = flag_bit >= 0 ? (uint64_t{1} << flag_bit) : 0;
+    if (saved_err >= 0) {
+      dup2(saved_err, STDERR_FILENO);
+      close(saved_err);
+    }
+    std::string said_on_stderr;
+    if (err_text != nullptr) {
+      std::rewind(err_text);
+      char buf[4096];
+      std::size_t got;
+      while ((got = std::fread(buf, 1, sizeof buf, err_text)) > 0) said_on_stderr.append(buf, got);
+      std::fclose(err_text);
+    }
+    if (rc < 0) {
+      std::string said = dpdk_log.last_lines();
+      if (said.empty()) {
+        for (char& c : said_on_stderr)
+          if (c == '\n') c = ' ';
+        said = said_on_stderr;
+      }
+      throw StartupError{fmt::format("DPDK initialisation failed: {} ({}EAL arguments: {})", rte_strerror(err),
+                                     said.empty() ? "" : said + "; ", fmt::join(args.begin() + 1, args.end(), " "))};
+    }
+    std::fputs(said_on_stderr.c_str(), stderr);
+  }
 
-  // Workers, their rings and pipelines.
-  PipelineConfig pc;
-  pc.decode = cfg.decode;
-  pc.cache.capacity = cfg.cache_size / cfg.workers;
-  pc.cache.active_timeout_ms = cfg.active_timeout_s * 1000;
-  pc.cache.inactive_timeout_ms = cfg.inactive_timeout_s * 1000;
-  pc.cache.tcp_end_grace_ms = cfg.tcp_end_grace_ms;
   std::vector<std::unique_ptr<Worker>> workers;
-  g_worker_count = cfg.workers;
-  for (unsigned w = 0; w < cfg.workers; ++w) {
-    auto wk = std::make_unique<Worker>();
-    wk->id = w;
-    wk->out = rte_ring_create_elem(fmt::format("tp_rec{}", w).c_str(), sizeof(FlowRecord), kRecordRingSize,
-                                   SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (wk->out == nullptr) throw StartupError{fmt::format("cannot create a record ring: {}", rte_strerror(rte_errno))};
-    if (dispatch == Dispatch::crc) {
-      wk->in = rte_ring_create(fmt::format("tp_in{}", w).c_str(), kMbufRingSize, SOCKET_ID_ANY,
-                               RING_F_SP_ENQ | RING_F_SC_DEQ);
-      if (wk->in == nullptr) throw StartupError{fmt::format("cannot create a worker ring: {}", rte_strerror(rte_errno))};
-    }
-    wk->sink = std::make_unique<RecordSink>(&record_flush, wk.get());
-    wk->pipeline = std::make_unique<Pipeline>(pc, static_cast<uint8_t>(w), *wk->sink);
-    workers.push_back(std::move(wk));
-  }
+  std::vector<PortPlan> ports;
+  std::map<int, rte_mempool*> pools;
+  std::vector<std::unique_ptr<KernelDropCounter>> kernel_drops(cfg.inputs.size());
   Dispatcher disp;
-  disp.decode = cfg.decode;
-  for (std::size_t i = 0; i < ports.size(); ++i) {
-    const bool is_file = !cfg.inputs[i].pcap_files.empty();
-    for (uint16_t q = 0; q < ports[i].queues; ++q) {
-      QueueRef ref{ports[i].port, q, is_file, is_file ? expected[i][q] : 0};
-      if (dispatch == Dispatch::crc)
-        disp.queues.push_back(ref);
-      else
-        workers[q % cfg.workers]->queues.push_back(ref);
-    }
-  }
-  for (auto& w : workers) disp.rings.push_back(w->in);
+  Reader reader;
+  std::unique_ptr<CaptureMerger> merger;
+  try {
+    if (rte_lcore_count() < lcores)
+      throw StartupError{fmt::format("need {} lcores (workers + {}main), EAL has {}", lcores,
+                                     rings ? (files ? "reader + " : "dispatcher + ") : "", rte_lcore_count())};
+    tsc_hz = rte_get_tsc_hz();
+    tsc_base = rte_get_tsc_cycles();
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    wall_base_ns = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
+    if (int rc = rte_mbuf_dyn_rx_timestamp_register(&ts_dynfield, &ts_dynflag); rc != 0)
+      throw StartupError{fmt::format("cannot register the mbuf timestamp field: {}", rte_strerror(rte_errno))};
 
-  // Lcores: workers first, then the dispatcher; the main lcore exports.
-  unsigned next = rte_get_next_lcore(-1, 1, 0);
-  for (auto& w : workers) {
-    w->lcore = next;
-    next = rte_get_next_lcore(next, 1, 0);
+    // Lcores: workers first, then the dispatcher or reader; the main lcore exports.
+    unsigned next = rte_get_next_lcore(-1, 1, 0);
+    for (unsigned w = 0; w < cfg.workers; ++w) {
+      auto wk = std::make_unique<Worker>();
+      wk->id = w;
+      wk->lcore = next;
+      next = rte_get_next_lcore(next, 1, 0);
+      workers.push_back(std::move(wk));
+    }
+    disp.lcore = reader.lcore = next;
+
+    // Ports, and a pool for each socket with ports; the reader's pool on its socket.
+    for (std::size_t i = 0; i < cfg.inputs.size(); ++i)
+      if (cfg.inputs[i].kind != InputKind::pcap)
+        ports.push_back(plan_port(cfg.inputs[i], static_cast<unsigned>(i), cfg, dispatch));
+    std::map<int, MbufDemand> socket_demand;
+    for (const PortPlan& p : ports) {
+      MbufDemand& d = socket_demand.try_emplace(p.socket, mbuf_demand(users)).first->second;
+      d.rx_descriptors += uint64_t{p.queues} * p.rx_desc;
+    }
+    if (files) socket_demand.try_emplace(static_cast<int>(rte_lcore_to_socket_id(reader.lcore)), mbuf_demand(users));
+    for (const auto& [socket, demand] : socket_demand) {
+      PoolSummary ps;
+      pools[socket] = create_pool(socket, demand, ps);
+      sum.pools.push_back(ps);
+    }
+    std::size_t pi = 0;
+    for (std::size_t i = 0; i < cfg.inputs.size(); ++i) {
+      if (cfg.inputs[i].kind == InputKind::pcap) continue;
+      start_port(cfg.inputs[i], ports[pi], pools[ports[pi].socket]);
+      ++pi;
+      // af_packet ports: the kernel's drops, which the driver does not count.
+      if (cfg.inputs[i].kind == InputKind::af_packet) {
+        kernel_drops[i] = std::make_unique<KernelDropCounter>(cfg.inputs[i].arg);
+        kernel_drops[i]->start();
+      }
+    }
+
+    // Workers, their rings and pipelines.
+    PipelineConfig pc;
+    pc.decode = cfg.decode;
+    pc.link = files ? plan.link : LinkType::ethernet;
+    pc.cache.capacity = cfg.cache_size / cfg.workers;
+    pc.cache.active_timeout_ms = cfg.active_timeout_s * 1000;
+    pc.cache.inactive_timeout_ms = cfg.inactive_timeout_s * 1000;
+    pc.cache.tcp_end_grace_ms = cfg.tcp_end_grace_ms;
+    g_worker_count = cfg.workers;
+    std::vector<rte_ring*> in_rings;
+    for (auto& wk : workers) {
+      const unsigned w = wk->id;
+      wk->out = rte_ring_create_elem(fmt::format("tp_rec{}", w).c_str(), sizeof(FlowRecord), kRecordRingSize,
+                                     SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      if (wk->out == nullptr) throw StartupError{fmt::format("cannot create a record ring: {}", rte_strerror(rte_errno))};
+      if (rings) {
+        wk->in = rte_ring_create(fmt::format("tp_in{}", w).c_str(), mbuf_ring_size(cfg.workers), SOCKET_ID_ANY,
+                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (wk->in == nullptr) throw StartupError{fmt::format("cannot create a worker ring: {}", rte_strerror(rte_errno))};
+        in_rings.push_back(wk->in);
+      }
+      wk->sink = std::make_unique<RecordSink>(&record_flush, wk.get());
+      wk->pipeline = std::make_unique<Pipeline>(pc, static_cast<uint8_t>(w), *wk->sink);
+    }
+    Chooser chooser;
+    chooser.dispatch = dispatch;
+    chooser.workers = cfg.workers;
+    chooser.link = pc.link;
+    chooser.decode = cfg.decode;
+    chooser.rss.key = &hw::kSymmetricRssKey40;
+    chooser.rss.reta = hw::default_reta(static_cast<uint16_t>(cfg.workers), kRssRetaSize);
+    if (files) {
+      merger = std::make_unique<CaptureMerger>(
+          plan, [](const std::string& line) { fmt::print(stderr, "tunprobe: warning: {}\n", line); });
+      reader.merger = merger.get();
+      reader.pool = pools.begin()->second;
+      reader.chooser = chooser;
+      reader.out.init(in_rings);
+    } else {
+      disp.chooser = chooser;
+      disp.out.init(in_rings);
+      pi = 0;
+      for (std::size_t i = 0; i < cfg.inputs.size(); ++i) {
+        if (cfg.inputs[i].kind == InputKind::pcap) continue;
+        const bool is_file = !cfg.inputs[i].pcap_files.empty();
+        for (uint16_t q = 0; q < ports[pi].queues; ++q) {
+          QueueRef ref{ports[pi].port, q, is_file, is_file ? expected[i][q] : 0};
+          if (dispatch == Dispatch::crc)
+            disp.queues.q.push_back(ref);
+          else
+            workers[q % cfg.workers]->queues.q.push_back(ref);
+        }
+        ++pi;
+      }
+      for (auto& w : workers) w->live = dispatch == Dispatch::crc ? disp.queues.live() : w->queues.live();
+    }
+    if (!cfg.user.empty()) drop_privileges(cfg.user);
+  } catch (StartupError& e) {
+    if (std::string said = dpdk_log.last_lines(); !said.empty()) e.message += " (DPDK: " + said + ")";
+    throw;
   }
-  disp.lcore = next;
+
+  // ---- Started: what start-up had to say, then the lcores.
+  dpdk_log.release();
+  for (const std::string& n : notes) fmt::print(stderr, "tunprobe: {}\n", n);
   std::string map;
   for (auto& w : workers) {
-    if (dispatch == Dispatch::crc) {
+    if (files) {
+      map += fmt::format(" w{}@lcore{}<-reader", w->id, w->lcore);
+    } else if (dispatch == Dispatch::crc) {
       map += fmt::format(" w{}@lcore{}<-crc", w->id, w->lcore);
     } else {
       map += fmt::format(" w{}@lcore{}<-", w->id, w->lcore);
-      for (const QueueRef& q : w->queues) map += fmt::format("p{}q{} ", q.port, q.queue);
+      for (const QueueRef& q : w->queues.q) map += fmt::format("p{}q{} ", q.port, q.queue);
     }
   }
-  if (dispatch == Dispatch::crc) map += fmt::format(" dispatcher@lcore{}<-all queues", disp.lcore);
+  if (files)
+    map += fmt::format(" reader@lcore{}<-{} capture file(s) of {} input(s)", reader.lcore, plan.files.size(),
+                       plan.inputs.size());
+  else if (dispatch == Dispatch::crc)
+    map += fmt::format(" dispatcher@lcore{}<-all queues", disp.lcore);
   fmt::print(stderr, "tunprobe: dispatch {}, {} worker(s):{}\n", sum.dispatch, cfg.workers, map);
 
-  if (!cfg.user.empty()) drop_privileges(cfg.user);
   const uint64_t t0 = rte_get_tsc_cycles();
-  for (auto& w : workers)
-    rte_eal_remote_launch(dispatch == Dispatch::crc ? worker_crc_main : worker_rss_main, w.get(), w->lcore);
-  if (dispatch == Dispatch::crc) rte_eal_remote_launch(dispatcher_main, &disp, disp.lcore);
+  for (auto& w : workers) rte_eal_remote_launch(rings ? worker_ring_main : worker_rss_main, w.get(), w->lcore);
+  if (files)
+    rte_eal_remote_launch(reader_main, &reader, reader.lcore);
+  else if (dispatch == Dispatch::crc)
+    rte_eal_remote_launch(dispatcher_main, &disp, disp.lcore);
 
-  // The exporter loop: drain every worker's ring into the outputs.
+  // ---- The exporter loop: drain every worker's ring into the outputs.
   std::vector<FlowRecord> batch(64);
   uint64_t last_stats = t0;
   uint64_t last_packets = 0;
@@ -638,7 +1066,7 @@ RunSummary run_engine(const RunConfig& cfg) {
           live += c.live_flows.get();
         }
         uint64_t missed = 0;
-        for (const PortSetup& ps : ports) {
+        for (const PortPlan& ps : ports) {
           rte_eth_stats st{};
           if (rte_eth_stats_get(ps.port, &st) == 0) missed += st.imissed;
         }
@@ -687,6 +1115,7 @@ RunSummary run_engine(const RunConfig& cfg) {
   sum.seconds = static_cast<double>(rte_get_tsc_cycles() - t0) / static_cast<double>(tsc_hz);
   sum.interrupted = stop_requested();
 
+  // ---- The summary.
   for (auto& w : workers) {
     const WorkerCounters& c = w->pipeline->counters();
     sum.packets += c.packets.get();
@@ -701,17 +1130,26 @@ RunSummary run_engine(const RunConfig& cfg) {
     for (std::size_t v = 0; v < kVerdictCount; ++v) sum.verdicts[v] += c.verdicts[v].get();
     sum.workers.push_back({c.packets.get(), c.flows_exported.get()});
   }
-  sum.dispatch_stalls = disp.stalls.get();
+  sum.dispatch_stalls = files ? reader.out.stalls.get() : disp.out.stalls.get();
   sum.dropped = sum.packets - sum.flow_packets;
-  for (std::size_t i = 0; i < ports.size(); ++i) {
+  if (files) {
+    sum.max_open_files = merger->max_open_files();
+    merger.reset();  // closes what an interrupted run left open
+    sum.inputs = plan.inputs;
+    sum.reader_mbuf_waits = reader.mbuf_waits.get();
+  }
+  std::size_t pi = 0;
+  for (std::size_t i = 0; i < cfg.inputs.size(); ++i) {
+    if (cfg.inputs[i].kind == InputKind::pcap) continue;
+    const PortPlan& pp = ports[pi++];
     PortSummary ps;
     ps.input = cfg.inputs[i].text;
-    ps.port = ports[i].port;
-    ps.queues = ports[i].queues;
+    ps.port = pp.port;
+    ps.queues = pp.queues;
     ps.is_file = !cfg.inputs[i].pcap_files.empty();
     for (uint64_t e : expected[i]) ps.expected += e;
     rte_eth_stats st{};
-    if (rte_eth_stats_get(ports[i].port, &st) == 0) {
+    if (rte_eth_stats_get(pp.port, &st) == 0) {
       ps.ipackets = st.ipackets;
       ps.imissed = st.imissed;
       ps.ierrors = st.ierrors;
@@ -724,8 +1162,8 @@ RunSummary run_engine(const RunConfig& cfg) {
       ps.kernel_interface_drops = kernel_drops[i]->drops().interface_drops;
       ps.imissed += ps.kernel_socket_drops;
     }
-    rte_eth_dev_stop(ports[i].port);
-    rte_eth_dev_close(ports[i].port);
+    rte_eth_dev_stop(pp.port);
+    rte_eth_dev_close(pp.port);
     sum.ports.push_back(ps);
   }
   for (auto& w : workers) {
@@ -733,7 +1171,7 @@ RunSummary run_engine(const RunConfig& cfg) {
     if (w->in != nullptr) rte_ring_free(w->in);
   }
   outputs.clear();
-  rte_mempool_free(pool);
+  for (auto& [socket, pool] : pools) rte_mempool_free(pool);
   rte_eal_cleanup();
   return sum;
 }

@@ -1,8 +1,11 @@
-// The DPDK side of `tunprobe run`: EAL bring-up, ports, worker lcores, the
-// CRC dispatcher lcore, and the exporter loop on the main lcore.
+// The DPDK side of `tunprobe run`: EAL bring-up, ports, mbuf pools, worker
+// lcores, the CRC dispatcher or capture reader lcore, and the exporter loop
+// on the main lcore.
 //
-//   rss:  port queue q ──► worker q            (NIC RSS, or pre-split pcaps)
-//   crc:  all queues ──► RX lcore ──CRC(field vector)──► ring ──► worker
+//   ports, rss:  port queue q ──► worker q     (NIC RSS, or pre-split pcaps in net_pcap)
+//   ports, crc:  all queues, round-robin ──► RX lcore ──CRC(field vector)──► ring ──► worker
+//   files:       pcap: inputs ──► reader lcore (libpcap, merged by time, copied into mbufs)
+//                ──CRC (crc) or the NIC's Toeplitz RSS model (rss)──► ring ──► worker
 //   worker: Pipeline (parse, decapsulate, classify, flow cache, expiry)
 //           ──► SPSC ring of finished records ──► exporter (main lcore)
 #pragma once
@@ -11,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "probe/capture_input.hpp"
+#include "probe/mbuf_budget.hpp"
 #include "probe/run_config.hpp"
 #include "probe/verdict.hpp"
 
@@ -58,6 +63,14 @@ struct OutputSummary {
   uint64_t files = 0;          // files written (rotation)
 };
 
+// One mbuf pool: where, how many, why, and the memory its objects take.
+struct PoolSummary {
+  int socket = 0;
+  uint64_t mbufs = 0;    // == demand.total()
+  MbufDemand demand;
+  uint64_t bytes = 0;    // memory of its objects (rte_mempool_mem_iter)
+};
+
 struct RunSummary {
   double seconds = 0;
   uint64_t packets = 0;          // read from the ports by tunprobe
@@ -70,10 +83,15 @@ struct RunSummary {
   uint64_t time_backwards = 0;   // packets stamped before their worker's clock
   uint64_t frag_orphans = 0;
   uint64_t ring_stalls = 0;
-  uint64_t dispatch_stalls = 0;
+  uint64_t dispatch_stalls = 0;          // the crc dispatcher or the capture reader found a worker ring full
   std::vector<uint64_t> verdicts = std::vector<uint64_t>(kVerdictCount, 0);
   std::vector<WorkerSummary> workers;
-  std::vector<PortSummary> ports;
+  std::vector<PortSummary> ports;       // DPDK ports (dpdk:, af_packet:, vdev:)
+  std::vector<FileInputStats> inputs;   // capture-file inputs (pcap:)
+  unsigned max_open_files = 0;          // capture files open at once, at most
+  uint64_t reader_mbuf_waits = 0;       // times the capture reader waited for an mbuf
+  std::vector<PoolSummary> pools;
+  uint64_t eal_memory_mb = 0;           // EAL -m chosen by tunprobe (0: hugepages, or given with --eal)
   std::vector<OutputSummary> outputs;
   std::string dispatch;
   bool interrupted = false;

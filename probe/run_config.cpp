@@ -12,10 +12,11 @@ std::string parse_input(const std::string& text, InputSpec& out) {
   out.arg = arg;
   out.pcap_files.clear();
   if (scheme.empty() || arg.empty())
-    return fmt::format("-i '{}': expected pcap:FILE, dpdk:PCI_ADDRESS, af_packet:IFACE or vdev:SPEC", text);
+    return fmt::format("-i '{}': expected pcap:FILE|DIR|GLOB, dpdk:PCI_ADDRESS, af_packet:IFACE or vdev:SPEC", text);
   if (scheme == "pcap") {
+    // A file, a directory or a glob, read by tunprobe's own reader
+    // (probe/capture_input.hpp), not through a DPDK port.
     out.kind = InputKind::pcap;
-    out.pcap_files.push_back(arg);
   } else if (scheme == "dpdk") {
     out.kind = InputKind::dpdk;
   } else if (scheme == "af_packet") {

@@ -15,8 +15,8 @@ enum class InputKind : uint8_t { pcap, dpdk, af_packet, vdev };
 struct InputSpec {
   InputKind kind;
   std::string text;                     // as the user wrote it
-  std::string arg;                      // file, PCI address, interface or vdev spec
-  std::vector<std::string> pcap_files;  // net_pcap rx_pcap= files, one per queue
+  std::string arg;                      // file/directory/glob, PCI address, interface or vdev spec
+  std::vector<std::string> pcap_files;  // vdev:net_pcap...: its rx_pcap= files, one per queue
 };
 
 enum class Dispatch : uint8_t { auto_, rss, crc };
@@ -59,7 +59,7 @@ struct RunConfig {
   IpfixSettings ipfix;
 };
 
-// Parses "pcap:FILE", "dpdk:PCI", "af_packet:IFACE", "vdev:SPEC". Returns an
+// Parses "pcap:FILE|DIR|GLOB", "dpdk:PCI", "af_packet:IFACE", "vdev:SPEC". Returns an
 // error message, empty on success.
 std::string parse_input(const std::string& text, InputSpec& out);
 std::string parse_output(const std::string& text, OutputSpec& out);
