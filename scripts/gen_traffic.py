@@ -936,6 +936,12 @@ def make_flow_key(truth):
         ports = (0, truth["icmpType" + v] * 256 + truth["icmpCode" + v])
     else:
         ports = (0, 0)
+        # A transport that has ports or an ICMP type, whose header was not
+        # seen (a later fragment without its first, a header cut before its
+        # ports): the probe's key says so (it never joins, say, an ICMP echo
+        # reply flow of type 0, code 0).
+        if truth.get("protocolIdentifier") in (1, 6, 17, 58, 132):
+            key.append(("transportHeaderMissing", True))
     key += [("sourceTransportPort", ports[0]), ("destinationTransportPort", ports[1])]
     return tuple(key)
 

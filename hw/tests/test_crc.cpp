@@ -194,7 +194,7 @@ TEST_CASE("CRC distributor: field vector layout", "[hw-crc]") {
     CHECK(w[fv::kPortLo + 1] == 0xbb);
   }
   SECTION("a dropped packet: zero vector, channel 0") {
-    p.verdict = Verdict::l4_truncated;
+    p.verdict = Verdict::ipv4_truncated;
     CHECK(vector_of(p) == FieldVector{});
     for (unsigned n : {1u, 2u, 4u, 64u}) CHECK(crc_dispatch(p, n) == 0);
   }

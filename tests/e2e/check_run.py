@@ -43,7 +43,8 @@ def key_of_truth(k):
     return (k.get("tunnelType", "none"), k.get("tunnelSourceIPv4Address"), k.get("tunnelDestinationIPv4Address"),
             k.get("tunnelSourceTransportPort", 0), k.get("tunnelDestinationTransportPort", 0),
             k.get("vlanId", 0), k.get("dot1qCustomerVlanId", 0), src, dst, k["protocolIdentifier"],
-            k.get("sourceTransportPort", 0), k.get("destinationTransportPort", 0))
+            k.get("sourceTransportPort", 0), k.get("destinationTransportPort", 0),
+            bool(k.get("transportHeaderMissing")))
 
 
 def key_of_record(r):
@@ -61,12 +62,13 @@ def key_of_record(r):
         sport, dport = r.get("sourceTransportPort", 0), r.get("destinationTransportPort", 0)
     return (r["tunnelType"], r.get("tunnelSourceIPv4Address"), r.get("tunnelDestinationIPv4Address"),
             r.get("tunnelSourceTransportPort", 0), r.get("tunnelDestinationTransportPort", 0),
-            r.get("vlanId", 0), r.get("dot1qCustomerVlanId", 0), src, dst, proto, sport, dport)
+            r.get("vlanId", 0), r.get("dot1qCustomerVlanId", 0), src, dst, proto, sport, dport,
+            bool(r.get("transportHeaderMissing")))
 
 
 def reverse(k):
-    t, os_, od, osp, odp, v1, v2, s, d, p, sp, dp = k
-    return (t, od, os_, odp, osp, v1, v2, d, s, p, dp, sp)
+    t, os_, od, osp, odp, v1, v2, s, d, p, sp, dp, nt = k
+    return (t, od, os_, odp, osp, v1, v2, d, s, p, dp, sp, nt)
 
 
 def record_tuple(k, f):

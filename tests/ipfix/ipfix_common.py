@@ -37,7 +37,10 @@ ENUMS = {"tunnelType": TUNNEL_TYPES, "sourceAddressClass": ADDR_CLASSES, "destin
          "flowEndReason": END_REASONS}
 # JSON keys with no IPFIX element: the worker (a probe detail) and the ICMP
 # type and code apart (IPFIX carries icmpTypeCodeIPv4/IPv6, also in JSON).
-JSON_ONLY = {"worker", "icmpTypeIPv4", "icmpCodeIPv4", "icmpTypeIPv6", "icmpCodeIPv6"}
+# JSON keys with no IPFIX element. transportHeaderMissing: IPFIX templates
+# are fixed, so such a record's ports / ICMP type are 0 there (README,
+# Fragments).
+JSON_ONLY = {"worker", "icmpTypeIPv4", "icmpCodeIPv4", "icmpTypeIPv6", "icmpCodeIPv6", "transportHeaderMissing"}
 ENTERPRISE = {e["name"] for e in MODEL.elements if e["pen"] == generate.PEN_TUNPROBE}
 
 
@@ -401,8 +404,16 @@ def key_of_truth(k):
 
 
 def truth_flows(truth):
-    """{key: (packets, octets)} of the generator's ground truth."""
-    return {key_of_truth(f["key"]): (f["packetDeltaCount"], f["octetDeltaCount"]) for f in truth["flows"]}
+    """{key: (packets, octets)} of the generator's ground truth, summed over
+    the records of a key (a flow cut by a timeout or a TCP end is several
+    records; a flow without a transport header has the same IPFIX key as
+    one with ports or ICMP type 0)."""
+    out = {}
+    for f in truth["flows"]:
+        k = key_of_truth(f["key"])
+        p, o = out.get(k, (0, 0))
+        out[k] = (p + f["packetDeltaCount"], o + f["octetDeltaCount"])
+    return out
 
 
 def key_of_default(r):
