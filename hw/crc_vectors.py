@@ -5,7 +5,7 @@ An independent model of the field vector and of CRC-32C, written from the
 layout table in hw/crc_dispatch.hpp and not from the C++ code: each vector is
 a hand-built Ethernet frame plus the flow fields it is meant to carry; this
 script builds the 40-byte field vector from those fields, its CRC-32C and the
-channels for 2, 4, 8 and 16 workers. The C++ test (hw/tests/test_crc.cpp)
+channels for 2, 4, 8 and 16 workers. The C++ test (tests/hw/test_crc.cpp)
 parses each frame with tunprobe's parser and must arrive at the same vector,
 CRC and channels.
 

@@ -1,7 +1,7 @@
 #include "plugins/sixrd.hpp"
 
-#include "plugins/plugin.hpp"
-#include "probe/bytes.hpp"
+#include "probe/decode/plugin.hpp"
+#include "probe/base/bytes.hpp"
 
 namespace tunprobe {
 

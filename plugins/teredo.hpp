@@ -10,7 +10,7 @@
 //   [trailers]               type (1), length of the rest (1), value
 //                                                        (RFC 6081 4)
 //
-// Where it is looked for (probe/decode_config.hpp TeredoDetect): on the
+// Where it is looked for (probe/decode/decode_config.hpp TeredoDetect): on the
 // configured ports, and with --teredo-detect content (the default) on every
 // other UDP datagram too: Teredo between a client and a relay runs on the
 // client's mapped port and the relay's ephemeral port (RFC 4380 5.4).
@@ -55,8 +55,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "probe/bytes.hpp"
-#include "probe/packet.hpp"
+#include "probe/base/bytes.hpp"
+#include "probe/decode/packet.hpp"
 
 namespace tunprobe {
 

@@ -55,7 +55,7 @@ with a ground-truth file beside it:
                 tunnels (IPv6-in-IPv6 and IPv4-in-IPv6 in 6in4, Teredo in
                 6in4, IPv6-in-IPv6, IPv4-in-IPv6 and Teredo in Teredo). Teredo
                 headers doubled or out of order. At least one packet for
-                every verdict of probe/verdict.hpp (the generator refuses to
+                every verdict of probe/base/verdict.hpp (the generator refuses to
                 run when its verdict sets differ from that table).
   relay.pcap    default decoder settings (Teredo by content): two Teredo
                 clients and two relays that use ports other than 3544, both
@@ -103,7 +103,7 @@ never by running tunprobe):
   "decodeArgs"            extra arguments for `tunprobe decode` / `run`;
   "packets"               one object per packet, with the keys exactly as
                           `tunprobe decode` prints them (see
-                          probe/packet_json.cpp) and only the keys it
+                          probe/decode/packet_json.cpp) and only the keys it
                           prints, except "timestamp" (left out) and "case"
                           (a note saying what the packet is, not a decode
                           key). Drop verdicts hold only index, verdict and
@@ -199,7 +199,7 @@ ALL_VERDICTS = DROP_VERDICTS | FLOW_VERDICTS
 
 
 def check_verdict_table():
-    """The two sets above must be probe/verdict.hpp's table: a new verdict
+    """The two sets above must be probe/base/verdict.hpp's table: a new verdict
     needs its packets (and its disposition decides what the truth holds)."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "probe", "verdict.hpp")
     if not os.path.exists(path):
@@ -217,7 +217,7 @@ rng = random.Random(SEED)
 
 
 # ---------------------------------------------------------------------------
-# Addresses and their classes (the rules of probe/addr_class.hpp, written
+# Addresses and their classes (the rules of probe/decode/addr_class.hpp, written
 # again here from their description so that every address's declared class
 # is checked when it is made).
 
@@ -622,7 +622,7 @@ def teredo(osrc, odst, sport, dport, inner, auth=b"", origin=None, ttl=None, ide
 
 
 # RFC 6081 section 4 trailers: type, length of the rest, value. The bits are
-# those of probe/packet.hpp (kTeredoTrailer*).
+# those of probe/decode/packet.hpp (kTeredoTrailer*).
 TRAILER_NONCE, TRAILER_ALTERNATE, TRAILER_ND, TRAILER_RANDOM_PORT, TRAILER_UNPARSED = 0x01, 0x02, 0x04, 0x08, 0x80
 
 
@@ -666,7 +666,7 @@ def teredo_facts(osrc, odst, sport, dport, inner, auth=False, origin=None, bubbl
 
 
 def relay_of(es, ed, osrc, odst):
-    """The relay rule of plugins/plugin.hpp set_embedded()."""
+    """The relay rule of probe/decode/plugin.hpp set_embedded()."""
     if es != osrc:
         return osrc
     if ed != odst:
@@ -1686,7 +1686,7 @@ def build_sixrd():
 # snap96.pcap and snap50.pcap: captures taken with a snaplen (tcpdump -s).
 # A packet whose IP header (a tunnel's outer and inner IP header) is whole is
 # in a flow: its lengths come from the IP headers, and of the transport
-# header the capture keeps what it keeps (probe/verdict.hpp).
+# header the capture keeps what it keeps (probe/base/verdict.hpp).
 
 def cut(facts, l4_at, snap, proto):
     """The decode facts of a packet whose transport header starts `l4_at`

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "probe/flow_json.hpp"
-#include "probe/pipeline.hpp"
+#include "probe/records/flow_json.hpp"
+#include "probe/flow/pipeline.hpp"
 #include "tests/unit/builder.hpp"
 
 using namespace tunprobe;

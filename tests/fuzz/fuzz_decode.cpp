@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "probe/parse.hpp"
+#include "probe/decode/parse.hpp"
 
 namespace {
 

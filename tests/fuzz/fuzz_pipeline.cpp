@@ -8,8 +8,8 @@
 #include <cstring>
 #include <string>
 
-#include "probe/flow_json.hpp"
-#include "probe/pipeline.hpp"
+#include "probe/records/flow_json.hpp"
+#include "probe/flow/pipeline.hpp"
 
 namespace {
 

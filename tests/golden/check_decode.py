@@ -102,9 +102,9 @@ def check_coverage(gen, truths, report):
                 for k in ("sourceAddressClass", "destinationAddressClass"):
                     if k in p:
                         seen["class"].add(p[k])
-    tables = (("verdict", "probe/verdict.hpp", r"X\((\w+),\s*k(?:Flow|Drop)\b"),
-              ("tunnelType", "probe/tunnel_type.hpp", r"X\(\w+,\s*\d+,\s*\"([^\"]+)\"\)"),
-              ("class", "probe/addr_class.hpp", r"X\(\w+,\s*\d+,\s*\"([^\"]+)\"\)"))
+    tables = (("verdict", "probe/base/verdict.hpp", r"X\((\w+),\s*k(?:Flow|Drop)\b"),
+              ("tunnelType", "probe/base/tunnel_type.hpp", r"X\(\w+,\s*\d+,\s*\"([^\"]+)\"\)"),
+              ("class", "probe/decode/addr_class.hpp", r"X\(\w+,\s*\d+,\s*\"([^\"]+)\"\)"))
     for what, rel, pattern in tables:
         path = os.path.join(root, rel)
         if not os.path.exists(path):

@@ -28,9 +28,9 @@ def value_names(ref):
     return {v: n for v, n, _ in MODEL.values[ref]}
 
 
-TUNNEL_TYPES = value_names("probe/tunnel_type.hpp:TUNPROBE_TUNNEL_TYPES")
-ADDR_CLASSES = value_names("probe/addr_class.hpp:TUNPROBE_ADDR_CLASSES")
-END_REASONS = value_names("probe/flow_record.hpp:TUNPROBE_END_REASONS")
+TUNNEL_TYPES = value_names("probe/base/tunnel_type.hpp:TUNPROBE_TUNNEL_TYPES")
+ADDR_CLASSES = value_names("probe/decode/addr_class.hpp:TUNPROBE_ADDR_CLASSES")
+END_REASONS = value_names("probe/flow/flow_record.hpp:TUNPROBE_END_REASONS")
 TUNNEL_VALUE = {n: v for v, n in TUNNEL_TYPES.items()}
 # Elements whose numbers the JSON output prints as names.
 ENUMS = {"tunnelType": TUNNEL_TYPES, "sourceAddressClass": ADDR_CLASSES, "destinationAddressClass": ADDR_CLASSES,

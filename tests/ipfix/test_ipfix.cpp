@@ -7,10 +7,10 @@
 #include <cstring>
 #include <string>
 
-#include "probe/ipfix_model.hpp"
-#include "probe/ipfix_reader.hpp"
-#include "probe/outputs.hpp"
-#include "probe/run_config.hpp"
+#include "probe/records/ipfix_elements.hpp"
+#include "probe/records/ipfix_reader.hpp"
+#include "probe/export/outputs.hpp"
+#include "probe/engine/run_config.hpp"
 
 using namespace tunprobe;
 

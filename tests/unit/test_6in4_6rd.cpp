@@ -1,8 +1,8 @@
 // 6in4 (RFC 4213) and 6rd (RFC 5969) over protocol 41; the protocol-41
 // fallbacks (kept as IPv4), the plug-in precedence and nesting.
-#include "plugins/plugin.hpp"
+#include "probe/decode/plugin.hpp"
 #include "plugins/sixrd.hpp"
-#include "probe/decode_config.hpp"
+#include "probe/decode/decode_config.hpp"
 #include "support.hpp"
 
 using namespace tb;

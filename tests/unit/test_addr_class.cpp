@@ -1,11 +1,11 @@
-// IPv6 address classes (probe/addr_class.hpp): a vector for every class,
+// IPv6 address classes (probe/decode/addr_class.hpp): a vector for every class,
 // the rule order's edge cases, the privacy band's boundaries, and the
 // name/value table.
 #include <iterator>
 #include <set>
 #include <utility>
 
-#include "probe/addr_class.hpp"
+#include "probe/decode/addr_class.hpp"
 #include "support.hpp"
 
 using namespace tb;

@@ -1,4 +1,4 @@
-// Capture-file inputs (probe/capture_input.hpp): directories, globs, the
+// Capture-file inputs (probe/engine/capture_input.hpp): directories, globs, the
 // time-ordered merge of several files and inputs, and what happens to
 // files that are not captures, empty, damaged or of another link type.
 // The files are written here, byte by byte (pcap and pcapng).
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/capture_input.hpp"
+#include "probe/engine/capture_input.hpp"
 
 namespace fs = std::filesystem;
 using tunprobe::CaptureMerger;

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "plugins/sixrd.hpp"
-#include "probe/decode_config.hpp"
+#include "probe/decode/decode_config.hpp"
 #include "support.hpp"
 
 using tunprobe::DecodeConfig;

@@ -1,9 +1,9 @@
-// The mbuf pool's arithmetic (probe/mbuf_budget.hpp): what each lcore,
+// The mbuf pool's arithmetic (probe/engine/mbuf_budget.hpp): what each lcore,
 // queue and ring can hold at once, and the memory it takes without
 // hugepages.
 #include <catch2/catch.hpp>
 
-#include "probe/mbuf_budget.hpp"
+#include "probe/engine/mbuf_budget.hpp"
 
 using tunprobe::MbufDemand;
 using tunprobe::MbufUsers;

@@ -2,7 +2,7 @@
 // detection by content and by the port set, trailers, nesting, and packets
 // with both optional headers cut at every byte.
 #include "plugins/teredo.hpp"
-#include "probe/decode_config.hpp"
+#include "probe/decode/decode_config.hpp"
 #include "support.hpp"
 
 using namespace tb;
