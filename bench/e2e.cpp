@@ -20,7 +20,7 @@
 #include "hw/crc_dispatch.hpp"
 #include "hw/rss.hpp"
 #include "hw/split.hpp"
-#include "probe/parse.hpp"
+#include "probe/decode/parse.hpp"
 
 namespace tunprobe::bench {
 

@@ -26,7 +26,7 @@
 #include "bench/e2e.hpp"
 #include "bench/percore.hpp"
 #include "bench/traffic.hpp"
-#include "probe/pcap_file.hpp"
+#include "probe/decode/pcap_file.hpp"
 
 namespace po = boost::program_options;
 using nlohmann::ordered_json;

@@ -11,7 +11,7 @@
 #include <memory>
 #include <thread>
 
-#include "probe/pipeline.hpp"
+#include "probe/flow/pipeline.hpp"
 
 namespace tunprobe::bench {
 

@@ -1,4 +1,4 @@
-// Per-core cost: the worker pipeline (probe/pipeline.hpp: parse,
+// Per-core cost: the worker pipeline (probe/flow/pipeline.hpp: parse,
 // decapsulate, classify, flow-cache update, expiry slice) driven over a
 // pool of pre-built frames in memory, in bursts of 32 as the DPDK worker
 // calls it, with no I/O. Timed with the TSC.
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "bench/traffic.hpp"
-#include "probe/cpus.hpp"
+#include "probe/base/cpus.hpp"
 
 namespace tunprobe::bench {
 
@@ -63,7 +63,7 @@ struct ScalingResult {
 ScalingResult run_scaling(const std::string& mix, const std::string& variant, uint32_t flows, uint32_t cache_records,
                           std::size_t min_frames, unsigned threads, uint64_t packets, const std::vector<unsigned>& cpus);
 
-using tunprobe::allowed_cpus;  // probe/cpus.hpp
+using tunprobe::allowed_cpus;  // probe/base/cpus.hpp
 void pin_to(unsigned cpu);
 void pin_to(const std::vector<unsigned>& cpus);  // the calling thread may run on any of them
 

@@ -198,15 +198,22 @@ std::size_t build_frame(const FlowSpec& f, unsigned wire, uint8_t tcp_flags, uin
     case Kind::teredo: {
       eth(buf, 0x0800);
       // Client behind a NAT: mapped address and port from the id; relay one
-      // of 16 public addresses.
+      // of 16 public addresses. One flow in five runs between the client's
+      // mapped port and the relay's ephemeral port, as Teredo data through
+      // a relay does (RFC 4380 section 5.4); the rest on 3544.
       const uint32_t client = public4(h1) ^ id24;
       const uint16_t mapped = static_cast<uint16_t>(1024 + (f.id % 60000));
       const uint32_t relay = 0xc0000200u | static_cast<uint32_t>(h2 & 15);  // 192.0.2.x
+      uint16_t relay_port = kTeredoPort;
+      if (f.id % 5 == 4) {
+        relay_port = static_cast<uint16_t>(1024 + (h3 >> 20) % 60000);
+        if (relay_port == kTeredoPort) ++relay_port;
+      }
       const std::size_t total = frame - kEth;
       ipv4(buf + at, client, relay, 17, total, static_cast<uint16_t>(h3));
       at += kIpv4;
       put16(buf + at, mapped);
-      put16(buf + at + 2, kTeredoPort);
+      put16(buf + at + 2, relay_port);
       put16(buf + at + 4, static_cast<uint16_t>(total - kIpv4));
       put16(buf + at + 6, 0);
       at += kUdp;

@@ -5,7 +5,7 @@ An independent model of the field vector and of CRC-32C, written from the
 layout table in hw/crc_dispatch.hpp and not from the C++ code: each vector is
 a hand-built Ethernet frame plus the flow fields it is meant to carry; this
 script builds the 40-byte field vector from those fields, its CRC-32C and the
-channels for 2, 4, 8 and 16 workers. The C++ test (hw/tests/test_crc.cpp)
+channels for 2, 4, 8 and 16 workers. The C++ test (tests/hw/test_crc.cpp)
 parses each frame with tunprobe's parser and must arrive at the same vector,
 CRC and channels.
 
@@ -259,7 +259,7 @@ vec("same_host_tcp4_rev", "IPv4 TCP SYN-ACK 192.0.2.10:443 -> 192.0.2.10:51000 (
     ether(ipv4(C4, C4, 6, tcp(C4, C4, 443, 51000, 0x12)), 0x0800), 4, (C4, 443), (C4, 51000), 6)
 
 # Malformed and boundary frames: what the parser does with lengths that do
-# not add up (probe/parse.cpp, each step's verdict), so that a hardware
+# not add up (probe/decode/parse.cpp, each step's verdict), so that a hardware
 # parser meets every fallback. A dropped packet has the all-zero vector; a
 # tunnel whose inner header fails validation stays the outer IPv4 flow.
 

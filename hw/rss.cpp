@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "probe/bytes.hpp"
+#include "probe/base/bytes.hpp"
 
 // rte_thash.h pulls in rte_ip.h -> rte_mbuf.h -> rte_spinlock.h, whose
 // recursive lock does `slr->count++` on a volatile member: deprecated in

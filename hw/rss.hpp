@@ -58,7 +58,7 @@
 #include <cstdint>
 #include <string>
 
-#include "probe/packet.hpp"
+#include "probe/decode/packet.hpp"
 
 namespace tunprobe::hw {
 

@@ -7,8 +7,8 @@
 
 #include "hw/crc_dispatch.hpp"
 #include "hw/rss.hpp"
-#include "probe/parse.hpp"
-#include "probe/pcap_file.hpp"
+#include "probe/decode/parse.hpp"
+#include "probe/decode/pcap_file.hpp"
 
 namespace tunprobe::hw {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/decode_config.hpp"
+#include "probe/decode/decode_config.hpp"
 
 namespace tunprobe::hw {
 

@@ -15,7 +15,7 @@
 #include <iostream>
 
 #include "hw/split.hpp"
-#include "probe/cli.hpp"
+#include "probe/cli/cli.hpp"
 
 namespace po = boost::program_options;
 using namespace tunprobe;

@@ -1,6 +1,6 @@
 #include "plugins/isatap.hpp"
 
-#include "plugins/plugin.hpp"
+#include "probe/decode/plugin.hpp"
 
 namespace tunprobe {
 

@@ -14,9 +14,9 @@
 
 #include <cstdint>
 
-#include "probe/bytes.hpp"
-#include "probe/decode_config.hpp"
-#include "probe/packet.hpp"
+#include "probe/base/bytes.hpp"
+#include "probe/decode/decode_config.hpp"
+#include "probe/decode/packet.hpp"
 
 namespace tunprobe {
 

@@ -1,9 +1,9 @@
 // The protocol-41 plug-in table; its order is the precedence rule
-// documented in plugins/plugin.hpp.
+// documented in probe/decode/plugin.hpp.
 #include <array>
 
 #include "plugins/isatap.hpp"
-#include "plugins/plugin.hpp"
+#include "probe/decode/plugin.hpp"
 #include "plugins/sixinfour.hpp"
 #include "plugins/sixrd.hpp"
 #include "plugins/sixtofour.hpp"

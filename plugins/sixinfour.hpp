@@ -2,15 +2,15 @@
 // including tunnel brokers (RFC 3053).
 //
 // The catch-all for protocol 41 that no other plug-in claims; it is last in
-// the table (plugins/plugin.hpp). Checks: none beyond the parser's (inner
+// the table (probe/decode/plugin.hpp). Checks: none beyond the parser's (inner
 // header complete, version 6, payload length within the IPv4 payload). No
 // address is embedded, so there is no relay to name.
 #pragma once
 
 #include <cstdint>
 
-#include "probe/decode_config.hpp"
-#include "probe/packet.hpp"
+#include "probe/decode/decode_config.hpp"
+#include "probe/decode/packet.hpp"
 
 namespace tunprobe {
 

@@ -1,7 +1,7 @@
 #include "plugins/sixrd.hpp"
 
-#include "plugins/plugin.hpp"
-#include "probe/bytes.hpp"
+#include "probe/decode/plugin.hpp"
+#include "probe/base/bytes.hpp"
 
 namespace tunprobe {
 
@@ -23,8 +23,17 @@ bool sixrd_in_prefix(const uint8_t a[16], const SixrdPrefix& p, uint32_t& embedd
     const uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
     if ((a[full] & mask) != (p.prefix[full] & mask)) return false;
   }
-  embedded = bits32_at(a, p.length);
+  embedded = sixrd_embedded_ipv4(a, p);
   return true;
+}
+
+uint32_t sixrd_embedded_ipv4(const uint8_t a[16], const SixrdPrefix& p) noexcept {
+  // RFC 5969 section 4: the 32 - IPv4MaskLen bits after the 6rd prefix are
+  // the CE address's low bits; its high IPv4MaskLen bits are the domain's.
+  const unsigned carried = 32u - p.ipv4_mask_len;
+  if (carried == 0) return p.ipv4_prefix;
+  const uint32_t low = bits32_at(a, p.length) >> (32 - carried);
+  return p.ipv4_prefix | low;
 }
 
 bool sixrd_match(const uint8_t* ip6, const DecodeConfig& cfg, PacketInfo& info) noexcept {

@@ -1,6 +1,6 @@
 #include "plugins/sixtofour.hpp"
 
-#include "plugins/plugin.hpp"
+#include "probe/decode/plugin.hpp"
 
 namespace tunprobe {
 

@@ -13,8 +13,8 @@
 
 #include <cstdint>
 
-#include "probe/decode_config.hpp"
-#include "probe/packet.hpp"
+#include "probe/decode/decode_config.hpp"
+#include "probe/decode/packet.hpp"
 
 namespace tunprobe {
 

@@ -1,4 +1,4 @@
-// Teredo: Tunneling IPv6 over UDP through NATs (RFC 4380; RFC 6081).
+// Teredo: Tunneling IPv6 over UDP through NATs (RFC 4380; RFC 6081, RFC 5991).
 //
 // Layout of the UDP payload:
 //   [authentication header]  0x00 0x01, id-len, au-len, client id (id-len),
@@ -7,16 +7,46 @@
 //   [origin indication]      0x00 0x00, port ^ 0xffff, IPv4 ^ 0xffffffff
 //                                                        (RFC 4380 5.1.1)
 //   IPv6 packet
+//   [trailers]               type (1), length of the rest (1), value
+//                                                        (RFC 6081 4)
 //
-// Checks, cheapest first (each failure is its own verdict):
+// Where it is looked for (probe/decode/decode_config.hpp TeredoDetect): on the
+// configured ports, and with --teredo-detect content (the default) on every
+// other UDP datagram too: Teredo between a client and a relay runs on the
+// client's mapped port and the relay's ephemeral port (RFC 4380 5.4).
+// teredo_match() makes the decision for both the outer UDP header and the
+// nested check inside a tunnel.
+//
+// Checks, cheapest first:
+//   0. (other ports only, inline in teredo_candidate) the UDP length leaves
+//      40 bytes, 40 are captured, the first byte is an IPv6 version nibble
+//      or the 0x00 of an indicator: any other UDP costs these compares;
 //   1. an authentication header, if present, is complete;
 //   2. an origin indication, if present, is complete; each header at most
 //      once and in this order (a second header fails check 3);
-//   3. 40 bytes of IPv6 header follow, version 6;
-//   4. 40 + the IPv6 payload length = the UDP payload length left after the
-//      optional headers (both from headers, not from the captured length);
-//   5. bubbles: next header 59 and payload length 0 are flagged; next header
-//      59 with a payload is its own verdict (teredo_bubble_payload).
+//   3. 40 bytes of IPv6 header follow, version 6 (cut by the capture:
+//      teredo_truncated);
+//   4. 40 + the IPv6 payload length <= the UDP payload length left after
+//      the optional headers (both from headers, not from the captured
+//      length); equality, or trailers after the IPv6 packet (RFC 6081 4):
+//        on a configured port any bytes are taken as trailers; bytes that do
+//        not parse as RFC 6081 trailers (kTeredoTrailerUnparsed) are taken
+//        when checks 5 and 6 pass too, else teredo_length_mismatch (so a
+//        random payload with a 6 nibble and a short "payload length" is no
+//        Teredo even on port 3544);
+//        on other ports they must parse as RFC 6081 trailers, whole;
+//   5. (other ports only) the next header is one an IPv6 packet starts with
+//      (the IANA extension headers, RFC 7045; TCP, UDP, ICMPv6, SCTP, ...);
+//   6. (other ports only) an end is a Teredo address (2001:0::/32, RFC 4380
+//      section 4) or a Teredo link-local address of the qualification
+//      procedure (RFC 4380 5.2.1: fe80::8000:ffff:ffff:fffd, cone, and
+//      fe80::ffff:ffff:fffd; fe80::8000:5445:5245:444f, "TEREDO");
+//   7. bubbles: next header 59 and payload length 0 are flagged; next header
+//      59 with a payload is its own verdict (teredo_bubble_payload). Bytes
+//      after a bubble's IPv6 packet are trailers, not payload.
+// On a configured port a failed check 1-4 is a teredo_* verdict and the
+// packet stays an IPv4 UDP flow; on other ports it stays plain UDP, with no
+// verdict.
 // The Teredo address 2001:0::/32 (RFC 4380 section 4) holds the server IPv4
 // (bits 32-63), flags (64-79), the client's mapped port (80-95) and IPv4
 // (96-127), the last two XOR-obfuscated with all ones.
@@ -25,7 +55,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "probe/packet.hpp"
+#include "probe/base/bytes.hpp"
+#include "probe/decode/packet.hpp"
 
 namespace tunprobe {
 
@@ -33,14 +64,42 @@ inline bool is_teredo_address(const uint8_t a[16]) noexcept {
   return a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00 && a[3] == 0x00;
 }
 
+// RFC 4380 section 5.2.1: the link-local addresses of the qualification
+// procedure, which carry no Teredo prefix: the client's router solicitation
+// from fe80::8000:ffff:ffff:fffd (cone flag set) or fe80::ffff:ffff:fffd,
+// the server's advertisement from fe80::8000:5445:5245:444f ("TEREDO").
+inline bool is_teredo_link_local(const uint8_t a[16]) noexcept {
+  if (load_be64(a) != 0xfe80000000000000ull) return false;
+  const uint64_t iid = load_be64(a + 8);
+  return iid == 0x8000ffffffff'fffdull || iid == 0x0000ffffffff'fffdull || iid == 0x80005445'5245444full;
+}
+
 // Fills server/client/port/flags from a Teredo address.
 void teredo_decode_address(const uint8_t a[16], TeredoInfo& t) noexcept;
 
-// Strips the optional Teredo headers from a UDP payload. `avail` is how many
-// bytes are readable, `udp_payload_len` what the UDP header declares. On
-// Verdict::ok or teredo_bubble_payload, `inner_offset` is where the IPv6
-// header starts; other verdicts say why it is not Teredo.
-Verdict teredo_strip(const uint8_t* payload, std::size_t avail, std::size_t udp_payload_len, TeredoInfo& t,
-                     std::size_t& inner_offset) noexcept;
+// The cheapest test for UDP off the configured ports (check 0 above): can
+// this payload be Teredo at all? `avail` is how many bytes are readable,
+// `udp_payload_len` what the UDP header declares.
+inline bool teredo_candidate(const uint8_t* payload, std::size_t avail, std::size_t udp_payload_len) noexcept {
+  return avail >= 40 && udp_payload_len >= 40 && ((payload[0] & 0xf0) == 0x60 || payload[0] == 0x00);
+}
+
+struct TeredoMatch {
+  bool teredo;            // the payload is taken as Teredo
+  Verdict verdict;        // teredo: ok or teredo_bubble_payload; not teredo: ok, or on a port a teredo_* verdict
+  uint16_t inner_offset;  // teredo: where the IPv6 header starts in the payload
+};
+
+// The Teredo decision for one UDP payload (checks 1-7 above). `on_port`:
+// a UDP port is a configured Teredo port. Fills `t` (auth, origin, bubble,
+// trailers; not the address fields) when it returns teredo; leaves it in an
+// unspecified state otherwise.
+TeredoMatch teredo_match(const uint8_t* payload, std::size_t avail, std::size_t udp_payload_len, bool on_port,
+                         TeredoInfo& t) noexcept;
+
+// The RFC 6081 section 4 trailers in `n` bytes (`avail` of them readable):
+// their kTeredoTrailer* bits, with kTeredoTrailerUnparsed when some bytes
+// are no trailer of a known type and length (or were not captured).
+uint8_t teredo_trailers(const uint8_t* p, std::size_t n, std::size_t avail) noexcept;
 
 }  // namespace tunprobe

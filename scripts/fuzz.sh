@@ -25,9 +25,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$work/seeds"
 work=$(cd "$work" && pwd)
 
-parser=(probe/parse.cpp probe/addr_class.cpp plugins/teredo.cpp plugins/sixtofour.cpp plugins/isatap.cpp
+parser=(probe/decode/parse.cpp probe/decode/addr_class.cpp plugins/teredo.cpp plugins/sixtofour.cpp plugins/isatap.cpp
         plugins/sixrd.cpp plugins/sixinfour.cpp plugins/registry.cpp)
-flow=(probe/flow_cache.cpp probe/pipeline.cpp probe/flow_json.cpp probe/packet_json.cpp)
+flow=(probe/flow/flow_cache.cpp probe/flow/pipeline.cpp probe/records/flow_json.cpp probe/decode/packet_json.cpp)
 dpdk_cflags=$(pkg-config --cflags libdpdk | sed 's/-I/-isystem /g')
 dpdk_libs=$(pkg-config --libs libdpdk)
 
@@ -37,7 +37,7 @@ build() {  # TARGET
     decode) srcs=("${parser[@]}") ;;
     pipeline) srcs=("${parser[@]}" "${flow[@]}"); extra_c=$dpdk_cflags; extra_l="$dpdk_libs -lfmt" ;;
     report)
-      srcs=("${parser[@]}" "${flow[@]}" probe/ipfix_model.cpp probe/report/source.cpp probe/report/json_source.cpp
+      srcs=("${parser[@]}" "${flow[@]}" probe/records/ipfix_elements.cpp probe/report/source.cpp probe/report/json_source.cpp
             probe/report/ipfix_source.cpp)
       extra_c="$dpdk_cflags $(pkg-config --cflags libfixbuf)"
       extra_l="$dpdk_libs $(pkg-config --libs libfixbuf) -lfmt" ;;

@@ -2,6 +2,8 @@
 """Deterministic test traffic for tunprobe, with its ground truth.
 
     gen_traffic.py --out DIR [--corpus DIR]
+    gen_traffic.py --out DIR --flood N
+    gen_traffic.py --random-udp N PATH
 
 Writes capture files (classic pcap, microsecond timestamps from
 2026-01-01T00:00:00Z, fixed random seed: byte-identical on every run), each
@@ -12,20 +14,28 @@ with a ground-truth file beside it:
                 with an address of every class (eui64, privacy, low,
                 embedded-ipv4, other, link-local, multicast, ula,
                 documentation, unspecified, loopback, ipv4-mapped, teredo,
-                isatap, 6to4-windows/-linux/-eui64/-privacy/-other) and
-                extension headers (hop-by-hop, routing, destination options,
-                AH, ESP, 8 headers). Teredo on UDP 3544: qualification
+                isatap, 6to4-windows/-linux/-eui64/-privacy/-other; RFC 8981
+                temporary addresses with the universal/local bit set are
+                privacy; 2002:V4::1:V4 is not 6to4-windows) and extension
+                headers (hop-by-hop, routing, destination options, AH, ESP,
+                Mobility, HIP, Shim6, 253, 8 headers; cut and too many ones
+                stay flows). Teredo on UDP 3544: qualification
                 (router solicitation with authentication header, router
                 advertisement with authentication + origin indication),
                 bubbles (direct, and relayed by the server with origin
                 indication), data relayed by the server (origin indication),
                 client <-> native host through a relay, client <-> 6to4 host,
                 a client id / authentication value of non-zero length, inner
-                IPv6 fragments, a bubble with trailing payload, a flow
-                VLAN-tagged in one direction only, and false positives on
-                port 3544 (random payload, cut authentication header, cut
-                origin indication, IPv6 payload length disagreeing with the
-                UDP length either way). 6to4 host <-> host, host -> native
+                IPv6 fragments, a bubble with trailing payload, RFC 6081
+                trailers (nonce, alternate address, neighbor discovery
+                option, random port; bytes that are no trailer), a direct
+                bubble on the clients' mapped ports (Teredo by content),
+                Mobility and Shim6 headers and an atomic fragment inside
+                Teredo, a flow VLAN-tagged in one direction only, and false
+                positives on port 3544 (random payload, cut authentication
+                header, cut origin indication, an IPv6 payload length beyond
+                the UDP length). Later ICMP and ICMPv6 fragments without
+                their first fragment (no ICMP type). 6to4 host <-> host, host -> native
                 through 192.88.99.1 and back from a unicast relay, with
                 Windows (2002:V4::V4), Linux (::1), EUI-64 and privacy
                 interface ids. ISATAP (::0:5efe:a.b.c.d, ::200:5efe:a.b.c.d,
@@ -45,21 +55,38 @@ with a ground-truth file beside it:
                 tunnels (IPv6-in-IPv6 and IPv4-in-IPv6 in 6in4, Teredo in
                 6in4, IPv6-in-IPv6, IPv4-in-IPv6 and Teredo in Teredo). Teredo
                 headers doubled or out of order. At least one packet for
-                every verdict of probe/verdict.hpp (the generator refuses to
+                every verdict of probe/base/verdict.hpp (the generator refuses to
                 run when its verdict sets differ from that table).
-  relay.pcap    decoded with --teredo-heuristic: a Teredo client and a relay
-                that both use ports other than 3544, plus UDP that must stay
-                IPv4 (DNS whose id looks like a Teredo header, IPv6 in UDP
-                without a 2001:0:: address, a Teredo-addressed payload whose
-                lengths disagree, random payload) and the usual port-3544
+  relay.pcap    default decoder settings (Teredo by content): two Teredo
+                clients and two relays that use ports other than 3544, both
+                directions, TCP, UDP and ICMPv6 inside, bubbles (direct,
+                indirect through the server, one with a nonce trailer), plus
+                UDP that must stay IPv4 (DNS whose id looks like a Teredo
+                header, IPv6 in UDP without a Teredo end, a Teredo-addressed
+                payload whose lengths disagree, one followed by bytes that
+                are no trailer, one with an unknown next header, a router
+                solicitation from a link-local address that is not
+                Teredo's, random payload) and the usual port-3544
                 qualification.
   sixrd.pcap    decoded with --6rd-prefix 2a01:e30::/28 --6rd-prefix
-                2602:fe90::/24: CE <-> BR, CE <-> CE, a prefix that is not
+                2602:fe90::/24 --6rd-prefix 2a0b:6b80::/32@100.64.0.0/10 (a
+                domain whose CEs share an IPv4 prefix, RFC 5969
+                IPv4MaskLen): CE <-> BR, CE <-> CE, a prefix that is not
                 byte-aligned, an ISATAP interface id under a 6rd prefix (6rd
                 wins), and 6to4 / 6in4 traffic beside it.
-  ports.pcap    decoded with --teredo-ports 3545,3544: Teredo on both
-                ports, not on 3546, and nested detection on the configured
-                port.
+  ports.pcap    decoded with --teredo-ports 3545,3544 --teredo-detect ports:
+                Teredo on both ports, not on 3546 (detection by content is
+                off), and nested detection on the configured port.
+  snap96.pcap, snap50.pcap
+                captures taken with a 96-byte and a 50-byte snaplen: native
+                IPv4 and IPv6 TCP, UDP and ICMP, Teredo TCP through a relay
+                on 3544 and on ephemeral ports, Teredo with an origin
+                indication, Teredo ICMPv6, 6in4 and 6to4. A packet whose IP
+                headers are whole is in a flow, with what was captured of
+                its transport header (l4_truncated); at 50 bytes the inner
+                IPv6 header of the tunnels is cut (teredo_truncated on 3544,
+                plain UDP elsewhere, proto41_truncated) and native IPv6 is
+                dropped (ipv6_truncated).
   raw.pcap, null.pcap, sll.pcap
                 the other link types tunprobe reads (LINKTYPE_RAW, DLT_NULL
                 in both byte orders, Linux cooked), with their truncations.
@@ -76,7 +103,7 @@ never by running tunprobe):
   "decodeArgs"            extra arguments for `tunprobe decode` / `run`;
   "packets"               one object per packet, with the keys exactly as
                           `tunprobe decode` prints them (see
-                          probe/packet_json.cpp) and only the keys it
+                          probe/decode/packet_json.cpp) and only the keys it
                           prints, except "timestamp" (left out) and "case"
                           (a note saying what the packet is, not a decode
                           key). Drop verdicts hold only index, verdict and
@@ -129,6 +156,7 @@ from scapy.layers.dns import DNS, DNSQR, DNSRR  # noqa: E402
 from scapy.layers.inet import ICMP, IP, TCP, UDP  # noqa: E402
 from scapy.layers.inet6 import (  # noqa: E402
     ICMPv6EchoReply,
+    ICMPv6DestUnreach,
     ICMPv6EchoRequest,
     ICMPv6ND_NA,
     ICMPv6ND_NS,
@@ -159,19 +187,19 @@ ETH_LLDP = 0x88CC
 DROP_VERDICTS = {
     "frame_truncated", "vlan_truncated", "vlan_too_deep", "mpls_truncated", "mpls_too_deep",
     "mpls_unknown_payload", "pppoe_truncated", "non_ip", "ip_bad_version", "ipv4_truncated",
-    "ipv4_bad_header", "ipv4_bad_length", "ipv6_truncated", "ipv6_ext_truncated", "ipv6_ext_too_many",
-    "l4_truncated", "tcp_bad_offset", "udp_bad_length",
+    "ipv4_bad_header", "ipv4_bad_length", "ipv6_truncated",
 }
 FLOW_VERDICTS = {
-    "ok", "teredo_auth_truncated", "teredo_origin_truncated", "teredo_not_ipv6", "teredo_length_mismatch",
-    "teredo_bubble_payload", "proto41_truncated", "proto41_not_ipv6", "proto41_length_mismatch",
-    "tunnel_nested",
+    "ok", "ipv6_ext_truncated", "ipv6_ext_too_many", "l4_truncated", "tcp_bad_offset", "udp_bad_length",
+    "teredo_auth_truncated", "teredo_origin_truncated", "teredo_truncated", "teredo_not_ipv6",
+    "teredo_length_mismatch", "teredo_bubble_payload", "proto41_truncated", "proto41_not_ipv6",
+    "proto41_length_mismatch", "tunnel_nested",
 }
 ALL_VERDICTS = DROP_VERDICTS | FLOW_VERDICTS
 
 
 def check_verdict_table():
-    """The two sets above must be probe/verdict.hpp's table: a new verdict
+    """The two sets above must be probe/base/verdict.hpp's table: a new verdict
     needs its packets (and its disposition decides what the truth holds)."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "probe", "verdict.hpp")
     if not os.path.exists(path):
@@ -189,7 +217,7 @@ rng = random.Random(SEED)
 
 
 # ---------------------------------------------------------------------------
-# Addresses and their classes (the rules of probe/addr_class.hpp, written
+# Addresses and their classes (the rules of probe/decode/addr_class.hpp, written
 # again here from their description so that every address's declared class
 # is checked when it is made).
 
@@ -224,9 +252,9 @@ def _classify(b):
     if (iid >> 32) & 0xFCFFFFFF == 0x00005EFE:
         return "isatap"
     eui64 = (iid >> 24) & 0xFFFF == 0xFFFE
-    privacy = not (iid >> 56) & 0x02 and 20 <= bin(iid).count("1") <= 44
+    privacy = 20 <= bin(iid).count("1") <= 44  # RFC 8981 / RFC 7136: no bit required
     if hi >> 48 == 0x2002:
-        if iid & 0xFFFFFFFF == (hi >> 16) & 0xFFFFFFFF:
+        if iid == (hi >> 16) & 0xFFFFFFFF:  # 2002:V4::V4, high 32 bits of the id zero
             return "6to4-windows"
         if iid == 1:
             return "6to4-linux"
@@ -278,9 +306,14 @@ def A(text, cls):
     return Addr(text, cls)
 
 
-def iid_privacy():
+def iid_privacy(ul=None):
+    """A random interface id (RFC 8981 section 3.3.1: raw random bits). `ul`
+    forces the universal/local bit (0x02 of the first byte) to 0 or 1; None
+    leaves it random, as current Linux does."""
     while True:
-        iid = rng.getrandbits(64) & ~(0x02 << 56)
+        iid = rng.getrandbits(64)
+        if ul is not None:
+            iid = iid | (0x02 << 56) if ul else iid & ~(0x02 << 56)
         ones = bin(iid).count("1")
         if 20 <= ones <= 44 and (iid >> 24) & 0xFFFF != 0xFFFE and (iid >> 32) & 0xFCFFFFFF != 0x5EFE:
             return iid
@@ -290,8 +323,8 @@ def with_iid(prefix64, iid):
     return (socket.inet_pton(socket.AF_INET6, prefix64)[:8]) + iid.to_bytes(8, "big")
 
 
-def privacy(prefix64):
-    return Addr(with_iid(prefix64, iid_privacy()), "privacy")
+def privacy(prefix64, ul=0):
+    return Addr(with_iid(prefix64, iid_privacy(ul)), "privacy")
 
 
 def eui64_iid(mac):
@@ -322,12 +355,16 @@ def isatap(prefix64, v4, universal=False, cls="isatap"):
     return Addr(with_iid(prefix64, isatap_iid(v4, universal)), cls)
 
 
-def sixrd(prefix, plen, v4, subnet, subnet_bits, iid, cls):
-    """6rd delegated prefix: PREFIX/plen, then the CE's IPv4, then a subnet id
-    filling the bits up to /64, then the interface id."""
+def sixrd(prefix, plen, v4, subnet, subnet_bits, iid, cls, mask_len=0):
+    """6rd delegated prefix (RFC 5969 section 4): PREFIX/plen, then the CE
+    IPv4 address's low 32 - mask_len bits (its high mask_len bits are the
+    domain's common IPv4 prefix), then a subnet id filling the bits up to
+    /64, then the interface id."""
     p = int.from_bytes(socket.inet_pton(socket.AF_INET6, prefix), "big") >> (128 - plen)
-    assert plen + 32 + subnet_bits == 64
-    value = (((p << 32 | v4int(v4)) << subnet_bits | subnet) << 64) | iid
+    carried = 32 - mask_len
+    assert plen + carried + subnet_bits == 64
+    low = v4int(v4) & ((1 << carried) - 1)
+    value = (((p << carried | low) << subnet_bits | subnet) << 64) | iid
     return Addr(value, cls, sixrd4=v4)
 
 
@@ -492,6 +529,55 @@ def ip6_raw(src, dst, nh, body, hlim=64, tc=0):
     return raw
 
 
+# IPv6 extension headers of the IANA registry that older walks stop at, in
+# the RFC 6564 uniform format (next header, length in 8-byte units less 1):
+# Mobility (RFC 6275 6.1.1: payload proto, header len, MH type, reserved,
+# checksum, message data), HIP (RFC 7401 5.1: 40 bytes with two HITs),
+# Shim6 (RFC 5533 5.1: the payload extension header, P = 1, a receiver
+# context tag), and the experimental 253 (RFC 3692, RFC 4727).
+MOBILITY, HIP, SHIM6, EXPERIMENTAL = 135, 139, 140, 253
+
+
+def ext_header(kind, nh):
+    if kind == MOBILITY:
+        return bytes([nh, 0, 0, 0]) + b"\x00\x00" + b"\x00\x00"  # binding refresh request
+    if kind == HIP:
+        return bytes([nh, 4, 0x01, 0x21]) + b"\x00\x00\x00\x00" + rbytes(32)  # I1, version 2
+    if kind == SHIM6:
+        return bytes([nh, 0, 0x80 | 0x12, 0x34]) + b"\x56\x78\x9a\xbc"  # P = 1, context tag
+    return bytes([nh, 0]) + rbytes(6)
+
+
+def ip6_ext(src, dst, kinds, l4, hlim=64, tc=0):
+    """IPv6 with hand-built extension headers `kinds` in front of `l4`. The
+    facts are those of the transport: the walk goes through every header."""
+    layer = bytes(l4.layer) if l4.layer is not None else b""
+    protos = list(kinds) + [l4.proto]
+    body = b"".join(ext_header(k, protos[i + 1]) for i, k in enumerate(kinds)) + layer
+    if l4.proto in (6, 17, 58):
+        body = fix_l4_checksum(src, dst, l4.proto, body, len(body) - len(layer))
+    raw = ip6_raw(src, dst, protos[0], body, hlim=hlim, tc=tc)
+    facts = ip6_facts(src, dst, l4.proto, tc, hlim, len(raw))
+    facts.update(_l4_facts(l4, 6))
+    return Net(raw, facts, src, dst, l4.proto)
+
+
+def fix_l4_checksum(src, dst, proto, body, off):
+    """The transport checksum of `body[off:]` over the IPv6 pseudo-header
+    (scapy computed it without the extension headers in the way; tshark
+    checks it only when asked, but keep it right)."""
+    seg = bytearray(body[off:])
+    pos = {6: 16, 17: 6, 58: 2}[proto]
+    seg[pos:pos + 2] = b"\x00\x00"
+    pseudo = src.packed + dst.packed + struct.pack("!IxxxB", len(seg), proto)
+    data = pseudo + bytes(seg) + (b"\x00" if len(seg) % 2 else b"")
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    struct.pack_into("!H", seg, pos, ~total & 0xFFFF or 0xFFFF)
+    return body[:off] + bytes(seg)
+
+
 def frag6(src, dst, l4, sizes, ident, hlim=64):
     """An IPv6 packet cut into fragments with a fragment header."""
     whole = bytes(IPv6(src=src.text, dst=dst.text, hlim=hlim, nh=l4.proto) / l4.layer)
@@ -520,19 +606,44 @@ def teredo_origin(port, addr):
     return b"\x00\x00" + struct.pack("!H", port ^ 0xFFFF) + struct.pack("!I", v4int(addr) ^ 0xFFFFFFFF)
 
 
-def teredo(osrc, odst, sport, dport, inner, auth=b"", origin=None, ttl=None, ident=None):
+def teredo(osrc, odst, sport, dport, inner, auth=b"", origin=None, ttl=None, ident=None, trailer=b"",
+           trailer_bits=0):
     """Teredo: IPv4/UDP, optional authentication header and origin indication
-    (port, addr), then the inner IPv6 packet."""
+    (port, addr), then the inner IPv6 packet, then `trailer` (RFC 6081
+    trailers, whose kTeredoTrailer* bits are `trailer_bits`)."""
     ttl = rng.choice((57, 64, 113, 121, 128)) if ttl is None else ttl
     ident = rng.getrandbits(16) if ident is None else ident
     hdrs = auth + (teredo_origin(*origin) if origin else b"")
-    raw = bytes(IP(src=osrc, dst=odst, ttl=ttl, id=ident) / UDP(sport=sport, dport=dport) / Raw(hdrs + inner.raw))
-    facts = teredo_facts(osrc, odst, sport, dport, inner, auth=bool(auth), origin=origin)
+    raw = bytes(IP(src=osrc, dst=odst, ttl=ttl, id=ident) / UDP(sport=sport, dport=dport)
+                / Raw(hdrs + inner.raw + trailer))
+    facts = teredo_facts(osrc, odst, sport, dport, inner, auth=bool(auth), origin=origin, trailers=trailer_bits)
     facts.update(inner.facts)
     return raw, facts
 
 
-def teredo_facts(osrc, odst, sport, dport, inner, auth=False, origin=None, bubble=None):
+# RFC 6081 section 4 trailers: type, length of the rest, value. The bits are
+# those of probe/decode/packet.hpp (kTeredoTrailer*).
+TRAILER_NONCE, TRAILER_ALTERNATE, TRAILER_ND, TRAILER_RANDOM_PORT, TRAILER_UNPARSED = 0x01, 0x02, 0x04, 0x08, 0x80
+
+
+def trailer_nonce():
+    return b"\x01\x04" + rbytes(4)
+
+
+def trailer_alternate(*pairs):
+    return bytes([0x03, 2 + 6 * len(pairs)]) + b"\x00\x00" + b"".join(
+        socket.inet_aton(a) + struct.pack("!H", port) for a, port in pairs)
+
+
+def trailer_nd(discovery_type=0):
+    return bytes([0x04, 0x04, discovery_type]) + bytes(3)
+
+
+def trailer_random_port(port):
+    return b"\x05\x02" + struct.pack("!H", port)
+
+
+def teredo_facts(osrc, odst, sport, dport, inner, auth=False, origin=None, bubble=None, trailers=0):
     facts = {"tunnelType": "teredo", "tunnelSourceIPv4Address": osrc, "tunnelDestinationIPv4Address": odst,
              "tunnelSourceTransportPort": sport, "tunnelDestinationTransportPort": dport}
     ter = None
@@ -547,6 +658,7 @@ def teredo_facts(osrc, odst, sport, dport, inner, auth=False, origin=None, bubbl
     facts["teredoBubble"] = inner.bubble if bubble is None else bubble
     facts["teredoAuth"] = auth
     facts["teredoOrigin"] = origin is not None
+    facts["teredoTrailers"] = trailers
     if origin:
         facts["teredoOriginIPv4Address"] = origin[1]
         facts["teredoOriginPort"] = origin[0]
@@ -554,7 +666,7 @@ def teredo_facts(osrc, odst, sport, dport, inner, auth=False, origin=None, bubbl
 
 
 def relay_of(es, ed, osrc, odst):
-    """The relay rule of plugins/plugin.hpp set_embedded()."""
+    """The relay rule of probe/decode/plugin.hpp set_embedded()."""
     if es != osrc:
         return osrc
     if ed != odst:
@@ -629,13 +741,28 @@ def eth(l3, ethertype, vlans=(), mpls=(), pppoe=None, pad=True, src=MAC_A, dst=M
 # ---------------------------------------------------------------------------
 # Captures and their truth.
 
+# The probe's default flow timeouts (tunprobe run --active-timeout,
+# --inactive-timeout, --tcp-end-grace), in ms: the ground truth's flows are
+# cut by the same rules (see Capture.flows).
+ACTIVE_MS, INACTIVE_MS, TCP_END_GRACE_MS = 300_000, 30_000, 5_000
+TCP_FIN, TCP_SYN, TCP_RST = 0x01, 0x02, 0x04
+
+
 class Capture:
-    def __init__(self, name, linktype=DLT_EN10MB, decode_args=()):
+    def __init__(self, name, linktype=DLT_EN10MB, decode_args=(), snaplen=None):
         self.name, self.linktype, self.decode_args = name, linktype, list(decode_args)
+        self.snaplen = snaplen  # every frame cut to it, and the file header says so
         self.records = []  # (ts_us, captured bytes, original length)
         self.packets = []
         self.flow_keys = []  # per packet: flow key tuple, or None
         self.ts = BASE_TS * 1_000_000
+        self.next_ts = None  # set_time(): the next packet's timestamp
+
+    def set_time(self, ts_us):
+        """The next packet is stamped ts_us (microseconds since 1970) instead
+        of a small random step after the previous one."""
+        assert ts_us >= 0
+        self.next_ts = ts_us
 
     def add(self, frame, verdict, facts=None, link=None, case="", snap=None, flow_key=None):
         """Appends one frame. `facts` are the decode keys after the link
@@ -643,7 +770,13 @@ class Capture:
         the packet's index."""
         assert verdict in ALL_VERDICTS, verdict
         index = len(self.packets)
-        self.ts += rng.randint(50, 4000)
+        if self.next_ts is not None:
+            assert not self.records or self.next_ts >= self.ts, "packets are written in time order"
+            self.ts, self.next_ts = self.next_ts, None
+        else:
+            self.ts += rng.randint(50, 4000)
+        if self.snaplen is not None:
+            snap = self.snaplen if snap is None else min(snap, self.snaplen)
         cap = frame if snap is None else frame[:snap]
         self.records.append((self.ts, cap, len(frame)))
         truth = {"index": index, "verdict": verdict}
@@ -682,7 +815,7 @@ class Capture:
     def write(self, out_dir, corpus_dir=None):
         path = os.path.join(out_dir, self.name + ".pcap")
         with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, self.linktype))
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, self.snaplen or 262144, self.linktype))
             for ts, data, orig in self.records:
                 f.write(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(data), orig))
                 f.write(data)
@@ -700,24 +833,75 @@ class Capture:
                     f.write(data)
 
     def flows(self):
-        flows, by_key = [], {}
+        """The records a probe must export, in order of their first packet.
+
+        The probe's flow rules, written out independently of it: a packet
+        joins the open flow of its key unless that flow is over at the
+        packet's time (in ms, floor): at min(first + active timeout, last +
+        inactive timeout, first TCP FIN/RST + grace); a TCP SYN after the
+        flow's FIN/RST starts a new flow at once. A timed-out flow's
+        flowEndReason is activeTimeout when first + active came strictly
+        first, else endOfFlowDetected for a TCP flow with FIN/RST, else
+        idleTimeout. Flows that no later packet of their own key ended have
+        "openAtEnd": true: the probe flushes them at the end of input, with
+        their timeout reason when the capture's last packet time had reached
+        their deadline, else forcedEnd.
+        """
+        flows, open_flows = [], {}
+        last_ms = 0
+
+        def deadline(f):
+            d = min(f["_first"] + ACTIVE_MS, f["_last"] + INACTIVE_MS)
+            if f["_end"] is not None:
+                d = min(d, f["_end"] + TCP_END_GRACE_MS)
+            return d
+
+        def reason(f):
+            active, idle = f["_first"] + ACTIVE_MS, f["_last"] + INACTIVE_MS
+            if f["_end"] is not None:
+                end = f["_end"] + TCP_END_GRACE_MS
+                return "activeTimeout" if active < idle and active < end else "endOfFlowDetected"
+            return "activeTimeout" if active < idle else "idleTimeout"
+
+        def close(key, why):
+            f = open_flows.pop(key)
+            f["flowEndReason"] = why
+
         for truth, key, (ts, _, _) in zip(self.packets, self.flow_keys, self.records):
+            t = ts // 1000
+            last_ms = max(last_ms, t)
             if key is None:
                 continue
-            if key not in by_key:
-                by_key[key] = {"key": dict(key), "packetDeltaCount": 0, "octetDeltaCount": 0,
-                               "flowStartMilliseconds": ts // 1000, "flowEndMilliseconds": ts // 1000,
-                               "packetIndices": []}
-                flows.append(by_key[key])
-            flow = by_key[key]
+            tcp = dict(key)["protocolIdentifier"] == 6
+            flags = truth.get("tcpControlBits", 0) if tcp else 0
+            flow = open_flows.get(key)
+            if flow is not None and t >= deadline(flow):
+                close(key, reason(flow))
+                flow = None
+            if flow is not None and flow["_end"] is not None and flags & TCP_SYN:
+                close(key, "endOfFlowDetected")
+                flow = None
+            if flow is None:
+                flow = {"key": dict(key), "packetDeltaCount": 0, "octetDeltaCount": 0,
+                        "flowStartMilliseconds": t, "flowEndMilliseconds": t, "packetIndices": [],
+                        "_first": t, "_last": t, "_end": None}
+                open_flows[key] = flow
+                flows.append(flow)
             flow["packetDeltaCount"] += 1
             outer_fragment = dict(key)["tunnelType"] != "none" and truth["tunnelType"] == "none"
             if not outer_fragment:
                 flow["octetDeltaCount"] += truth["ipTotalLength"]
-            flow["flowEndMilliseconds"] = ts // 1000
+            flow["flowEndMilliseconds"] = flow["_last"] = t
             flow["packetIndices"].append(truth["index"])
-            if dict(key)["protocolIdentifier"] == 6 and "tcpControlBits" in truth:
+            if tcp and "tcpControlBits" in truth:
                 flow["tcpControlBits"] = flow.get("tcpControlBits", 0) | truth["tcpControlBits"]
+                if flags & (TCP_FIN | TCP_RST) and flow["_end"] is None:
+                    flow["_end"] = t
+        for key, flow in list(open_flows.items()):
+            flow["openAtEnd"] = True
+            close(key, reason(flow) if last_ms >= deadline(flow) else "forcedEnd")
+        for flow in flows:
+            del flow["_first"], flow["_last"], flow["_end"]
         return flows
 
     def summary(self, flows):
@@ -752,6 +936,12 @@ def make_flow_key(truth):
         ports = (0, truth["icmpType" + v] * 256 + truth["icmpCode" + v])
     else:
         ports = (0, 0)
+        # A transport that has ports or an ICMP type, whose header was not
+        # seen (a later fragment without its first, a header cut before its
+        # ports): the probe's key says so (it never joins, say, an ICMP echo
+        # reply flow of type 0, code 0).
+        if truth.get("protocolIdentifier") in (1, 6, 17, 58, 132):
+            key.append(("transportHeaderMissing", True))
     key += [("sourceTransportPort", ports[0]), ("destinationTransportPort", ports[1])]
     return tuple(key)
 
@@ -783,7 +973,7 @@ V6_EUI64 = eui64("2a02:8108:1bc0:3e00::", "3c:22:fb:8a:4b:10")
 V6_PRIV = privacy("2a02:8108:1bc0:3e00::")
 V6_LOW = A("2a00:1450:4001:80b::200e", "low")
 V6_EMB = A("2604:a880:400:d0::c633:6414", "embedded-ipv4")
-V6_OTHER = A("2a03:2880:f12f:83:face:b00c:0:25de", "other")
+V6_OTHER = A("2a03:2880:f12f:83:face:b00c::1", "other")
 V6_LL = A("fe80::3e22:fbff:fe8a:4b10", "link-local")
 V6_LL_ROUTER = A("fe80::1", "link-local")
 V6_MCAST_ALLNODES = A("ff02::1", "multicast")
@@ -803,6 +993,12 @@ V6_6TO4_PRIV = sixtofour("203.0.113.7", 0, iid_privacy(), "6to4-privacy")
 V6_6TO4_OTHER = sixtofour("192.0.2.66", 2, 0x2, "6to4-other")
 V6_PRIV2 = privacy("2600:1700:5af0:2a10::")
 V6_EUI64_2 = eui64("2001:470:1f0b:1a2::", "00:25:90:aa:01:02")
+# RFC 8981 temporary addresses are raw random bits: the universal/local bit
+# set (as current Linux does half the time) is still privacy.
+V6_PRIV_UL = privacy("2a02:8108:1bc0:3e00::", ul=1)
+V6_6TO4_PRIV_UL = sixtofour("203.0.113.8", 3, iid_privacy(ul=1), "6to4-privacy")
+# 2002:V4:...:X:V4 with X != 0 is not the Windows form 2002:V4::V4.
+V6_6TO4_NOTWIN = sixtofour("203.0.113.5", 0, 1 << 32 | v4int("203.0.113.5"), "6to4-other")
 
 # Teredo (RFC 4380): servers, clients behind NAT, relays.
 TEREDO_SERVER = "198.51.100.1"   # also 198.51.100.2 as its second address
@@ -905,6 +1101,21 @@ def build_mix():
           case="ipv6 eight extension headers (the most allowed), udp")
     c.eth(ip6(V6_ULA, V6_ULA2, other(41, bytes(IPv6(src=V6_ULA.text, dst=V6_ULA2.text) / UDP(sport=1, dport=2)))),
           case="native ipv6-in-ipv6: not a tunnel tunprobe decodes")
+    # Every header of the IANA extension-header registry is walked (RFC 7045).
+    c.eth(ip6_ext(V6_EUI64, V6_LOW, [MOBILITY], tcp(50710, 443, "S")),
+          case="ipv6 mobility header (RFC 6275) then tcp: protocol 6, not 135")
+    c.eth(ip6_ext(V6_PRIV, V6_OTHER, [HIP], udp(50711, 10500, rbytes(20))), case="ipv6 hip header (RFC 7401) then udp")
+    c.eth(ip6_ext(V6_EUI64, V6_OTHER, [SHIM6], echo6(0x31, 1, 16)), case="ipv6 shim6 header (RFC 5533) then icmpv6")
+    c.eth(ip6_ext(V6_EUI64, V6_LOW, [0, MOBILITY, HIP, SHIM6, EXPERIMENTAL, 60], tcp(50712, 80, "PA", rbytes(30))),
+          case="ipv6 hop-by-hop, mobility, hip, shim6, 253, destination options, tcp")
+    c.eth(ip6_ext(V6_EUI64, V6_LOW, [MOBILITY], other(59)), case="ipv6 mobility header alone (payload proto 59)")
+    # RFC 8981 temporary addresses with the universal/local bit set.
+    c.eth(ip6(V6_PRIV_UL, V6_LOW, tcp(50720, 443, "S")), case="ipv6 rfc 8981 temporary address, u/l bit set: privacy")
+    c.eth(ip6(V6_LOW, V6_PRIV_UL, tcp(443, 50720, "SA"), hlim=57), case="ipv6 to an rfc 8981 address, u/l bit set")
+    c.eth(ip6(V6_6TO4_PRIV_UL, V6_LOW, udp(50721, 53, dns("ul.example.com"))),
+          case="ipv6 native 6to4 random id with the u/l bit set: 6to4-privacy")
+    c.eth(ip6(V6_6TO4_NOTWIN, V6_LOW, tcp(50722, 443, "S")),
+          case="ipv6 native 2002:V4::1:V4: not the windows form, 6to4-other")
 
     # --- Teredo on UDP 3544 --------------------------------------------------
     # Qualification: RS with authentication header, RA with auth + origin.
@@ -925,8 +1136,8 @@ def build_mix():
                  origin=(CLIENT_PORT, CLIENT_NAT)), case="teredo router advertisement from the second address")
     # Bubbles: direct to the peer, and through the server (origin indication).
     bub = ip6(T_CLIENT, T_PEER, other(59), hlim=21)
-    c.eth(ip4(CLIENT_NAT, PEER_NAT, udp(CLIENT_PORT, PEER_PORT, bub.raw), ttl=128),
-          case="teredo bubble client -> peer direct: neither port is 3544, plain udp without the heuristic")
+    c.eth(teredo(CLIENT_NAT, PEER_NAT, CLIENT_PORT, PEER_PORT, bub, ttl=128),
+          case="teredo bubble client -> peer direct: neither port is 3544, teredo by content")
     bub_srv = ip6(T_CLIENT, T_PEER, other(59), hlim=21)
     c.eth(teredo(CLIENT_NAT, TEREDO_SERVER, CLIENT_PORT, 3544, bub_srv), case="teredo bubble, client -> server")
     c.eth(teredo(TEREDO_SERVER, PEER_NAT, 3544, PEER_PORT, bub_srv, origin=(CLIENT_PORT, CLIENT_NAT)),
@@ -962,6 +1173,33 @@ def build_mix():
     bp.facts = ip6_facts(T_CLIENT, T_PEER, 59, 0, 21, 48)
     c.eth(teredo(CLIENT_NAT, TEREDO_SERVER, CLIENT_PORT, 3544, bp), verdict="teredo_bubble_payload",
           case="teredo bubble (next header 59) with 8 bytes of payload")
+    # RFC 6081 trailers after the IPv6 packet. A bubble with a nonce trailer
+    # (as Windows sends them), with an alternate address trailer and a
+    # nonce, a random port trailer; data with a neighbor discovery option
+    # trailer; a bubble with payload and a trailer (still its own verdict).
+    tb1 = ip6(T_CLIENT, T_PEER, other(59), hlim=21)
+    c.eth(teredo(CLIENT_NAT, TEREDO_SERVER, CLIENT_PORT, 3544, tb1, trailer=trailer_nonce(),
+                 trailer_bits=TRAILER_NONCE), case="teredo bubble with a nonce trailer (RFC 6081 4.2)")
+    c.eth(teredo(TEREDO_SERVER, PEER_NAT, 3544, PEER_PORT, tb1, origin=(CLIENT_PORT, CLIENT_NAT),
+                 trailer=trailer_alternate(("192.168.1.20", 40001), ("10.0.0.20", 40002)) + trailer_nonce(),
+                 trailer_bits=TRAILER_ALTERNATE | TRAILER_NONCE),
+          case="indirect teredo bubble with alternate address and nonce trailers (RFC 6081 4.3)")
+    c.eth(teredo(CLIENT_NAT, TEREDO_SERVER, CLIENT_PORT, 3544, tb1, trailer=trailer_random_port(61234),
+                 trailer_bits=TRAILER_RANDOM_PORT), case="teredo bubble with a random port trailer (RFC 6081 4.5)")
+    nd = ip6(T_CLIENT, T_PEER, echo6(0x5b, 1, 8), hlim=64)
+    c.eth(teredo(CLIENT_NAT, PEER_NAT, CLIENT_PORT, PEER_PORT, nd, trailer=trailer_nd(0),
+                 trailer_bits=TRAILER_ND),
+          case="teredo echo with a neighbor discovery option trailer (RFC 6081 4.4), by content on mapped ports")
+    bp2 = Net(ip6_raw(T_CLIENT, T_PEER, 59, rbytes(4), hlim=21), ip6_facts(T_CLIENT, T_PEER, 59, 0, 21, 44),
+              T_CLIENT, T_PEER)
+    c.eth(teredo(CLIENT_NAT, TEREDO_SERVER, CLIENT_PORT, 3544, bp2, trailer=trailer_nonce(),
+                 trailer_bits=TRAILER_NONCE), verdict="teredo_bubble_payload",
+          case="teredo bubble with 4 bytes of payload and a nonce trailer: still teredo_bubble_payload")
+    # Extension headers inside Teredo.
+    mt = ip6_ext(T_CLIENT, V6_LOW, [MOBILITY], tcp(50830, 443, "S"), hlim=128)
+    c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, mt), case="teredo, inner mobility header then tcp")
+    st = ip6_ext(V6_LOW, T_CLIENT, [SHIM6], udp(443, 50831, rbytes(30)), hlim=55)
+    c.eth(teredo(RELAY4, CLIENT_NAT, 3544, CLIENT_PORT, st), case="teredo, inner shim6 header then udp")
     # 6in4 inside Teredo: counted as nested.
     in6 = bytes(IPv6(src=V6_DOC.text, dst=V6_ULA.text) / UDP(sport=7, dport=7) / Raw(rbytes(20)))
     nest = Net(ip6_raw(T_CLIENT, V6_EMB, 41, in6, hlim=128), None, T_CLIENT, V6_EMB)
@@ -989,10 +1227,17 @@ def build_mix():
     good = ip6(T_CLIENT, V6_LOW, udp(1, 2, rbytes(40)))
     fp(patch(good.raw, 4, "!H", 100), "teredo_length_mismatch", "udp 3544, ipv6 payload length > udp",
        sport=CLIENT_PORT, dport=3544)
-    fp(patch(good.raw, 4, "!H", 20), "teredo_length_mismatch", "udp 3544, ipv6 payload length < udp",
-       sport=CLIENT_PORT, dport=3544)
-    fp(good.raw + rbytes(6), "teredo_length_mismatch", "udp 3544, bytes after the ipv6 packet",
-       sport=CLIENT_PORT, dport=3544)
+    # On a Teredo port, bytes after the IPv6 packet are RFC 6081 trailers;
+    # these are no trailer of a known type: "unparsed".
+    short = patch(ip6(T_CLIENT, V6_LOW, udp(1, 2, b"\xee" * 40)).raw, 4, "!H", 20)
+    inner = Net(short[:60], {**ip6_facts(T_CLIENT, V6_LOW, 17, 0, 64, 60), "sourceTransportPort": 1,
+                             "destinationTransportPort": 2}, T_CLIENT, V6_LOW)
+    c.eth(teredo(TEREDO_SERVER, "192.0.2.150", CLIENT_PORT, 3544, inner, ttl=60, trailer=short[60:],
+                 trailer_bits=TRAILER_UNPARSED),
+          case="udp 3544, ipv6 payload length < udp: teredo, the rest unparsed trailer bytes")
+    c.eth(teredo(TEREDO_SERVER, "192.0.2.150", CLIENT_PORT, 3544, good, ttl=60,
+                 trailer=b"\xde\xad\xbe\xef\x00\x01", trailer_bits=TRAILER_UNPARSED),
+          case="udp 3544, 6 bytes after the ipv6 packet: teredo with unparsed trailer bytes")
 
     # --- 6to4 ------------------------------------------------------------
     H1, H2 = "203.0.113.5", "198.51.100.10"
@@ -1120,8 +1365,23 @@ def build_mix():
     facts.update({"fragmentIdentification": ident, "fragmentOffset": 1000, "firstFragment": False})
     c.eth((rest, facts), case="teredo, outer ipv4 later fragment (plain ipv4 udp; inner flow)", flow_key=c.key_of(k))
     # An atomic fragment (RFC 6946): fragment header, offset 0, no more fragments.
-    c.eth(frag6(V6_PRIV, V6_LOW, tcp(40900, 443, "A"), [], ident=0x5A5A5A5A)[0],
-          case="ipv6 atomic fragment (offset 0, M=0)")
+    # It is no fragment (the flow stage sees a whole packet) and is parsed on
+    # into its transport header.
+    atomic = frag6(V6_PRIV, V6_LOW, tcp(40900, 443, "A"), [], ident=0x5A5A5A5A)[0]
+    for key in ("fragmentIdentification", "fragmentOffset", "firstFragment"):
+        atomic.facts.pop(key)
+    c.eth(atomic, case="ipv6 atomic fragment (offset 0, M=0): not a fragment")
+    at = frag6(T_CLIENT, V6_LOW, udp(50840, 53, dns("atomic.example.com")), [], ident=0x0A70, hlim=128)[0]
+    for key in ("fragmentIdentification", "fragmentOffset", "firstFragment"):
+        at.facts.pop(key)
+    c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, at), case="teredo, inner atomic fragment: not a fragment")
+    # Later fragments whose first fragment never came: no ports, no ICMP
+    # type (the bytes would read as an echo request); each its own port-less
+    # flow.
+    orphan = frag4(WEB4, CLIENT4, icmp4(8, 0, rbytes(1600), ident=9, seq=9), [1480], ident=0x0202)[1]
+    c.eth(orphan, case="ipv4 icmp later fragment without its first fragment: no icmp type")
+    orphan6 = frag6(V6_EUI64, V6_OTHER, echo6(0x44, 1, 2000), [1448], ident=0x0303)[1]
+    c.eth(orphan6, case="ipv6 icmpv6 later fragment without its first fragment: no icmp type")
     # IPv4 options in front of the tunnels.
     ipopt = [b"\x94\x04\x00\x00"]  # router alert
     inner = ip6(he_lan, V6_OTHER, udp(52102, 53, dns("options.example.com")))
@@ -1223,39 +1483,54 @@ def build_mix():
     bad = fix_ip4_checksum(patch(ip4(CLIENT4, WEB4, udp(1, 2, rbytes(8))).raw, 2, "!H", 12))
     c.add(MAC_B + MAC_A + b"\x08\x00" + bad, "ipv4_bad_length", case="ipv4 total length 12")
     c.add(MAC_B + MAC_A + b"\x86\xdd" + v6.raw[:30], "ipv6_truncated", case="ipv6 header cut at 30 bytes")
+    # After a valid IP header every failure is a flow verdict (verdict.hpp):
+    # the packet keeps its flow, with what was captured of the header that
+    # failed; the protocol is the last next header reached.
     hbh = bytes([6, 3]) + bytes(14)  # says 32 bytes, has 16
-    c.add(MAC_B + MAC_A + b"\x86\xdd" + ip6_raw(V6_EUI64, V6_LOW, 0, hbh), "ipv6_ext_truncated",
-          case="hop-by-hop header longer than the packet")
-    c.add(MAC_B + MAC_A + b"\x86\xdd" + ip6_raw(V6_EUI64, V6_LOW, 44, b"\x11\x00\x00"), "ipv6_ext_truncated",
-          case="fragment header cut")
+    c.eth(Net(ip6_raw(V6_EUI64, V6_LOW, 0, hbh), ip6_facts(V6_EUI64, V6_LOW, 0, 0, 64, 56)),
+          verdict="ipv6_ext_truncated", case="hop-by-hop header longer than the packet: protocol 0")
+    c.eth(Net(ip6_raw(V6_EUI64, V6_LOW, 44, b"\x11\x00\x00"), ip6_facts(V6_EUI64, V6_LOW, 44, 0, 64, 43)),
+          verdict="ipv6_ext_truncated", case="fragment header cut: protocol 44, not a fragment")
     nine = b"".join(bytes([60, 0, 1, 4, 0, 0, 0, 0]) for _ in range(8)) + bytes([17, 0, 1, 4, 0, 0, 0, 0])
-    c.add(MAC_B + MAC_A + b"\x86\xdd" + ip6_raw(V6_PRIV, V6_OTHER, 60, nine + u8), "ipv6_ext_too_many",
-          case="nine extension headers")
-    short = patch(ip4(CLIENT4, WEB4, tcp(1, 2, "S")).raw[:30], 2, "!H", 30)
-    c.add(MAC_B + MAC_A + b"\x08\x00" + fix_ip4_checksum(short) + bytes(16), "l4_truncated",
-          case="ipv4 tcp header of 10 bytes (total length says so; padding after)")
-    c.add(MAC_B + MAC_A + b"\x86\xdd" + ip6_raw(V6_EUI64, V6_LOW, 17, b"\x00\x35\x00\x35"), "l4_truncated",
-          case="ipv6 udp header of 4 bytes")
-    c.add(MAC_B + MAC_A + b"\x86\xdd" + ip6_raw(V6_EUI64, V6_LOW, 58, b"\x80\x00"), "l4_truncated",
-          case="icmpv6 header of 2 bytes")
+    c.eth(Net(ip6_raw(V6_PRIV, V6_OTHER, 60, nine + u8), ip6_facts(V6_PRIV, V6_OTHER, 60, 0, 64, 40 + 72 + 24)),
+          verdict="ipv6_ext_too_many", case="nine extension headers: protocol 60 (the ninth)")
+    short = fix_ip4_checksum(patch(ip4(CLIENT4, WEB4, tcp(50010, 2, "S")).raw[:30], 2, "!H", 30))
+    c.eth((short, {**ip4_facts(CLIENT4, WEB4, 6, 0, 64, 30), "sourceTransportPort": 50010,
+                   "destinationTransportPort": 2}), verdict="l4_truncated",
+          case="ipv4 tcp header of 10 bytes (total length says so; padding after): ports, no flags")
+    c.eth(Net(ip6_raw(V6_EUI64, V6_LOW, 17, b"\x00\x35\x00\x35"),
+              {**ip6_facts(V6_EUI64, V6_LOW, 17, 0, 64, 44), "sourceTransportPort": 53,
+               "destinationTransportPort": 53}), verdict="l4_truncated", case="ipv6 udp header of 4 bytes: ports")
+    c.eth(Net(ip6_raw(V6_EUI64, V6_LOW, 58, b"\x80\x00"),
+              {**ip6_facts(V6_EUI64, V6_LOW, 58, 0, 64, 42), "icmpTypeIPv6": 128, "icmpCodeIPv6": 0}),
+          verdict="l4_truncated", case="icmpv6 header of 2 bytes: type and code")
+    c.eth(Net(ip6_raw(V6_EUI64, V6_LOW, 58, b"\x80"), ip6_facts(V6_EUI64, V6_LOW, 58, 0, 64, 41)),
+          verdict="l4_truncated", case="icmpv6 header of 1 byte: no type")
     tiny = frag4(CLIENT4, WEB4, tcp(50000, 80, "S", rbytes(40)), [8], ident=0x0BAD)[0]
-    c.add(MAC_B + MAC_A + b"\x08\x00" + tiny.raw + bytes(18), "l4_truncated",
-          case="tiny first fragment: 8 bytes of a tcp header (RFC 1858)")
+    tiny.facts.pop("tcpControlBits")
+    c.eth(tiny, verdict="l4_truncated", case="tiny first fragment: 8 bytes of a tcp header (RFC 1858): ports")
     t = bytearray(bytes(TCP(sport=80, dport=8080, flags="A")))
     t[12] = 0x40
-    c.add(MAC_B + MAC_A + b"\x08\x00" + bytes(IP(src=CLIENT4, dst=WEB4, proto=6) / Raw(bytes(t))), "tcp_bad_offset",
-          case="tcp data offset 4")
-    c.add(MAC_B + MAC_A + b"\x08\x00" + bytes(IP(src=CLIENT4, dst=DNS4) / UDP(sport=53, dport=53, len=4)
-                                             / Raw(rbytes(8))), "udp_bad_length", case="udp length 4")
-    # Inside tunnels, the inner packet's failures are drops too.
-    inner_bad = ip6_raw(T_CLIENT, V6_LOW, 6, rbytes(12), hlim=128)
-    raw = bytes(IP(src=CLIENT_NAT, dst=RELAY4) / UDP(sport=CLIENT_PORT, dport=3544) / Raw(inner_bad))
-    c.add(MAC_B + MAC_A + b"\x08\x00" + raw, "l4_truncated", case="teredo, inner tcp header cut")
-    raw, _ = p41(TUNCLIENT, BROKER, ip6_raw(he_lan, V6_LOW, 0, bytes([6, 2]) + bytes(6)), "6in4")
-    c.add(MAC_B + MAC_A + b"\x08\x00" + raw, "ipv6_ext_truncated", case="6in4, inner hop-by-hop cut")
-    raw, _ = p41(TUNCLIENT, BROKER, bytes(IPv6(src=he_lan.text, dst=V6_LOW.text) / UDP(sport=1, dport=2, len=6)),
-                 "6in4")
-    c.add(MAC_B + MAC_A + b"\x08\x00" + raw, "udp_bad_length", case="6in4, inner udp length 6")
+    raw = bytes(IP(src=CLIENT4, dst=WEB4, proto=6, id=0x4004) / Raw(bytes(t)))
+    c.eth((raw, {**ip4_facts(CLIENT4, WEB4, 6, 0, 64, 40), "sourceTransportPort": 80,
+                 "destinationTransportPort": 8080, "tcpControlBits": 0x10}), verdict="tcp_bad_offset",
+          case="tcp data offset 4: ports and flags kept")
+    raw = bytes(IP(src=CLIENT4, dst=DNS4, id=0x4005) / UDP(sport=53, dport=53, len=4) / Raw(rbytes(8)))
+    c.eth((raw, {**ip4_facts(CLIENT4, DNS4, 17, 0, 64, 36), "sourceTransportPort": 53,
+                 "destinationTransportPort": 53}), verdict="udp_bad_length", case="udp length 4: ports kept")
+    # Inside tunnels, the inner packet's failures keep the tunnel's flow.
+    inner_bad = Net(ip6_raw(T_CLIENT, V6_LOW, 6, bytes(TCP(sport=50810, dport=443, flags="S"))[:12], hlim=128),
+                    {**ip6_facts(T_CLIENT, V6_LOW, 6, 0, 128, 52), "sourceTransportPort": 50810,
+                     "destinationTransportPort": 443}, T_CLIENT, V6_LOW)
+    c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, inner_bad), verdict="l4_truncated",
+          case="teredo, inner tcp header cut at 12 bytes (by the ipv6 length): a teredo flow")
+    hb = Net(ip6_raw(he_lan, V6_LOW, 0, bytes([6, 2]) + bytes(6)), ip6_facts(he_lan, V6_LOW, 0, 0, 64, 48),
+             he_lan, V6_LOW)
+    c.eth(tunnel(TUNCLIENT, BROKER, hb, "6in4"), verdict="ipv6_ext_truncated", case="6in4, inner hop-by-hop cut")
+    ub = Net(bytes(IPv6(src=he_lan.text, dst=V6_LOW.text) / UDP(sport=1, dport=2, len=6)),
+             {**ip6_facts(he_lan, V6_LOW, 17, 0, 64, 48), "sourceTransportPort": 1, "destinationTransportPort": 2},
+             he_lan, V6_LOW)
+    c.eth(tunnel(TUNCLIENT, BROKER, ub, "6in4"), verdict="udp_bad_length", case="6in4, inner udp length 6")
     # Protocol 41 that does not validate: kept as IPv4.
     for payload, verdict, case in (
             (ip6(he_lan, V6_LOW, tcp(1, 2, "S")).raw[:24], "proto41_truncated", "protocol 41, ipv6 header cut"),
@@ -1270,10 +1545,10 @@ def build_mix():
 
 
 # ---------------------------------------------------------------------------
-# relay.pcap (--teredo-heuristic)
+# relay.pcap (default options: Teredo by content)
 
 def build_relay():
-    c = Capture("relay", decode_args=["--teredo-heuristic"])
+    c = Capture("relay")
     RELAY, RPORT = "192.0.2.201", 50123
     native = V6_EUI64_2
     # Qualification on 3544 still decodes.
@@ -1300,6 +1575,30 @@ def build_relay():
           case="direct bubble client -> peer (the heuristic finds it)")
     c.eth(teredo(PEER_NAT, CLIENT_NAT, PEER_PORT, CLIENT_PORT, ip6(T_PEER, T_CLIENT, udp(3074, 3074, rbytes(120)))),
           case="peer -> client data, direct")
+    # A second relay, for the peer: UDP (QUIC) and ICMPv6 both ways, its
+    # bubble with a nonce trailer, and an indirect bubble through the server.
+    RELAY2, RPORT2 = "198.51.100.201", 61001
+    native2 = V6_PRIV2
+    c.eth(teredo(TEREDO_SERVER, PEER_NAT, 3544, PEER_PORT, ip6(native2, T_PEER, other(59), hlim=255),
+                 origin=(RPORT2, RELAY2)), case="second relay's bubble forwarded by the server")
+    c.eth(teredo(PEER_NAT, RELAY2, PEER_PORT, RPORT2, ip6(T_PEER, native2, other(59), hlim=21),
+                 trailer=trailer_nonce(), trailer_bits=TRAILER_NONCE),
+          case="peer bubble to the second relay with a nonce trailer, ephemeral ports")
+    for i in range(3):
+        c.eth(teredo(PEER_NAT, RELAY2, PEER_PORT, RPORT2, ip6(T_PEER, native2, udp(55001, 443, rbytes(1200 - 300 * i)),
+                                                                hlim=128)),
+              case="peer -> second relay, quic")
+        c.eth(teredo(RELAY2, PEER_NAT, RPORT2, PEER_PORT, ip6(native2, T_PEER, udp(443, 55001, rbytes(1100 - 200 * i)),
+                                                                hlim=52)),
+              case="second relay -> peer, quic")
+    c.eth(teredo(RELAY2, PEER_NAT, RPORT2, PEER_PORT, ip6(native2, T_PEER, echo6(7, 1, 32), hlim=52)),
+          case="second relay -> peer, ping from the native side")
+    c.eth(teredo(PEER_NAT, RELAY2, PEER_PORT, RPORT2, ip6(T_PEER, native2, echo6(7, 1, 32, reply=True), hlim=128)),
+          case="peer -> second relay, echo reply")
+    # The first relay also answers the peer with an ICMPv6 error.
+    c.eth(teredo(RELAY, PEER_NAT, RPORT, PEER_PORT, ip6(V6_LL_ROUTER, T_PEER, icmp6(ICMPv6DestUnreach(code=4)
+                                                                                   / Raw(rbytes(48))), hlim=64)),
+          case="first relay -> peer, icmpv6 destination unreachable")
     bp = Net(ip6_raw(T_CLIENT, T_PEER, 59, rbytes(16), hlim=21), None, T_CLIENT, T_PEER)
     bp.facts = ip6_facts(T_CLIENT, T_PEER, 59, 0, 21, 56)
     c.eth(teredo(CLIENT_NAT, PEER_NAT, CLIENT_PORT, PEER_PORT, bp), verdict="teredo_bubble_payload",
@@ -1315,6 +1614,15 @@ def build_relay():
     mism = patch(ip6(T_CLIENT, native, udp(1, 2, rbytes(16))).raw, 4, "!H", 200)
     c.eth(ip4(CLIENT_NAT, RELAY, udp(CLIENT_PORT, RPORT, mism)),
           case="teredo-addressed payload with a wrong length on ephemeral ports: ipv4")
+    bub3 = ip6(T_CLIENT, native, other(59), hlim=21)
+    c.eth(ip4(CLIENT_NAT, RELAY, udp(CLIENT_PORT, RPORT, bub3.raw + b"\x01\x04\xaa")),
+          case="teredo-addressed bubble with bytes that are no trailer, ephemeral ports: ipv4")
+    c.eth(ip4(CLIENT_NAT, RELAY, udp(CLIENT_PORT, RPORT, ip6(T_CLIENT, native, other(99), hlim=21).raw)),
+          case="teredo-addressed payload with next header 99 (no ipv6 packet starts so): ipv4")
+    ll = A("fe80::8000:ffff:ffff:fffe", "link-local")
+    c.eth(ip4(CLIENT_NAT, RELAY, udp(CLIENT_PORT, RPORT, ip6(ll, V6_MCAST_ROUTERS, icmp6(ICMPv6ND_RS()),
+                                                             hlim=255).raw)),
+          case="router solicitation from a link-local address that is not teredo's: ipv4")
     for i in range(3):
         c.eth(ip4("192.0.2.10", "198.51.100.77", udp(40001, 27015, b"\xff" + rbytes(50 + 30 * i))),
               case="game traffic: ipv4")
@@ -1329,7 +1637,11 @@ def build_relay():
 def build_sixrd():
     P1, L1 = "2a01:e30::", 28
     P2, L2 = "2602:fe90::", 24
-    c = Capture("sixrd", decode_args=["--6rd-prefix", f"{P1}/{L1}", "--6rd-prefix", f"{P2}/{L2}"])
+    # A domain whose CEs all sit in 100.64.0.0/10 (RFC 5969 IPv4MaskLen 10):
+    # the delegated /54 carries 22 bits of the CE address.
+    P3, L3, V4P, M3 = "2a0b:6b80::", 32, "100.64.0.0", 10
+    c = Capture("sixrd", decode_args=["--6rd-prefix", f"{P1}/{L1}", "--6rd-prefix", f"{P2}/{L2}",
+                                      "--6rd-prefix", f"{P3}/{L3}@{V4P}/{M3}"])
     BR1, BR2 = "192.0.2.1", "198.51.100.254"
     CE1, CE2, CE3 = "198.51.100.33", "203.0.113.201", "100.64.12.34"
     h1 = sixrd(P1, L1, CE1, 0x3, 4, eui64_iid("f4:ca:e5:41:22:10"), "eui64")
@@ -1355,6 +1667,136 @@ def build_sixrd():
     c.eth(tunnel("203.0.113.40", "216.66.80.30", ip6(near, V6_LOW, tcp(50306, 443, "S")), "6in4"),
           case="address just outside the 6rd prefix: 6in4")
     c.eth(ip6(h1, V6_LOW, tcp(50307, 443, "S")), case="native ipv6 from a 6rd address (no tunnel)")
+    # The IPv4MaskLen 10 domain: the embedded address is 100.64.0.0/10 | the
+    # 22 bits after the prefix.
+    BR3, CE4, CE5 = "203.0.113.254", "100.100.7.9", "100.127.255.1"
+    h5 = sixrd(P3, L3, CE4, 0x2, 10, eui64_iid("3c:22:fb:8a:4b:77"), "eui64", mask_len=M3)
+    h6 = sixrd(P3, L3, CE5, 0x0, 10, 0x1, "low", mask_len=M3)
+    for i in range(2):
+        c.eth(tunnel(CE4, BR3, ip6(h5, V6_LOW, tcp(50310, 443, ["S", "PA"][i], rbytes(i * 400))), "6rd"),
+              case="6rd with a common ipv4 prefix: CE -> BR, embedded 100.100.7.9")
+        c.eth(tunnel(BR3, CE4, ip6(V6_LOW, h5, tcp(443, 50310, ["SA", "A"][i]), hlim=58), "6rd"),
+              case="6rd with a common ipv4 prefix: BR -> CE")
+    c.eth(tunnel(CE4, CE5, ip6(h5, h6, udp(50311, 50312, rbytes(64))), "6rd"),
+          case="6rd with a common ipv4 prefix: CE -> CE direct, no relay")
+    return c
+
+
+# ---------------------------------------------------------------------------
+# snap96.pcap and snap50.pcap: captures taken with a snaplen (tcpdump -s).
+# A packet whose IP header (a tunnel's outer and inner IP header) is whole is
+# in a flow: its lengths come from the IP headers, and of the transport
+# header the capture keeps what it keeps (probe/base/verdict.hpp).
+
+def cut(facts, l4_at, snap, proto):
+    """The decode facts of a packet whose transport header starts `l4_at`
+    bytes into the frame, in a capture cut at `snap`: ports when 4 bytes
+    are there, TCP flags at 14, ICMP type and code at 2. Returns (verdict,
+    facts)."""
+    avail = max(0, snap - l4_at)
+    need = {6: 20, 17: 8, 132: 12, 1: 4, 58: 4}.get(proto, 0)
+    facts = dict(facts)
+    if proto in (1, 58):
+        if avail < 2:
+            for k in ("icmpTypeIPv4", "icmpCodeIPv4", "icmpTypeIPv6", "icmpCodeIPv6"):
+                facts.pop(k, None)
+    elif avail < 4:
+        facts.pop("sourceTransportPort", None)
+        facts.pop("destinationTransportPort", None)
+    if proto == 6 and avail < 14:
+        facts.pop("tcpControlBits", None)
+    return ("l4_truncated" if avail < need else "ok"), facts
+
+
+def teredo_as_ipv4(raw, verdict):
+    """Teredo that stays an IPv4 UDP flow: the outer header's facts."""
+    ihl = (raw[0] & 0x0F) * 4
+    sport, dport = struct.unpack("!HH", raw[ihl:ihl + 4])
+    return verdict, {**ip4_facts(socket.inet_ntoa(raw[12:16]), socket.inet_ntoa(raw[16:20]), 17, raw[1], raw[8],
+                                 len(raw)), "sourceTransportPort": sport, "destinationTransportPort": dport}
+
+
+def build_snap(snap):
+    c = Capture(f"snap{snap}", snaplen=snap)
+    eth_ip = 14
+
+    def add(built, l4_at, proto, case, **kw):
+        raw, facts = (built.raw, {"tunnelType": "none", **built.facts}) if isinstance(built, Net) else built
+        verdict, facts = cut(facts, l4_at, snap, proto)
+        c.eth((raw, facts), verdict=verdict, case=case, **kw)
+
+    # Native IPv4 and IPv6 TCP, a UDP datagram, ICMP.
+    sp = 50400
+    for i, fl in enumerate(("S", "A", "PA", "PA", "FA")):
+        add(ip4(CLIENT4, WEB4, tcp(sp, 443, fl, rbytes([0, 0, 517, 1200, 0][i])), df=True), eth_ip + 20, 6,
+            f"ipv4 tcp {fl}")
+    add(ip4(WEB4, CLIENT4, tcp(443, sp, "PA", rbytes(1400)), ttl=54, df=True), eth_ip + 20, 6, "ipv4 tcp back")
+    add(ip4(CLIENT4, DNS4, udp(53010, 53, dns("snap.example.com", "A"))), eth_ip + 20, 17, "ipv4 udp dns")
+    add(ip4(CLIENT4, "203.0.113.1", icmp4(8, 0, rbytes(56), ident=3, seq=1)), eth_ip + 20, 1, "ipv4 icmp echo")
+    if snap >= eth_ip + 40:
+        add(ip6(V6_EUI64, V6_LOW, tcp(50401, 443, "PA", rbytes(900))), eth_ip + 40, 6, "ipv6 tcp")
+        add(ip6(V6_PRIV_UL, V6_OTHER, udp(50402, 443, rbytes(1200))), eth_ip + 40, 17, "ipv6 udp (quic)")
+        add(ip6_ext(V6_EUI64, V6_LOW, [0], tcp(50403, 80, "PA", rbytes(600))), eth_ip + 48, 6,
+            "ipv6 hop-by-hop then tcp")
+    else:
+        # The IPv6 header itself is cut: nothing to key a flow on.
+        for n in (ip6(V6_EUI64, V6_LOW, tcp(50401, 443, "PA", rbytes(900))),
+                  ip6(V6_PRIV_UL, V6_OTHER, udp(50402, 443, rbytes(1200)))):
+            c.eth(n, verdict="ipv6_truncated", case="ipv6 header cut by the snaplen")
+    # Teredo through a relay on 3544, and by content on ephemeral ports.
+    RELAY, RPORT = "192.0.2.202", 50999
+    teredo_l4 = eth_ip + 20 + 8 + 40
+    for i, (fl, n) in enumerate((("S", 0), ("A", 0), ("PA", 500), ("PA", 1200), ("FA", 0))):
+        for osrc, odst, sport, dport, case in ((CLIENT_NAT, RELAY4, CLIENT_PORT, 3544, "teredo tcp via relay on 3544"),
+                                                (CLIENT_NAT, RELAY, CLIENT_PORT, RPORT,
+                                                 "teredo tcp via a relay on ephemeral ports")):
+            inner = ip6(T_CLIENT, V6_LOW, tcp(50410 + (dport != 3544), 443, fl, rbytes(n)), hlim=128)
+            built = teredo(osrc, odst, sport, dport, inner)
+            if snap < teredo_l4:
+                if dport == 3544:
+                    verdict, facts = teredo_as_ipv4(built[0], "teredo_truncated")
+                else:
+                    verdict, facts = teredo_as_ipv4(built[0], "ok")
+                c.eth((built[0], facts), verdict=verdict, case=case + ": inner ipv6 header cut, an ipv4 flow")
+            else:
+                add(built, teredo_l4, 6, case)
+    back = ip6(V6_LOW, T_CLIENT, tcp(443, 50411, "PA", rbytes(1300)), hlim=55)
+    built = teredo(RELAY, CLIENT_NAT, RPORT, CLIENT_PORT, back)
+    if snap < teredo_l4:
+        c.eth((built[0], teredo_as_ipv4(built[0], "ok")[1]), case="teredo relay -> client: cut, plain udp")
+    else:
+        add(built, teredo_l4, 6, "teredo relay -> client, ephemeral ports")
+    # With an origin indication the inner header starts 8 bytes later.
+    inner = ip6(V6_LOW, T_CLIENT, tcp(443, 50412, "PA", rbytes(700)), hlim=55)
+    built = teredo(TEREDO_SERVER, CLIENT_NAT, 3544, CLIENT_PORT, inner, origin=(40123, RELAY4))
+    if snap < teredo_l4 + 8:
+        verdict, facts = teredo_as_ipv4(built[0], "teredo_truncated")
+        c.eth((built[0], facts), verdict=verdict, case="teredo with origin indication: inner ipv6 header cut")
+    else:
+        add(built, teredo_l4 + 8, 6, "teredo with origin indication, tcp cut")
+    echo = ip6(T_CLIENT, V6_OTHER, echo6(0x61, 1, 56), hlim=128)
+    built = teredo(CLIENT_NAT, RELAY, CLIENT_PORT, RPORT, echo)
+    if snap < teredo_l4:
+        c.eth((built[0], teredo_as_ipv4(built[0], "ok")[1]), case="teredo icmpv6 echo, ephemeral ports: plain udp")
+    else:
+        add(built, teredo_l4, 58, "teredo icmpv6 echo, ephemeral ports")
+    # 6in4 and 6to4.
+    BROKER, TUNCLIENT = "216.66.80.30", "203.0.113.40"
+    he_lan = eui64("2001:470:1f0b:12ab::", "a4:5e:60:c1:22:33")
+    for inner, l4_at, proto, case in (
+            (ip6(he_lan, V6_OTHER, tcp(52110, 443, "PA", rbytes(1300))), eth_ip + 60, 6, "6in4 tcp"),
+            (ip6_ext(he_lan, V6_OTHER, [60], tcp(52111, 443, "PA", rbytes(800))), eth_ip + 68, 6,
+             "6in4 destination options then tcp"),
+            (ip6(V6_6TO4_WIN, V6_LOW, udp(52112, 443, rbytes(900))), eth_ip + 60, 17, "6to4 udp")):
+        ttype = "6to4" if inner.src is V6_6TO4_WIN else "6in4"
+        osrc, odst = (V6_6TO4_WIN.sixto4, "192.88.99.1") if ttype == "6to4" else (TUNCLIENT, BROKER)
+        built = tunnel(osrc, odst, inner, ttype)
+        if snap < eth_ip + 60:
+            raw = built[0]
+            c.eth((raw, ip4_facts(osrc, odst, 41, 0, raw[8], len(raw))), verdict="proto41_truncated",
+                  case=case + ": inner ipv6 header cut, an ipv4 flow")
+        else:
+            add(built, l4_at, proto, case)
     return c
 
 
@@ -1365,7 +1807,7 @@ def build_sixrd():
 # ports.pcap (--teredo-ports 3545,3544)
 
 def build_ports():
-    c = Capture("ports", decode_args=["--teredo-ports", "3545,3544"])
+    c = Capture("ports", decode_args=["--teredo-ports", "3545,3544", "--teredo-detect", "ports"])
     inner = ip6(T_CLIENT, V6_LOW, tcp(50950, 443, "S"), hlim=128)
     c.eth(teredo(CLIENT_NAT, RELAY4, CLIENT_PORT, 3545, inner), case="teredo on configured port 3545")
     inner = ip6(V6_LOW, T_CLIENT, tcp(443, 50950, "SA"))
@@ -1440,6 +1882,224 @@ def build_sll():
     return c
 
 
+# ---------------------------------------------------------------------------
+# tcpend.pcap, longrun.pcap, clock0.pcap: flows over time (default timeouts:
+# active 300 s, inactive 30 s, TCP end grace 5 s). Each packet's time is set
+# explicitly (Capture.set_time); the ground truth's flows follow the probe's
+# rules (Capture.flows).
+
+SEC = 1_000_000  # microseconds
+
+
+class Conversation:
+    """One TCP connection between (a, ap) and (b, bp), native IPv4 or inside
+    a tunnel: `wrap(src_is_a, net)` builds the frame's (raw, facts)."""
+
+    def __init__(self, c, a, ap, b, bp, wrap=None, v6=False):
+        self.c, self.a, self.ap, self.b, self.bp, self.wrap, self.v6 = c, a, ap, b, bp, wrap, v6
+
+    def send(self, at_us, from_a, flags, size=0, case=""):
+        src, dst = (self.a, self.b) if from_a else (self.b, self.a)
+        sp, dp = (self.ap, self.bp) if from_a else (self.bp, self.ap)
+        seg = tcp(sp, dp, flags, rbytes(size))
+        net = ip6(src, dst, seg) if self.v6 else ip4(src, dst, seg)
+        self.c.set_time(at_us)
+        return self.c.eth(self.wrap(from_a, net) if self.wrap else net, case=case)
+
+
+def build_tcpend():
+    """TCP endings in every order, both directions of each connection, native
+    and tunneled: one record per direction and connection."""
+    c = Capture("tcpend")
+    t = (BASE_TS + 3600) * SEC
+    ms = 1000
+
+    def conv(port, wrap=None, v6=False, a=CLIENT4, b=WEB4):
+        return Conversation(c, a, port, b, 443, wrap, v6)
+
+    # 1. A complete short TLS session: the last ACK follows the FINs.
+    k = conv(50001)
+    k.send(t, True, "S", case="tls: syn")
+    k.send(t + 12 * ms, False, "SA", case="tls: syn-ack")
+    k.send(t + 24 * ms, True, "A", case="tls: ack")
+    k.send(t + 30 * ms, True, "PA", 517, case="tls: client hello")
+    k.send(t + 45 * ms, False, "PA", 1400, case="tls: server hello")
+    k.send(t + 300 * ms, True, "FA", case="tls: client fin")
+    k.send(t + 312 * ms, False, "FA", case="tls: server fin")
+    k.send(t + 324 * ms, True, "A", case="tls: last ack (same record as the client's fin)")
+    # 2. Refused: SYN answered by RST; the client retries the SYN 1 s later
+    #    (a SYN after RST: a new record), refused again.
+    t += 10 * SEC
+    k = conv(50002)
+    k.send(t, True, "S", case="refused: syn")
+    k.send(t + 1 * ms, False, "RA", case="refused: rst")
+    k.send(t + 1 * SEC, True, "S", case="refused: syn retry (same record: this direction saw no FIN/RST)")
+    k.send(t + 1 * SEC + 1 * ms, False, "RA", case="refused: rst again (same record, within the grace)")
+    # 3. Retransmitted FIN, then the ACK, then the client's RST.
+    t += 10 * SEC
+    k = conv(50003)
+    k.send(t, True, "PA", 200, case="mid-stream start: data")
+    k.send(t + 20 * ms, False, "A", case="mid-stream: ack")
+    k.send(t + 1 * SEC, True, "FA", case="fin")
+    k.send(t + 1 * SEC + 400 * ms, True, "FA", case="retransmitted fin")
+    k.send(t + 1 * SEC + 420 * ms, False, "FA", case="peer fin")
+    k.send(t + 1 * SEC + 430 * ms, True, "A", case="last ack")
+    k.send(t + 2 * SEC, True, "R", case="rst after the close (same record)")
+    # 4. RST first, then stray packets within the grace period.
+    t += 10 * SEC
+    k = conv(50004)
+    k.send(t, True, "PA", 80, case="data")
+    k.send(t + 5 * ms, False, "RA", case="server resets")
+    k.send(t + 10 * ms, True, "PA", 80, case="data in flight after the rst (same record)")
+    k.send(t + 15 * ms, False, "R", case="second rst (same record)")
+    # 5. A late ACK beyond the grace period: a record of its own.
+    t += 10 * SEC
+    k = conv(50005)
+    k.send(t, True, "FA", case="fin")
+    k.send(t + 6 * SEC, True, "A", case="ack 6 s after the fin (new record)")
+    # 6. Port reuse: a new connection on the same ports 1 s after the close.
+    t += 10 * SEC
+    k = conv(50006)
+    k.send(t, True, "PA", 10, case="old connection data")
+    k.send(t + 10 * ms, True, "FA", case="old connection fin")
+    k.send(t + 20 * ms, False, "FA", case="old connection peer fin")
+    k.send(t + 1 * SEC, True, "S", case="new connection, same ports: new record")
+    k.send(t + 1 * SEC + 10 * ms, False, "SA", case="its syn-ack: new record")
+    k.send(t + 1 * SEC + 20 * ms, True, "A", case="its ack")
+    # 7. The server closes first; the client answers FIN later.
+    t += 10 * SEC
+    k = conv(50007, v6=True, a=V6_PRIV, b=V6_LOW)
+    k.send(t, False, "FA", case="v6: server fin first")
+    k.send(t + 100 * ms, True, "A", case="v6: client acks")
+    k.send(t + 3 * SEC, True, "FA", case="v6: client fin 3 s later")
+    k.send(t + 3 * SEC + 10 * ms, False, "A", case="v6: server's last ack (same record)")
+    # 8. A long connection: packets every 10 s for 400 s (one active-timeout
+    #    cut), then FIN.
+    t += 10 * SEC
+    k = conv(50008)
+    for i in range(41):
+        k.send(t + i * 10 * SEC, i % 2 == 0, "PA", 64, case="long connection")
+    k.send(t + 405 * SEC, True, "FA", case="long connection fin")
+    k.send(t + 405 * SEC + 10 * ms, False, "FA", case="long connection peer fin")
+    # 9. Teredo (client <-> relay on the relay's port 3544) and 6to4 TCP.
+    t += 420 * SEC
+    relay = "192.0.2.99"
+
+    def teredo_wrap(from_a, net):
+        return (teredo(CLIENT_NAT, relay, CLIENT_PORT, 3544, net, ttl=64, ident=1) if from_a else
+                teredo(relay, CLIENT_NAT, 3544, CLIENT_PORT, net, ttl=60, ident=2))
+    k = Conversation(c, T_CLIENT, 51000, V6_LOW, 443, teredo_wrap, v6=True)
+    k.send(t, True, "S", case="teredo: syn")
+    k.send(t + 80 * ms, False, "SA", case="teredo: syn-ack")
+    k.send(t + 160 * ms, True, "A", case="teredo: ack")
+    k.send(t + 400 * ms, True, "FA", case="teredo: fin")
+    k.send(t + 480 * ms, False, "RA", case="teredo: peer resets")
+    k.send(t + 490 * ms, True, "R", case="teredo: client resets too")
+    host6 = V6_6TO4_LINUX
+
+    def six_wrap(from_a, net):
+        return (tunnel("198.51.100.10", "192.88.99.1", net, "6to4", ttl=64, ident=3) if from_a else
+                tunnel("192.0.2.98", "198.51.100.10", net, "6to4", ttl=60, ident=4))
+    k = Conversation(c, host6, 52000, V6_EUI64, 22, six_wrap, v6=True)
+    t += 10 * SEC
+    k.send(t, True, "S", case="6to4: syn")
+    k.send(t + 30 * ms, False, "SA", case="6to4: syn-ack")
+    k.send(t + 60 * ms, True, "A", case="6to4: ack")
+    k.send(t + 2 * SEC, True, "FA", case="6to4: fin")
+    k.send(t + 2 * SEC + 30 * ms, False, "FA", case="6to4: peer fin")
+    k.send(t + 2 * SEC + 60 * ms, True, "A", case="6to4: last ack")
+    # 10. Idle, not closed: a half-open SYN, then other traffic 40 s later.
+    t += 10 * SEC
+    k = conv(50010)
+    k.send(t, True, "S", case="half-open syn (idle timeout)")
+    c.set_time(t + 40 * SEC)
+    c.eth(ip4(CLIENT4, DNS4, udp(53000, 53, dns("example.org"))), case="later traffic: the capture goes on")
+    return c
+
+
+def build_longrun():
+    """Sixty days of packet time, flows alive across the 2^31 ms and 2^32 ms
+    points after the first packet (where 32-bit millisecond deadlines
+    counted from the first packet saturate, and where the probe moves its
+    deadline base), exchanges every 6 hours, a clock jump of 20 days."""
+    c = Capture("longrun")
+    t0 = BASE_TS * SEC
+    ms = 1000
+    c.set_time(t0)
+    c.eth(ip4(CLIENT4, DNS4, udp(40000, 53, dns("start.example"))), case="the first packet")
+    points = {(1 << 31) * ms: "2^31 ms", (1 << 32) * ms: "2^32 ms"}
+    events = []
+    # Exchanges every 6 hours: a DNS query and its answer, and a short TCP
+    # connection that closes.
+    for n in range(1, 240):
+        at = t0 + n * 6 * 3600 * SEC
+        if 33 * 86400 * SEC <= at - t0 < 53 * 86400 * SEC:
+            continue  # a 20-day gap: the clock jumps
+        events.append((at, "exchange", n))
+    for offset, name in points.items():
+        events.append((t0 + offset - 100 * SEC, "cross", name))
+    events.sort()
+    for at, kind, arg in events:
+        if kind == "exchange":
+            port = 41000 + arg
+            c.set_time(at)
+            c.eth(ip4(CLIENT4, DNS4, udp(port, 53, dns(f"q{arg}.example"))), case="6-hourly dns query")
+            c.set_time(at + 20 * ms)
+            c.eth(ip4(DNS4, CLIENT4, udp(53, port, dns(f"q{arg}.example", "A", "198.51.100.80"))),
+                  case="its answer")
+            k = Conversation(c, CLIENT4, port, WEB4, 443)
+            k.send(at + 1 * SEC, True, "S", case="6-hourly tcp: syn")
+            k.send(at + 1 * SEC + 10 * ms, False, "SA", case="syn-ack")
+            k.send(at + 1 * SEC + 20 * ms, True, "PA", 300, case="data")
+            k.send(at + 2 * SEC, True, "FA", case="fin")
+            k.send(at + 2 * SEC + 10 * ms, False, "FA", case="peer fin")
+            k.send(at + 2 * SEC + 20 * ms, True, "A", case="last ack")
+        else:
+            # Around the point: a UDP flow every 10 s for 200 s (one record),
+            # a ping every 20 s for 500 s (cut once by the active timeout), a
+            # TCP connection that opens before the point and closes after
+            # it, and a 6to4 flow every 15 s for 200 s.
+            k = Conversation(c, CLIENT4, 45000, WEB4, 443)
+            for i in range(0, 501, 5):
+                at_i = at + i * SEC
+                if i <= 200 and i % 10 == 0:
+                    c.set_time(at_i)
+                    c.eth(ip4(CLIENT4, "198.51.100.123", udp(47000, 123, rbytes(48))),
+                          case=f"ntp every 10 s across {arg}")
+                if i % 20 == 0:
+                    c.set_time(at_i + 1 * ms)
+                    c.eth(ip4(CLIENT4, WEB4, icmp4(8, 0, rbytes(56), ident=7, seq=i)),
+                          case=f"ping every 20 s across {arg}")
+                if i <= 200 and i % 15 == 0:
+                    c.set_time(at_i + 2 * ms)
+                    inner = ip6(V6_6TO4_WIN, V6_EUI64, udp(5000, 5001, rbytes(20)))
+                    c.eth(tunnel("203.0.113.5", "192.88.99.1", inner, "6to4", ttl=64, ident=9),
+                          case=f"6to4 every 15 s across {arg}")
+                if i in (60, 80, 100, 120):
+                    flags = {60: "S", 80: "PA", 100: "PA", 120: "FA"}[i]
+                    k.send(at_i + 3 * ms, True, flags, 100 if flags == "PA" else 0, case=f"tcp across {arg}")
+                if i == 120:
+                    k.send(at_i + 1 * SEC, False, "A", case=f"tcp across {arg}: the server acks the fin")
+    c.set_time(t0 + 60 * 86400 * SEC)
+    c.eth(ip4(CLIENT4, DNS4, udp(40000, 53, dns("end.example"))), case="the last packet, day 60")
+    return c
+
+
+def build_clock0():
+    """A capture whose first packet is stamped 0 (1970-01-01), as some
+    capture tools and NICs without a clock write, then real times."""
+    c = Capture("clock0")
+    c.set_time(0)
+    c.eth(ip4(CLIENT4, DNS4, udp(40000, 53, dns("epoch.example"))), case="stamped 0")
+    t = BASE_TS * SEC
+    for i in range(20):
+        c.set_time(t + i * SEC)
+        c.eth(ip4(CLIENT4, DNS4, udp(40001, 53, dns(f"q{i}.example"))), case="every second from 2026")
+        c.set_time(t + i * SEC + 5000)
+        c.eth(ip4(DNS4, CLIENT4, udp(53, 40001, dns(f"q{i}.example", "A", "198.51.100.80"))), case="answers")
+    return c
+
+
 def write_flood(path, count, seed=7):
     """A random-source flood: every packet a new flow (cache exhaustion).
 
@@ -1471,14 +2131,97 @@ def write_flood(path, count, seed=7):
             f.write(st.pack("<IIII", t // 1000000, t % 1000000, len(frame), len(frame)) + frame)
 
 
+RANDOM_UDP_KINDS = ("random", "ipv6", "origin+ipv6", "auth+ipv6", "link-local", "trailer")
+
+
+def write_random_udp(path, count, seed=11):
+    """Random UDP for the Teredo false-positive rate: nothing in it is Teredo.
+
+    Plain struct packing, not scapy. Ports: 1 in 20 datagrams has 3544 at one
+    end, 1 in 5 a well-known port, the rest are ephemeral. Payloads: 40%
+    random bytes (0..256 of them, so some start with an IPv6 version nibble
+    or a Teredo indicator), 60% adversarial, off the Teredo port only: an
+    IPv6 header whose payload length matches the UDP length exactly, with a
+    random next header (half of them from the IANA extension headers and
+    transports that Teredo accepts), random addresses and traffic class;
+    some behind an origin indication or an authentication header, some with
+    a link-local source with a random interface id, some with random bytes
+    after the IPv6 packet. On the Teredo port the RFC 4380 checks alone
+    decide (an exactly fitting IPv6 packet there is Teredo by definition),
+    so adversarial payloads go to other ports; random payloads go to every
+    port. Returns the number of datagrams of each kind.
+    """
+    import random
+    import struct as st
+    rnd = random.Random(seed)
+    eth = bytes.fromhex("0200000000010200000000020800")
+    well_known = (53, 123, 443, 500, 4500, 1900, 5353, 3478, 27015, 51820, 1194, 161)
+    known_next = (0, 4, 6, 17, 33, 41, 43, 44, 47, 50, 51, 58, 59, 60, 132, 135, 136, 139, 140, 253, 254)
+    kinds = {k: 0 for k in RANDOM_UDP_KINDS}
+    base = 1767225600
+    with open(path, "wb") as f:
+        f.write(st.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i in range(count):
+            r = rnd.random()
+            ports = [rnd.randrange(1024, 65536), rnd.choice(well_known) if r < 0.2 else rnd.randrange(1024, 65536)]
+            ports = [p if p != 3544 else 3545 for p in ports]  # 3544 only where chosen below
+            rnd.shuffle(ports)
+            k = rnd.random()
+            if k < 0.4 or r >= 0.95:
+                kind = "random"
+                if r >= 0.95:
+                    ports[rnd.randrange(2)] = 3544
+                payload = rnd.randbytes(rnd.randrange(0, 257))
+            else:
+                kind = RANDOM_UDP_KINDS[1 + int((k - 0.4) / 0.6 * 5)]
+                head = b""
+                if kind == "origin+ipv6":
+                    head = b"\x00\x00" + rnd.randbytes(6)
+                elif kind == "auth+ipv6":
+                    idl, aul = rnd.randrange(0, 9), rnd.randrange(0, 17)
+                    head = b"\x00\x01" + bytes([idl, aul]) + rnd.randbytes(idl + aul + 9)
+                plen = rnd.randrange(0, 161)
+                nh = rnd.choice(known_next) if rnd.random() < 0.5 else rnd.randrange(256)
+                first = 0x60000000 | rnd.getrandbits(28)
+                src = rnd.randbytes(16)
+                if kind == "link-local":
+                    src = bytes.fromhex("fe80000000000000") + rnd.randbytes(8)
+                ip6 = st.pack("!IHBB", first, plen, nh, rnd.randrange(256)) + src + rnd.randbytes(16)
+                tail = rnd.randbytes(rnd.randrange(1, 13)) if kind == "trailer" else b""
+                payload = head + ip6 + rnd.randbytes(plen) + tail
+            kinds[kind] += 1
+            udp = st.pack("!HHHH", ports[0], ports[1], 8 + len(payload), 0) + payload
+            src4 = rnd.getrandbits(32) | 0x01000000
+            ip = st.pack("!BBHHHBBHII", 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0, src4,
+                         rnd.getrandbits(32) | 0x01000000) + udp
+            frame = eth + ip
+            t = base * 1000000 + i * 10
+            f.write(st.pack("<IIII", t // 1000000, t % 1000000, len(frame), len(frame)) + frame)
+    return kinds
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True, help="directory for NAME.pcap and NAME.truth.json")
+    ap.add_argument("--out", help="directory for NAME.pcap and NAME.truth.json (required but with --random-udp)")
     ap.add_argument("--corpus", help="also write each frame as one file here (libFuzzer seed corpus)")
     ap.add_argument("--flood", type=int, metavar="N",
                     help="write only flood.pcap: N frames from random sources, each a new flow")
+    ap.add_argument("--random-udp", nargs=2, metavar=("N", "PATH"),
+                    help="write only PATH: N random and adversarial UDP datagrams, none of them Teredo (for the "
+                         "false-positive rate of Teredo detection by content)")
     args = ap.parse_args()
+    if args.random_udp is not None:
+        n = int(args.random_udp[0])
+        if n < 1:
+            ap.error("--random-udp: N must be at least 1")
+        os.makedirs(os.path.dirname(os.path.abspath(args.random_udp[1])), exist_ok=True)
+        kinds = write_random_udp(args.random_udp[1], n)
+        print(f"{args.random_udp[1]}: {n} udp datagrams, none teredo: "
+              + ", ".join(f"{v} {k}" for k, v in kinds.items()), file=sys.stderr)
+        return 0
+    if args.out is None:
+        ap.error("--out DIR is required")
     if args.flood is not None:
         if args.flood < 1:
             ap.error("--flood: N must be at least 1")
@@ -1490,7 +2233,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     if args.corpus:
         os.makedirs(args.corpus, exist_ok=True)
-    for build in (build_mix, build_relay, build_sixrd, build_ports, build_raw, build_null, build_sll):
+    for build in (build_mix, build_relay, build_sixrd, build_ports, lambda: build_snap(96), lambda: build_snap(50),
+                  build_raw, build_null, build_sll, build_tcpend, build_longrun, build_clock0):
         cap = build()
         cap.write(args.out, args.corpus)
         s = cap.summary(cap.flows())

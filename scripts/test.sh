@@ -3,7 +3,7 @@
 # "N passed, N failed".
 #
 #   1. ./build (release, warnings are errors): every suite (unit, flow, hw,
-#      golden, e2e, reliability, report, ipfix, bench smoke, fuzz);
+#      rtl, golden, e2e, reliability, report, ipfix, bench smoke, fuzz);
 #   2. ./build-asan (AddressSanitizer + UndefinedBehaviorSanitizer): the same
 #      suites but the fuzzer (which has its own sanitizers), the bench
 #      smoke test and the RTL simulations. Skip it with TUNPROBE_SANITIZE=0.
@@ -35,7 +35,8 @@ if [ "${TUNPROBE_SANITIZE:-1}" != 0 ] && [ $# -eq 0 ]; then
   # GCC's -Wmaybe-uninitialized misfires under the sanitizers: warnings are
   # errors in the release build above, not here. The rtl suite simulates
   # Verilog with Verilator's and Icarus' own builds, which the sanitizer
-  # flags do not reach: it runs once, above.
+  # flags do not reach: it runs once, above (a sanitizer build defines no
+  # rtl tests and builds none of their models; --no-suite rtl says so).
   run_suite build-asan "--buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false" \
     --no-suite fuzz --no-suite bench --no-suite rtl
 fi

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "probe/addr_class.hpp"
-#include "probe/tunnel_type.hpp"
+#include "probe/decode/addr_class.hpp"
+#include "probe/base/tunnel_type.hpp"
 
 namespace tunprobe::report {
 

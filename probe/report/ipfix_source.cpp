@@ -6,7 +6,7 @@
 // template of the elements the report needs.
 //
 // The elements come from the generated model (templates/generated/
-// ipfix_model.hpp, through probe/ipfix_model.hpp's information model):
+// ipfix_model.hpp, through probe/records/ipfix_elements.hpp's information model):
 // tunprobe's under --pen, IANA's, and CESNET's (PEN 16982) tunnel elements
 // of the flowmon profile. Which ones a record really has is told by its
 // external template (a per-template context set when the template
@@ -34,7 +34,7 @@
 #include <set>
 #include <vector>
 
-#include "probe/ipfix_model.hpp"
+#include "probe/records/ipfix_elements.hpp"
 #include "probe/report/source.hpp"
 #include "templates/generated/ipfix_model.hpp"
 

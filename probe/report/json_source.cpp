@@ -1,5 +1,5 @@
 // JSON lines (`tunprobe run -o json:`): one flow object per line, keys as
-// probe/flow_json.cpp writes them (the IPFIX element names). A line that is
+// probe/records/flow_json.cpp writes them (the IPFIX element names). A line that is
 // not a JSON object, or lacks a required key, is an error naming its line
 // and byte offset; reading goes on with the next line.
 //

@@ -424,7 +424,7 @@ std::vector<std::string> counting_rules(const ReportOptions& opt) {
       "rows (a native server that Teredo clients reach through a relay is in the Teredo row too); shares are of "
       "the sum of the rows, and *distinct, all transports* counts each address once. Link-local, multicast, "
       "unspecified and loopback addresses name no host: they are not counted (their number is given).",
-      "**Address classes** (Tables 2, 3) are tunprobe's (`probe/addr_class.hpp`): the class in the record, or "
+      "**Address classes** (Tables 2, 3) are tunprobe's (`probe/decode/addr_class.hpp`): the class in the record, or "
       "computed by the same rules when a record has none. *Native*: the address was seen in native flows; "
       "*tunneled*: in flows of any tunnel type (it may be in both columns). Table 2 holds 6to4 (2002::/16) "
       "addresses; Table 3 global unicast addresses that are not transition addresses (not Teredo, 6to4, ISATAP; "

@@ -1,16 +1,17 @@
-// libFuzzer target for the decoder: any bytes, every link type, with the
-// Teredo heuristic and a 6rd prefix on (the widest decoder), must give a
-// verdict without reading out of bounds or hitting undefined behaviour.
+// libFuzzer target for the decoder: any bytes, every link type, with
+// Teredo content detection, two Teredo ports and a 6rd prefix (the widest
+// decoder), must give a verdict without reading out of bounds or hitting
+// undefined behaviour.
 #include <cstddef>
 #include <cstdint>
 
-#include "probe/parse.hpp"
+#include "probe/decode/parse.hpp"
 
 namespace {
 
 tunprobe::DecodeConfig wide_config() {
   tunprobe::DecodeConfig cfg;
-  cfg.teredo_heuristic = true;
+  cfg.teredo_detect = tunprobe::TeredoDetect::content;
   cfg.teredo_ports[1] = 3545;
   cfg.teredo_port_count = 2;
   // 2a01:e00::/26, an example 6rd prefix.
@@ -18,7 +19,14 @@ tunprobe::DecodeConfig wide_config() {
   cfg.sixrd[0].prefix[1] = 0x01;
   cfg.sixrd[0].prefix[2] = 0x0e;
   cfg.sixrd[0].length = 26;
-  cfg.sixrd_count = 1;
+  // 2001:db8::/24 with the CEs in 10.0.0.0/8 (RFC 5969 IPv4MaskLen 8).
+  cfg.sixrd[1].prefix[0] = 0x20;
+  cfg.sixrd[1].prefix[1] = 0x01;
+  cfg.sixrd[1].prefix[2] = 0x0d;
+  cfg.sixrd[1].length = 24;
+  cfg.sixrd[1].ipv4_mask_len = 8;
+  cfg.sixrd[1].ipv4_prefix = 0x0a000000;
+  cfg.sixrd_count = 2;
   return cfg;
 }
 

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <string>
 
-#include "probe/flow_json.hpp"
-#include "probe/pipeline.hpp"
+#include "probe/records/flow_json.hpp"
+#include "probe/flow/pipeline.hpp"
 
 namespace {
 
@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.cache.capacity = 16;
   cfg.cache.active_timeout_ms = 5000;
   cfg.cache.inactive_timeout_ms = 1000;
-  cfg.decode.teredo_heuristic = (size & 1) != 0;
+  cfg.decode.teredo_detect = (size & 1) != 0 ? tunprobe::TeredoDetect::content : tunprobe::TeredoDetect::ports;
   Collected c;
   tunprobe::RecordSink sink(&collect, &c);
   tunprobe::Pipeline pipe(cfg, 0, sink);

@@ -11,7 +11,9 @@ Runs GEN_SCRIPT --out WORKDIR, then for every WORKDIR/NAME.truth.json runs
   - the decoded packet must print no key that the truth lacks (but
     "timestamp"): no stray tunnel, Teredo, fragment or link-layer fields;
   - the packet count, the verdict counts and the packets per tunnel type must
-    equal the truth's summary.
+    equal the truth's summary;
+  - the summary that `decode` prints on stderr names every verdict count and
+    the Teredo packets with RFC 6081 trailers.
 
 Prints each mismatch with capture, index, key and both values, then
 "N packets checked, M mismatches"; exits 1 on any mismatch.
@@ -29,10 +31,11 @@ IGNORED_DECODE_KEYS = {"timestamp"}
 
 
 def decode(tunprobe, pcap, args):
-    proc = subprocess.run([tunprobe, "decode", pcap, "--quiet", *args], capture_output=True, text=True)
+    """The decoded packets and the summary line from stderr."""
+    proc = subprocess.run([tunprobe, "decode", pcap, *args], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{tunprobe} decode {pcap} {' '.join(args)}: exit {proc.returncode}: {proc.stderr}")
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()], proc.stderr.strip()
 
 
 def count(packets, key):
@@ -48,7 +51,7 @@ def check_capture(tunprobe, truth_path, report):
         truth = json.load(f)
     name = truth["capture"]
     pcap = os.path.join(os.path.dirname(truth_path), name)
-    got = decode(tunprobe, pcap, truth["decodeArgs"])
+    got, summary_line = decode(tunprobe, pcap, truth["decodeArgs"])
     want = truth["packets"]
     if len(got) != len(want):
         report(name, "-", "packet count", len(want), len(got), "")
@@ -65,6 +68,14 @@ def check_capture(tunprobe, truth_path, report):
             if key not in w and key not in IGNORED_DECODE_KEYS:
                 report(name, w["index"], key, "(absent)", g[key], case)
     summary = truth["summary"]
+    # The verdicts in the table's order, so each one is looked for alone.
+    line = summary_line.replace(";", ",") + ","
+    if not line.startswith(f"tunprobe decode: {summary['packets']} packets,") or any(
+            f", {v} {n}," not in line for v, n in summary["packetsPerVerdict"].items()):
+        report(name, "-", "summary line", summary["packetsPerVerdict"], summary_line, "")
+    trailers = sum(1 for p in want if p.get("teredoTrailers"))
+    if trailers and f"; {trailers} Teredo packets with RFC 6081 trailers" not in summary_line:
+        report(name, "-", "trailers in the summary line", trailers, summary_line, "")
     if count(got, "verdict") != summary["packetsPerVerdict"]:
         report(name, "-", "packetsPerVerdict", summary["packetsPerVerdict"], count(got, "verdict"), "")
     if count(got, "tunnelType") != summary["packetsPerTunnelType"]:
@@ -91,9 +102,9 @@ def check_coverage(gen, truths, report):
                 for k in ("sourceAddressClass", "destinationAddressClass"):
                     if k in p:
                         seen["class"].add(p[k])
-    tables = (("verdict", "probe/verdict.hpp", r"X\((\w+),\s*k(?:Flow|Drop)\b"),
-              ("tunnelType", "probe/tunnel_type.hpp", r"X\(\w+,\s*\d+,\s*\"([^\"]+)\"\)"),
-              ("class", "probe/addr_class.hpp", r"X\(\w+,\s*\d+,\s*\"([^\"]+)\"\)"))
+    tables = (("verdict", "probe/base/verdict.hpp", r"X\((\w+),\s*k(?:Flow|Drop)\b"),
+              ("tunnelType", "probe/base/tunnel_type.hpp", r"X\(\w+,\s*\d+,\s*\"([^\"]+)\"\)"),
+              ("class", "probe/decode/addr_class.hpp", r"X\(\w+,\s*\d+,\s*\"([^\"]+)\"\)"))
     for what, rel, pattern in tables:
         path = os.path.join(root, rel)
         if not os.path.exists(path):

@@ -7,8 +7,8 @@ Regenerates templates/generated/ from templates/elements.json into a
 temporary directory and fails when any checked-in file differs (a changed
 table, a hand-edited file), or when the README's element tables differ from
 templates/generated/elements.md. The value tables come from the code's
-X-macro tables (probe/tunnel_type.hpp, probe/addr_class.hpp,
-probe/flow_record.hpp): a renumbered enum shows up here as drift.
+X-macro tables (probe/base/tunnel_type.hpp, probe/decode/addr_class.hpp,
+probe/flow/flow_record.hpp): a renumbered enum shows up here as drift.
 """
 import filecmp
 import os

@@ -28,16 +28,19 @@ def value_names(ref):
     return {v: n for v, n, _ in MODEL.values[ref]}
 
 
-TUNNEL_TYPES = value_names("probe/tunnel_type.hpp:TUNPROBE_TUNNEL_TYPES")
-ADDR_CLASSES = value_names("probe/addr_class.hpp:TUNPROBE_ADDR_CLASSES")
-END_REASONS = value_names("probe/flow_record.hpp:TUNPROBE_END_REASONS")
+TUNNEL_TYPES = value_names("probe/base/tunnel_type.hpp:TUNPROBE_TUNNEL_TYPES")
+ADDR_CLASSES = value_names("probe/decode/addr_class.hpp:TUNPROBE_ADDR_CLASSES")
+END_REASONS = value_names("probe/flow/flow_record.hpp:TUNPROBE_END_REASONS")
 TUNNEL_VALUE = {n: v for v, n in TUNNEL_TYPES.items()}
 # Elements whose numbers the JSON output prints as names.
 ENUMS = {"tunnelType": TUNNEL_TYPES, "sourceAddressClass": ADDR_CLASSES, "destinationAddressClass": ADDR_CLASSES,
          "flowEndReason": END_REASONS}
 # JSON keys with no IPFIX element: the worker (a probe detail) and the ICMP
 # type and code apart (IPFIX carries icmpTypeCodeIPv4/IPv6, also in JSON).
-JSON_ONLY = {"worker", "icmpTypeIPv4", "icmpCodeIPv4", "icmpTypeIPv6", "icmpCodeIPv6"}
+# JSON keys with no IPFIX element. transportHeaderMissing: IPFIX templates
+# are fixed, so such a record's ports / ICMP type are 0 there (README,
+# Fragments).
+JSON_ONLY = {"worker", "icmpTypeIPv4", "icmpCodeIPv4", "icmpTypeIPv6", "icmpCodeIPv6", "transportHeaderMissing"}
 ENTERPRISE = {e["name"] for e in MODEL.elements if e["pen"] == generate.PEN_TUNPROBE}
 
 
@@ -401,8 +404,16 @@ def key_of_truth(k):
 
 
 def truth_flows(truth):
-    """{key: (packets, octets)} of the generator's ground truth."""
-    return {key_of_truth(f["key"]): (f["packetDeltaCount"], f["octetDeltaCount"]) for f in truth["flows"]}
+    """{key: (packets, octets)} of the generator's ground truth, summed over
+    the records of a key (a flow cut by a timeout or a TCP end is several
+    records; a flow without a transport header has the same IPFIX key as
+    one with ports or ICMP type 0)."""
+    out = {}
+    for f in truth["flows"]:
+        k = key_of_truth(f["key"])
+        p, o = out.get(k, (0, 0))
+        out[k] = (p + f["packetDeltaCount"], o + f["octetDeltaCount"])
+    return out
 
 
 def key_of_default(r):

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "probe/ipfix_reader.hpp"
-#include "probe/json_writer.hpp"
+#include "probe/records/ipfix_reader.hpp"
+#include "probe/base/json_writer.hpp"
 
 namespace {
 

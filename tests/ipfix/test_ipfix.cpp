@@ -7,10 +7,10 @@
 #include <cstring>
 #include <string>
 
-#include "probe/ipfix_model.hpp"
-#include "probe/ipfix_reader.hpp"
-#include "probe/outputs.hpp"
-#include "probe/run_config.hpp"
+#include "probe/records/ipfix_elements.hpp"
+#include "probe/records/ipfix_reader.hpp"
+#include "probe/export/outputs.hpp"
+#include "probe/engine/run_config.hpp"
 
 using namespace tunprobe;
 
@@ -136,4 +136,42 @@ TEST_CASE("a record goes through libfixbuf and back", "[ipfix]") {
   CHECK_FALSE(reader.next(f, tid, domain));
   CHECK(reader.ok());
   std::remove(path);
+}
+
+TEST_CASE("flowmon's tunnelTeredoTrailers carries the flow's trailer bits", "[ipfix]") {
+  const ipfix::Profile* p = ipfix::find_profile("flowmon");
+  REQUIRE(p != nullptr);
+  FlowRecord r{};
+  r.key.ip_version = 6;
+  r.key.tunnel = TunnelType::teredo;
+  r.key.protocol = 59;
+  r.teredo_trailers = kTeredoTrailerNonce | kTeredoTrailerUnparsed;
+  r.teredo_auth = 1;
+  const ipfix::Template& t = ipfix::template_for(*p, r.key);
+  uint8_t buf[ipfix::kMaxRecordBytes];
+  const std::size_t n = ipfix::encode_record(t, r, DecodeConfig{}, buf);
+  REQUIRE(n == ipfix::record_length(t));
+  std::size_t off = 0;
+  int found = 0;
+  for (uint16_t i = 0; i < t.field_count; ++i) {
+    const std::string_view name = ipfix::kElements[t.fields[i].element].name;
+    if (name == "tunnelTeredoTrailers") {
+      CHECK(buf[off] == 0x81);
+      ++found;
+    } else if (name == "tunnelTeredoHeaders") {
+      CHECK(buf[off] == 1);
+      ++found;
+    }
+    off += ipfix::element_length(t, i);
+  }
+  CHECK(found == 2);
+  // Not Teredo: 0.
+  r.key.tunnel = TunnelType::sixtofour;
+  const ipfix::Template& t2 = ipfix::template_for(*p, r.key);
+  ipfix::encode_record(t2, r, DecodeConfig{}, buf);
+  off = 0;
+  for (uint16_t i = 0; i < t2.field_count; ++i) {
+    if (std::string_view(ipfix::kElements[t2.fields[i].element].name) == "tunnelTeredoTrailers") CHECK(buf[off] == 0);
+    off += ipfix::element_length(t2, i);
+  }
 }

@@ -9,10 +9,17 @@ Cases:
   * a capture truncated mid-record: the packets before the damage are read,
     every one is in a flow or a counted verdict, and the flows are exactly the
     ground truth's flows of those packets;
-  * every record cut to a 64-byte snaplen: no crash, conservation holds;
+  * every record cut to a 64-byte snaplen: no crash, conservation holds,
+    and only the ground truth's drops are dropped (a cut transport header
+    keeps its packet in a flow);
   * zero-length and 9000-byte (jumbo) frames;
   * a bogus link type, an empty file, a non-pcap file: one error line, exit 2;
-  * bad options: one line naming the option, exit 2;
+  * bad options: one line naming the option, exit 2; start-up errors: the
+    exact line (and nothing else on stderr or stdout), also where DPDK
+    has something to say;
+  * a directory of rotated captures with a cut, an empty, a header-only
+    file and a text file: one line on stderr for each, counted, the rest
+    read;
   * SIGTERM on a live (endless) input: exits 0 in bounded time with every
     flow flushed and the summary printed; SIGHUP reopens the JSON output.
 Exit 1 on any failure.
@@ -112,6 +119,19 @@ def main():
                [(s, f, d[:64], o) for s, f, d, o in recs])
     res, err = conservation(tunprobe, snap, work, "snaplen64")
     check(res is not None and res[1]["packets"] == len(recs), f"snaplen 64: all {len(recs)} packets accounted {err}")
+    if res:
+        # A cut transport header or inner header keeps its packet in a flow:
+        # beyond the ground truth's drops, only packets whose IP header
+        # itself does not fit in 64 bytes (IPv4 with 40 bytes of options)
+        # are dropped.
+        drops = truth["summary"]["dropPackets"]
+        ip_cut = ("ipv4_truncated", "ipv6_truncated")
+        extra_ip = sum(res[1]["verdicts"][v] - truth["summary"]["packetsPerVerdict"].get(v, 0) for v in ip_cut)
+        check(res[1]["droppedPackets"] - drops == extra_ip,
+              f"snaplen 64: {res[1]['droppedPackets']} dropped = the truth's {drops} + {extra_ip} IP headers cut "
+              f"(cut transport headers are flows)")
+        check(res[1]["verdicts"]["l4_truncated"] > truth["summary"]["packetsPerVerdict"].get("l4_truncated", 0),
+              f"snaplen 64: {res[1]['verdicts']['l4_truncated']} packets counted as l4_truncated")
 
     # Zero-length and jumbo frames.
     jumbo_payload = 9000 - 20 - 8
@@ -170,11 +190,18 @@ def main():
         (["run", "-i", "pcap:" + mix, "-w", "65"], "--workers"),
         (["run", "-i", "pcap:" + mix, "-w", "3", "--dispatch", "crc"], "-w 3"),
         (["run", "-i", "pcap:" + mix, "--dispatch", "fast"], "--dispatch"),
-        (["run", "-i", "pcap:" + mix, "--cache-size", "1000"], "--cache-size"),
+        (["run", "-i", "pcap:" + mix, "--cache-size", "4"], "--cache-size"),
+        (["run", "-i", "pcap:" + mix, "-w", "2", "--cache-size", "12"], "--cache-size"),
+        (["run", "-i", "pcap:" + mix, "--tcp-end-grace", "-1"], "--tcp-end-grace"),
+        (["run", "-i", "pcap:" + mix, "--tcp-end-grace", "90000"], "--tcp-end-grace"),
         (["run", "-i", "pcap:" + mix, "--inactive-timeout", "0"], "--inactive-timeout"),
         (["run", "-i", "pcap:" + mix, "--active-timeout", "100000"], "--active-timeout"),
         (["run", "-i", "pcap:" + mix, "--teredo-ports", "3544,70000"], "--teredo-ports"),
         (["run", "-i", "pcap:" + mix, "--6rd-prefix", "2001:db8::/200"], "--6rd-prefix"),
+        (["run", "-i", "pcap:" + mix, "--6rd-prefix", "2001:db8::/48@10.0.0.0/8"], "at most 64 bits"),
+        (["run", "-i", "pcap:" + mix, "--6rd-prefix", "2001:db8::/24@10.1.0.0/8"], "--6rd-prefix"),
+        (["run", "-i", "pcap:" + mix, "--teredo-detect", "heuristic"], "--teredo-detect"),
+        (["decode", mix, "--teredo-heuristic", "--teredo-detect", "ports"], "--teredo-heuristic"),
         (["run", "-i", "pcap:" + mix, "-o", "xml:out"], "-o"),
         (["run", "-i", "nic0"], "-i"),
         (["run", "-i", "pcap:" + mix, "--frobnicate"], "frobnicate"),
@@ -187,6 +214,81 @@ def main():
         lines = r.stderr.strip().splitlines()
         check(r.returncode == 2 and len(lines) == 1 and name in lines[0],
               f"tunprobe {' '.join(args[:1] + args[-2:])}: exit {r.returncode}, {lines}")
+
+    # Start-up errors: exactly one line, ending in a newline, nothing on
+    # stdout (not DPDK's log lines, not EAL's usage, not a warning printed
+    # before the error).
+    missing = os.path.join(work, "missing.pcap")
+    exact = [
+        (["-i", "pcap:" + mix, "-w", "3", "--dispatch", "crc"],
+         "tunprobe run: -w 3: channel count 3 is not allowed: the CRC distributor takes the low bits of the hash, so "
+         "it needs a power of two from 1 to 64 (1, 2, 4, 8, 16, 32, 64)\n"),
+        (["-i", f"vdev:net_pcap_x,rx_pcap={mix}", "-w", "3", "--dispatch", "rss"],
+         f"tunprobe run: -i vdev:net_pcap_x,rx_pcap={mix}: --dispatch rss with -w 3 needs 3 capture queues (one "
+         "rx_pcap= per worker, pre-split with tunprobe-split --dispatch rss); this input has 1. Use --dispatch crc, "
+         "or -i pcap:FILE\n"),
+        (["-i", "pcap:" + missing],
+         f"tunprobe run: -i pcap:{missing}: cannot read the capture: {missing}: No such file or directory\n"),
+        (["-i", "pcap:" + mix, "-i", "vdev:net_null0"],
+         f"tunprobe run: -i pcap:{mix}: capture files (pcap:) cannot be combined with ports (-i vdev:net_null0) in "
+         "one run; run them separately\n"),
+        (["-i", "pcap:" + os.path.join(work, "nothing-*.pcap")],
+         f"tunprobe run: -i pcap:{work}/nothing-*.pcap: no file matches {work}/nothing-*.pcap\n"),
+    ]
+    for args, want in exact:
+        r = run([tunprobe, "run"] + args + ["-o", "json:/dev/null"], timeout=20)
+        check(r.returncode == 2 and r.stderr == want and r.stdout == "",
+              f"exact error of run {' '.join(args[-2:])}: exit {r.returncode}, {r.stderr!r}")
+    # Errors that quote DPDK: one line all the same.
+    quoted = [
+        (["-i", "vdev:net_bogus0"], "tunprobe run: DPDK initialisation failed: No such device (EAL: ",
+         "Unable to parse device 'net_bogus0'"),
+        (["-i", "pcap:" + mix, "--eal", "--bogus"], "tunprobe run: DPDK initialisation failed: Invalid argument (",
+         "--bogus)"),
+        (["-i", "af_packet:tp-no-such-if0"], "tunprobe run: -i af_packet:tp-no-such-if0: no DPDK port named "
+         "'net_af_packet_tp0' (is the driver available?) (DPDK: ", "No such device"),
+    ]
+    for args, start, part in quoted:
+        r = run([tunprobe, "run"] + args + ["-o", "json:/dev/null"], timeout=20)
+        lines = r.stderr.split("\n")
+        check(r.returncode == 2 and len(lines) == 2 and lines[1] == "" and lines[0].startswith(start) and
+              part in lines[0] and r.stdout == "",
+              f"one error line for run {' '.join(args)}: exit {r.returncode}, {r.stderr!r}, stdout {len(r.stdout)} chars")
+
+    # A directory of rotated captures with problems: each is one line on
+    # stderr and counted; the rest is read.
+    rot = os.path.join(work, "rotated")
+    os.makedirs(rot, exist_ok=True)
+    for f in os.listdir(rot):
+        os.remove(os.path.join(rot, f))
+    write_pcap(os.path.join(rot, "span-3.pcap"), header, recs[100:])
+    write_pcap(os.path.join(rot, "span-1.pcap"), header, recs[:50])
+    with open(os.path.join(rot, "span-2.pcap"), "wb") as f:  # the file tcpdump was writing: last record cut
+        mid = b"".join(struct.pack("<IIII", s_, f_, len(d), o) + d for s_, f_, d, o in recs[50:100])
+        f.write(header + mid[:-10])
+    open(os.path.join(rot, "span-4.pcap"), "wb").close()  # just rotated: 0 bytes
+    write_pcap(os.path.join(rot, "span-5.pcap"), header, [])  # header only
+    with open(os.path.join(rot, "notes.txt"), "w") as f:
+        f.write("rotation log\n")
+    res, err = conservation(tunprobe, rot, work, "rotated")
+    check(res is not None, f"rotated directory: conservation {err}")
+    if res:
+        records, stats, stderr = res
+        inp = stats["inputs"][0]
+        lines = [x for x in stderr.splitlines() if "-i pcap:" in x]
+        check(inp["files"] == 6 and inp["filesRead"] == 3 and inp["filesTruncated"] == 1 and
+              inp["filesSkipped"] == 1 and inp["filesUnreadable"] == 1 and inp["filesEmpty"] == 1 and
+              inp["packets"] == len(recs) - 1 == stats["packets"],
+              f"rotated directory: {inp}")
+        check(len(lines) == 4 and sum("notes.txt: not a capture file" in x and x.startswith("tunprobe: note:")
+                                      for x in lines) == 1 and
+              sum("span-4.pcap: empty file (0 bytes), skipped" in x for x in lines) == 1 and
+              sum("span-5.pcap: a capture without packets" in x for x in lines) == 1 and
+              sum("span-2.pcap: truncated dump file" in x and "the 49 packets before it are read" in x
+                  for x in lines) == 1,
+              f"rotated directory: one line per damaged or skipped file: {lines}")
+        check(f"  input pcap:{rot}: 6 file(s): 3 read (1 up to a damaged record), 1 not captures, 1 unreadable, "
+              f"1 without packets; {len(recs) - 1} packets" in stderr, "rotated directory: the summary's input line")
 
     # Signals on an endless input (net_pcap replaying the capture from memory).
     out = os.path.join(work, "live.json")

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "builder.hpp"
-#include "probe/parse.hpp"
+#include "probe/decode/parse.hpp"
 
 namespace Catch {
 template <>

@@ -1,8 +1,8 @@
 // 6in4 (RFC 4213) and 6rd (RFC 5969) over protocol 41; the protocol-41
 // fallbacks (kept as IPv4), the plug-in precedence and nesting.
-#include "plugins/plugin.hpp"
+#include "probe/decode/plugin.hpp"
 #include "plugins/sixrd.hpp"
-#include "probe/decode_config.hpp"
+#include "probe/decode/decode_config.hpp"
 #include "support.hpp"
 
 using namespace tb;
@@ -21,13 +21,14 @@ Bytes p41(uint32_t src, uint32_t dst, const Bytes& inner, V4 o = {}) {
   return eth(kEtherIpv4, ipv4(src, dst, kIpv6, inner, o));
 }
 
-// PREFIX/len followed by the 32 bits of `v4addr`, then ::1 when there is room.
-A6 sixrd_addr(const char* prefix_text, unsigned len, uint32_t v4addr) {
+// PREFIX/len followed by the low `bits` bits of `v4addr` (RFC 5969 section
+// 4: 32 - IPv4MaskLen of them), then ::1 when there is room.
+A6 sixrd_addr(const char* prefix_text, unsigned len, uint32_t v4addr, unsigned bits = 32) {
   A6 a = v6(prefix_text);
   for (unsigned bit = len; bit < 128; ++bit) a[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
-  for (unsigned i = 0; i < 32; ++i)
-    if ((v4addr >> (31 - i)) & 1) a[(len + i) / 8] |= static_cast<uint8_t>(0x80u >> ((len + i) % 8));
-  if (len + 32 < 128) a[15] |= 1;
+  for (unsigned i = 0; i < bits; ++i)
+    if ((v4addr >> (bits - 1 - i)) & 1) a[(len + i) / 8] |= static_cast<uint8_t>(0x80u >> ((len + i) % 8));
+  if (len + bits < 128) a[15] |= 1;
   return a;
 }
 
@@ -91,7 +92,7 @@ TEST_CASE("6in4: a manual tunnel to a broker", "[6in4]") {
 
 TEST_CASE("Teredo addresses over protocol 41 are 6in4", "[6in4]") {
   DecodeConfig cfg;
-  cfg.teredo_heuristic = true;  // the heuristic is for UDP only
+  cfg.teredo_detect = tunprobe::TeredoDetect::ports;  // content detection is for UDP only; so is this
   for (const DecodeConfig& c : {DecodeConfig{}, cfg}) {
     const PacketInfo p = parse_cfg(p41(kCpe, kBroker, ipv6(kTeredo, kNative, kUdp, udp(3544, 3544, filler(8)))), c);
     REQUIRE(p.verdict == Verdict::ok);
@@ -167,10 +168,11 @@ TEST_CASE("sixrd_in_prefix extracts the 32 bits after any prefix length", "[6in4
   for (unsigned len : {1u,  7u,  8u,  13u, 16u, 24u, 28u, 31u, 32u, 33u, 36u, 40u,
                        47u, 48u, 56u, 60u, 63u, 64u, 65u, 72u, 80u, 88u, 95u, 96u}) {
     INFO("prefix length " << len);
+    // The option allows up to /32 here (a /64 delegated); the plug-in reads
+    // any length.
     tunprobe::SixrdPrefix pfx;
-    const std::string text = "2a01:e35:8765:4321:fedc:ba98:7654:3210/" + std::to_string(len);
-    REQUIRE(tunprobe::parse_sixrd_prefix(text, pfx) == "");
-    CHECK(pfx.length == len);
+    REQUIRE(inet_pton(AF_INET6, "2a01:e35:8765:4321:fedc:ba98:7654:3210", pfx.prefix) == 1);
+    pfx.length = static_cast<uint8_t>(len);
     const A6 a = sixrd_addr("2a01:e35:8765:4321:fedc:ba98:7654:3210", len, ce);
     uint32_t embedded = 0;
     CHECK(tunprobe::sixrd_in_prefix(a.data(), pfx, embedded));
@@ -181,6 +183,73 @@ TEST_CASE("sixrd_in_prefix extracts the 32 bits after any prefix length", "[6in4
     embedded = 7;
     CHECK_FALSE(tunprobe::sixrd_in_prefix(b.data(), pfx, embedded));
     CHECK(embedded == 7);  // untouched
+  }
+}
+
+TEST_CASE("6rd with a common IPv4 prefix (RFC 5969 section 4 IPv4MaskLen)", "[6in4]") {
+  struct Vector {
+    const char* domain;   // --6rd-prefix
+    const char* address;  // an address of the CE's delegated prefix
+    const char* ce;       // the CE IPv4 address it embeds
+  };
+  const Vector vectors[] = {
+      // 6rd prefix 2001:db8::/32, IPv4MaskLen 8 (10.0.0.0/8): CE 10.100.100.1
+      // carries 24 bits, 64 64 01: a /56 delegated, 2001:db8:6464:100::/56.
+      {"2001:db8::/32@10.0.0.0/8", "2001:db8:6464:100::1", "10.100.100.1"},
+      {"2001:db8::/32@10.0.0.0/8", "2001:db8:6464:1ff:1:2:3:4", "10.100.100.1"},
+      {"2001:db8::/32@10.0.0.0/8", "2001:db8:ffff:ff00::1", "10.255.255.255"},
+      {"2001:db8::/32@10.0.0.0/8", "2001:db8::1", "10.0.0.0"},
+      // IPv4MaskLen 0: all 32 bits after the prefix.
+      {"2001:db8::/32", "2001:db8:a64:6401::1", "10.100.100.1"},
+      {"2001:db8::/32@0.0.0.0/0", "2001:db8:a64:6401::1", "10.100.100.1"},
+      // A /24 6rd prefix and 24 carried bits: a /48 delegated.
+      {"2001:db8::/24@10.0.0.0/8", "2001:d64:6401::1", "10.100.100.1"},
+      // Not byte-aligned: /28 and IPv4MaskLen 16: 16 bits at bits 28-43.
+      {"2a01:e30::/28@192.168.0.0/16", "2a01:e31:2340::1", "192.168.18.52"},
+      // IPv4MaskLen 24: 8 bits; and 32: no bit carried, the one CE address.
+      {"2001:db8:100::/40@192.0.2.0/24", "2001:db8:181::1", "192.0.2.129"},
+      {"2001:db8::/32@192.0.2.1/32", "2001:db8::1", "192.0.2.1"},
+  };
+  for (const Vector& v : vectors) {
+    INFO(v.domain << " " << v.address);
+    tunprobe::SixrdPrefix pfx;
+    REQUIRE(tunprobe::parse_sixrd_prefix(v.domain, pfx) == "");
+    uint32_t embedded = 0;
+    CHECK(tunprobe::sixrd_in_prefix(v6(v.address).data(), pfx, embedded));
+    CHECK(s4(embedded) == v.ce);
+    CHECK(s4(tunprobe::sixrd_embedded_ipv4(v6(v.address).data(), pfx)) == v.ce);
+  }
+  // The builder agrees: 24 bits of 10.100.100.1 after 2001:db8::/32.
+  CHECK(s6(sixrd_addr("2001:db8::", 32, v4("10.100.100.1"), 24).data()) == "2001:db8:6464:100::1");
+
+  SECTION("a CE behind the border relay: the embedded address is the whole CE address") {
+    const DecodeConfig cfg = sixrd_cfg({"2001:db8::/32@10.0.0.0/8"});
+    const uint32_t ce4 = v4("10.100.100.1");
+    const A6 ce = sixrd_addr("2001:db8::", 32, ce4, 24);
+    PacketInfo p = parse_cfg(p41(ce4, kBorderRelay, ipv6(ce, kNative, kTcp, tcp(50000, 443))), cfg);
+    REQUIRE(p.verdict == Verdict::ok);
+    CHECK(p.tunnel == TunnelType::sixrd);
+    CHECK(s4(p.embedded_src4) == "10.100.100.1");
+    CHECK(p.embedded_dst4 == 0);
+    CHECK(p.relay4 == kBorderRelay);  // the CE's own outer address is explained
+    // Reading 32 bits instead (IPv4MaskLen 0) would name a wrong CE and call
+    // the CE itself a relay.
+    const DecodeConfig plain = sixrd_cfg({"2001:db8::/32"});
+    p = parse_cfg(p41(ce4, kBorderRelay, ipv6(ce, kNative, kTcp, tcp(50000, 443))), plain);
+    CHECK(s4(p.embedded_src4) == "100.100.1.0");
+    CHECK(p.relay4 == ce4);
+  }
+  SECTION("CE to CE in the same domain: no relay") {
+    const DecodeConfig cfg = sixrd_cfg({"2a01:e30::/28@192.168.0.0/16"});
+    const uint32_t a4 = v4("192.168.18.52"), b4 = v4("192.168.200.7");
+    const PacketInfo p = parse_cfg(
+        p41(a4, b4, ipv6(sixrd_addr("2a01:e30::", 28, a4, 16), sixrd_addr("2a01:e30::", 28, b4, 16), kNoNext, {})),
+        cfg);
+    REQUIRE(p.verdict == Verdict::ok);
+    CHECK(p.tunnel == TunnelType::sixrd);
+    CHECK(p.embedded_src4 == a4);
+    CHECK(p.embedded_dst4 == b4);
+    CHECK(p.relay4 == 0);
   }
 }
 
@@ -229,9 +298,9 @@ TEST_CASE("6rd: customer edge and border relay", "[6in4]") {
 }
 
 TEST_CASE("6rd: the n-th of several configured prefixes", "[6in4]") {
-  const DecodeConfig cfg = sixrd_cfg({"2a00:1::/32", "2a00:2::/32", "2a00:3::/40", "2a01:4::/24"});
+  const DecodeConfig cfg = sixrd_cfg({"2a00:1::/32", "2a00:2::/32", "2a00:300::/24", "2a01:4::/24"});
   REQUIRE(cfg.sixrd_count == 4);
-  const A6 src = sixrd_addr("2a00:3::", 40, kCpe);
+  const A6 src = sixrd_addr("2a00:300::", 24, kCpe);
   const A6 dst = sixrd_addr("2a01:4::", 24, kCpe2);
   const PacketInfo p = parse_cfg(p41(kCpe, kCpe2, ipv6(src, dst, kNoNext, {})), cfg);
   REQUIRE(p.verdict == Verdict::ok);

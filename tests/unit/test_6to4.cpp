@@ -217,10 +217,18 @@ TEST_CASE("6to4 packet cut at every byte", "[6to4][truncation]") {
                             CHECK(p.ip_length == 80);
                             CHECK(p.src_class == AddrClass::none);
                           }},
-                         {kData, Verdict::l4_truncated,
+                         {kL4 + 4, Verdict::l4_truncated,
                           [&](const PacketInfo& p) {
                             sixtofour(p);
                             CHECK_FALSE(p.has_ports);
+                          }},
+                         // A snaplen inside the UDP header: a 6to4 flow with its ports.
+                         {kData, Verdict::l4_truncated,
+                          [&](const PacketInfo& p) {
+                            sixtofour(p);
+                            CHECK(p.has_ports);
+                            CHECK(p.sport == 41234);
+                            CHECK(p.dport == 53);
                           }},
                          {f.size(), Verdict::ok,
                           [&](const PacketInfo& p) {

@@ -1,11 +1,11 @@
-// IPv6 address classes (probe/addr_class.hpp): a vector for every class,
+// IPv6 address classes (probe/decode/addr_class.hpp): a vector for every class,
 // the rule order's edge cases, the privacy band's boundaries, and the
 // name/value table.
 #include <iterator>
 #include <set>
 #include <utility>
 
-#include "probe/addr_class.hpp"
+#include "probe/decode/addr_class.hpp"
 #include "support.hpp"
 
 using namespace tb;
@@ -57,12 +57,15 @@ const Vector kVectors[] = {
     {"2002:c000:201:1:0:5efe:c0a8:102", AddrClass::isatap, "ISATAP under 2002::/16"},
     {"2002:c000:201:1:0:5efe:c000:201", AddrClass::isatap, "ISATAP even when it also looks 6to4-windows"},
     // 3. 6to4.
-    {"2002:c000:0201::c000:0201", AddrClass::sixtofour_windows, ""},
-    {"2002:c000:201:5:ffff:ffff:c000:201", AddrClass::sixtofour_windows, "only the low 32 bits count"},
+    {"2002:c000:0201::c000:0201", AddrClass::sixtofour_windows, "2002:V4::V4"},
+    {"2002:c000:201:5::c000:201", AddrClass::sixtofour_windows, "the subnet id is the site's"},
+    {"2002:c000:201:5:ffff:ffff:c000:201", AddrClass::sixtofour_privacy, "high 32 id bits set: not Windows"},
+    {"2002:c000:201:5:0:1:c000:201", AddrClass::sixtofour_other, "2002:V4::1:V4 is not Windows either"},
+    {"2002:c000:201::c000:202", AddrClass::sixtofour_other, "another IPv4 in the id"},
     {"2002:c000:201::1", AddrClass::sixtofour_linux, ""},
     {"2002:c000:201:1:211:22ff:fe33:4455", AddrClass::sixtofour_eui64, ""},
     {"2002:c000:201:1:5c3a:9f1e:6b2d:4870", AddrClass::sixtofour_privacy, "u-bit 0, 32 ones"},
-    {"2002:c000:201:1:5e3a:9f1e:6b2d:4870", AddrClass::sixtofour_other, "u-bit 1"},
+    {"2002:c000:201:1:5e3a:9f1e:6b2d:4870", AddrClass::sixtofour_privacy, "u-bit 1 (RFC 8981 raw random bits)"},
     {"2002:c000:201::2", AddrClass::sixtofour_other, ""},
     {"2002:c000:201:1:1:2:3:4", AddrClass::sixtofour_other, ""},
     // 4-8. Interface ids of other global addresses.
@@ -77,7 +80,8 @@ const Vector kVectors[] = {
     {"::c000:0201", AddrClass::embedded_ipv4, "IPv4-compatible"},
     {"2a00:1450:4001:81b::1:0", AddrClass::embedded_ipv4, "0.1.0.0, just above 0.0.255.255"},
     {"2a00:1450:4001:81b:5c3a:9f1e:6b2d:4870", AddrClass::privacy, "u-bit 0, 32 ones"},
-    {"2a00:1450:4001:81b:5e3a:9f1e:6b2d:4870", AddrClass::other, "u-bit 1"},
+    {"2a00:1450:4001:81b:5e3a:9f1e:6b2d:4870", AddrClass::privacy, "u-bit 1: RFC 8981 and RFC 7136 give it no meaning"},
+    {"2a00:1450:4001:81b:ae1f:3c92:77d0:1b6e", AddrClass::privacy, "a Linux temporary address, u-bit 1"},
     {"2a00:1450:4001:81b:1:2:3:4", AddrClass::other, "structured"},
     {"2a00:1450:4001:81b::", AddrClass::other, "zero interface id"},
     {"fec0::1", AddrClass::low, "deprecated site-local is not link-local"},
@@ -100,7 +104,7 @@ TEST_CASE("every address class has vectors", "[addrclass]") {
   CHECK(seen.count(AddrClass::none) == 0);  // none is for IPv4 packets only
 }
 
-TEST_CASE("privacy: the universal/local bit and the 20..44 ones band", "[addrclass]") {
+TEST_CASE("privacy: the 20..44 ones band, whatever the universal/local bit", "[addrclass]") {
   // Upper 32 bits of the id non-zero, no ff:fe in the middle.
   CHECK(__builtin_popcountll(0xf0f0f0f00f000000) == 20);
   CHECK(cls(kGlobal, 0xf0f0f0f00f000000) == AddrClass::privacy);
@@ -108,16 +112,31 @@ TEST_CASE("privacy: the universal/local bit and the 20..44 ones band", "[addrcla
   CHECK(__builtin_popcountll(0xfdffffffff1f0000) == 44);
   CHECK(cls(kGlobal, 0xfdffffffff1f0000) == AddrClass::privacy);
   CHECK(cls(kGlobal, 0xfdffffffff3f0000) == AddrClass::other);  // 45 ones
-  // The same ids with the u-bit set are never privacy.
-  CHECK(cls(kGlobal, 0xf2f0f0f00f000000) == AddrClass::other);
-  CHECK(cls(kGlobal, 0xffffffffff1f0000) == AddrClass::other);
+  // RFC 8981 section 3.3.1 ids are raw random bits (RFC 7136 section 5: no
+  // bit has a meaning): the u-bit set is privacy as well, in the same band.
+  CHECK(cls(kGlobal, 0xf2f0f0f00e000000) == AddrClass::privacy);  // 20 ones with the u-bit
+  CHECK(cls(kGlobal, 0xf2f0f0f00c000000) == AddrClass::other);    // 19
+  CHECK(cls(kGlobal, 0xffffffffff1f0000) == AddrClass::other);    // 45
+  CHECK(cls(kGlobal, 0xffffffffff0f0000) == AddrClass::privacy);  // 44
   // Under 2002::/16 the same band decides 6to4-privacy.
   const uint64_t site = 0x2002c00002010001;
   CHECK(cls(site, 0xf0f0f0f00f000000) == AddrClass::sixtofour_privacy);
   CHECK(cls(site, 0xf0f0f0f00e000000) == AddrClass::sixtofour_other);
   CHECK(cls(site, 0xfdffffffff1f0000) == AddrClass::sixtofour_privacy);
   CHECK(cls(site, 0xfdffffffff3f0000) == AddrClass::sixtofour_other);
-  CHECK(cls(site, 0xf2f0f0f00f000000) == AddrClass::sixtofour_other);
+  CHECK(cls(site, 0xf2f0f0f00f000000) == AddrClass::sixtofour_privacy);
+}
+
+TEST_CASE("6to4-windows is exactly 2002:V4::V4", "[addrclass]") {
+  // 2002:c633:6401::/48 embeds 198.51.100.1.
+  const uint64_t site = 0x2002c63364010000;
+  CHECK(cls(site, 0x00000000c6336401) == AddrClass::sixtofour_windows);
+  for (const uint64_t high : {uint64_t{1}, uint64_t{0x8000}, uint64_t{0x0100'0000}, uint64_t{0xffff'ffff}}) {
+    INFO("high id bits " << high);
+    CHECK(cls(site, high << 32 | 0xc6336401) != AddrClass::sixtofour_windows);
+  }
+  // The embedded IPv4 in the low 32 bits of another site is not Windows.
+  CHECK(cls(0x2002c63364020000, 0x00000000c6336401) == AddrClass::sixtofour_other);
 }
 
 TEST_CASE("prefix boundaries of the special ranges", "[addrclass]") {
@@ -197,7 +216,7 @@ TEST_CASE("classes are set for both inner ends and only for IPv6", "[addrclass]"
   p = parse(eth(kEtherIpv4, ipv4(v4("192.0.2.1"), v4("224.0.0.1"), kUdp, udp(1, 2))));
   CHECK(p.src_class == AddrClass::none);
   CHECK(p.dst_class == AddrClass::none);
-  // A dropped IPv6 packet whose header was read still has its classes.
+  // A packet whose transport header is cut still has its classes.
   p = parse(eth(kEtherIpv6, ipv6(v6("::1"), v6("::"), kTcp, prefix(tcp(1, 2), 10))));
   CHECK(p.verdict == Verdict::l4_truncated);
   CHECK(p.src_class == AddrClass::loopback);

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "plugins/sixrd.hpp"
-#include "probe/decode_config.hpp"
+#include "probe/decode/decode_config.hpp"
 #include "support.hpp"
 
 using tunprobe::DecodeConfig;
@@ -19,7 +19,7 @@ TEST_CASE("DecodeConfig defaults", "[config]") {
   CHECK(cfg.is_teredo_port(3544));
   CHECK_FALSE(cfg.is_teredo_port(3545));
   CHECK_FALSE(cfg.is_teredo_port(0));  // the unused slots are zero
-  CHECK_FALSE(cfg.teredo_heuristic);
+  CHECK(cfg.teredo_detect == tunprobe::TeredoDetect::content);
   CHECK(cfg.sixrd_count == 0);
 }
 
@@ -80,11 +80,26 @@ TEST_CASE("parse_teredo_ports rejects bad input with a message", "[config]") {
   CHECK(err("1,2,3,4,5,6,7,8,x") == "--teredo-ports: 'x' is not a port (1..65535)");
 }
 
-TEST_CASE("parse_sixrd_prefix accepts PREFIX/LENGTH", "[config]") {
+TEST_CASE("parse_teredo_detect", "[config]") {
+  DecodeConfig cfg;
+  CHECK(tunprobe::parse_teredo_detect("ports", cfg) == "");
+  CHECK(cfg.teredo_detect == tunprobe::TeredoDetect::ports);
+  CHECK(tunprobe::parse_teredo_detect("content", cfg) == "");
+  CHECK(cfg.teredo_detect == tunprobe::TeredoDetect::content);
+  for (const char* bad : {"", "heuristic", "Content", "port", "content "}) {
+    INFO(bad);
+    CHECK(tunprobe::parse_teredo_detect(bad, cfg) ==
+          std::string("--teredo-detect: '") + bad + "' is not a detection mode (content or ports)");
+  }
+}
+
+TEST_CASE("parse_sixrd_prefix accepts PREFIX/LENGTH[@V4PREFIX/MASKLEN]", "[config]") {
   SixrdPrefix p;
   SECTION("2001:db8::/32") {
     CHECK(parse_sixrd_prefix("2001:db8::/32", p) == "");
     CHECK(p.length == 32);
+    CHECK(p.ipv4_mask_len == 0);
+    CHECK(p.ipv4_prefix == 0);
     CHECK(tb::s6(p.prefix) == "2001:db8::");
   }
   SECTION("unaligned length") {
@@ -93,12 +108,27 @@ TEST_CASE("parse_sixrd_prefix accepts PREFIX/LENGTH", "[config]") {
     const uint8_t expected[16] = {0x2a, 0x01, 0x0e, 0x30};
     CHECK(std::memcmp(p.prefix, expected, 16) == 0);
   }
-  SECTION("the extremes 1 and 96") {
+  SECTION("the extremes: /1, and /32 with IPv4MaskLen 0 (a /64 delegated)") {
     CHECK(parse_sixrd_prefix("8000::/1", p) == "");
     CHECK(p.length == 1);
-    CHECK(parse_sixrd_prefix("2001:db8:1:2:3:4::/96", p) == "");
-    CHECK(p.length == 96);
-    CHECK(tb::s6(p.prefix) == "2001:db8:1:2:3:4::");
+    CHECK(parse_sixrd_prefix("2001:db8:1:2::/32", p) == "");
+    CHECK(p.length == 32);
+  }
+  SECTION("a common IPv4 prefix (RFC 5969 section 4 IPv4MaskLen)") {
+    CHECK(parse_sixrd_prefix("2001:db8::/24@10.0.0.0/8", p) == "");
+    CHECK(p.length == 24);
+    CHECK(p.ipv4_mask_len == 8);
+    CHECK(tb::s4(p.ipv4_prefix) == "10.0.0.0");
+    CHECK(parse_sixrd_prefix("2001:db8::/48@192.0.2.0/24", p) == "");
+    CHECK(p.length == 48);
+    CHECK(p.ipv4_mask_len == 24);
+    CHECK(tb::s4(p.ipv4_prefix) == "192.0.2.0");
+    // /0 is the plain form; /32 leaves nothing to embed (one CE address).
+    CHECK(parse_sixrd_prefix("2001:db8::/32@0.0.0.0/0", p) == "");
+    CHECK(p.ipv4_mask_len == 0);
+    CHECK(parse_sixrd_prefix("2001:db8::/64@192.0.2.1/32", p) == "");
+    CHECK(p.ipv4_mask_len == 32);
+    CHECK(tb::s4(p.ipv4_prefix) == "192.0.2.1");
   }
   SECTION("bits after the length are kept but do not matter") {
     CHECK(parse_sixrd_prefix("2001:db8:ffff::/32", p) == "");
@@ -107,7 +137,7 @@ TEST_CASE("parse_sixrd_prefix accepts PREFIX/LENGTH", "[config]") {
     CHECK(tb::s4(embedded) == "192.0.2.1");
   }
   SECTION("IPv4-mapped notation is an IPv6 address") {
-    CHECK(parse_sixrd_prefix("::ffff:192.0.2.0/96", p) == "");
+    CHECK(parse_sixrd_prefix("::ffff:192.0.2.0/32", p) == "");
     CHECK(p.prefix[10] == 0xff);
     CHECK(p.prefix[12] == 192);
   }
@@ -118,12 +148,15 @@ TEST_CASE("parse_sixrd_prefix rejects bad input with a message", "[config]") {
     SixrdPrefix p;
     return parse_sixrd_prefix(text, p);
   };
-  CHECK(err("2001:db8::") == "--6rd-prefix '2001:db8::': expected PREFIX/LENGTH, e.g. 2001:db8::/32");
-  CHECK(err("") == "--6rd-prefix '': expected PREFIX/LENGTH, e.g. 2001:db8::/32");
-  const char* kLength = "': length must be 1..96 bits (the IPv4 address follows the prefix)";
+  const char* kForm = "': expected PREFIX/LENGTH[@IPV4PREFIX/MASKLENGTH], e.g. 2001:db8::/32 or 2001:db8::/24@10.0.0.0/8";
+  CHECK(err("2001:db8::") == std::string("--6rd-prefix '2001:db8::") + kForm);
+  CHECK(err("") == std::string("--6rd-prefix '") + kForm);
+  CHECK(err("2001:db8::@10.0.0.0/8") == std::string("--6rd-prefix '2001:db8::@10.0.0.0/8") + kForm);
+  const char* kLength = "': prefix length must be 1..64 bits";
   for (const char* bad :
-       {"2001:db8::/0", "2001:db8::/97", "2001:db8::/128", "2001:db8::/", "2001:db8::/-1", "2001:db8::/+32",
-        "2001:db8::/32 ", "2001:db8::/ 32", "2001:db8::/x", "2001:db8::/32/1", "2001:db8::/4294967328", "zzz/0"}) {
+       {"2001:db8::/0", "2001:db8::/65", "2001:db8::/128", "2001:db8::/", "2001:db8::/-1", "2001:db8::/+32",
+        "2001:db8::/32 ", "2001:db8::/ 32", "2001:db8::/x", "2001:db8::/32/1", "2001:db8::/4294967328", "zzz/0",
+        "2001:db8::/0@10.0.0.0/8"}) {
     INFO(bad);
     CHECK(err(bad) == std::string("--6rd-prefix '") + bad + kLength);
   }
@@ -131,7 +164,27 @@ TEST_CASE("parse_sixrd_prefix rejects bad input with a message", "[config]") {
   CHECK(err("192.0.2.0/24") == "--6rd-prefix '192.0.2.0/24': '192.0.2.0' is not an IPv6 address");
   CHECK(err("/32") == "--6rd-prefix '/32': '' is not an IPv6 address");
   CHECK(err("2001:db8:::/32") == "--6rd-prefix '2001:db8:::/32': '2001:db8:::' is not an IPv6 address");
-  CHECK(err("2001:db8::1%eth0/64") == "--6rd-prefix '2001:db8::1%eth0/64': '2001:db8::1%eth0' is not an IPv6 address");
+  CHECK(err("2001:db8::1%eth0/32") == "--6rd-prefix '2001:db8::1%eth0/32': '2001:db8::1%eth0' is not an IPv6 address");
+  // The IPv4 part.
+  CHECK(err("2001:db8::/24@10.0.0.0") ==
+        "--6rd-prefix '2001:db8::/24@10.0.0.0': expected IPV4PREFIX/MASKLENGTH after '@', e.g. 10.0.0.0/8");
+  for (const char* bad : {"2001:db8::/24@10.0.0.0/33", "2001:db8::/24@10.0.0.0/", "2001:db8::/24@10.0.0.0/x",
+                          "2001:db8::/24@10.0.0.0/-8", "2001:db8::/24@10.0.0.0/8 "}) {
+    INFO(bad);
+    CHECK(err(bad) == std::string("--6rd-prefix '") + bad + "': IPv4 mask length must be 0..32 bits");
+  }
+  CHECK(err("2001:db8::/24@10.0.0/8") == "--6rd-prefix '2001:db8::/24@10.0.0/8': '10.0.0' is not an IPv4 address");
+  CHECK(err("2001:db8::/24@2001::/8") == "--6rd-prefix '2001:db8::/24@2001::/8': '2001::' is not an IPv4 address");
+  CHECK(err("2001:db8::/24@10.1.0.0/8") ==
+        "--6rd-prefix '2001:db8::/24@10.1.0.0/8': 10.1.0.0/8 has address bits set beyond its mask length");
+  // RFC 5969 section 4: 6rdPrefixLen + 32 - IPv4MaskLen <= 64.
+  CHECK(err("2001:db8::/33") ==
+        "--6rd-prefix '2001:db8::/33': prefix length 33 + 32 - IPv4 mask length 0 = 65; the delegated prefix must "
+        "be at most 64 bits (RFC 5969 section 4)");
+  CHECK(err("2001:db8::/48@10.0.0.0/8") ==
+        "--6rd-prefix '2001:db8::/48@10.0.0.0/8': prefix length 48 + 32 - IPv4 mask length 8 = 72; the delegated "
+        "prefix must be at most 64 bits (RFC 5969 section 4)");
+  CHECK(err("2001:db8::/40@10.0.0.0/8") == "");
 }
 
 TEST_CASE("a failed parse_sixrd_prefix leaves the prefix alone", "[config]") {
@@ -139,6 +192,9 @@ TEST_CASE("a failed parse_sixrd_prefix leaves the prefix alone", "[config]") {
   REQUIRE(parse_sixrd_prefix("2001:db8::/32", p) == "");
   CHECK_FALSE(parse_sixrd_prefix("2001:db8::/0", p).empty());
   CHECK_FALSE(parse_sixrd_prefix("zzz/40", p).empty());
+  CHECK_FALSE(parse_sixrd_prefix("2001:db9::/24@10.1.0.0/8", p).empty());
+  CHECK_FALSE(parse_sixrd_prefix("2001:db9::/48@10.0.0.0/8", p).empty());
   CHECK(p.length == 32);
+  CHECK(p.ipv4_mask_len == 0);
   CHECK(tb::s6(p.prefix) == "2001:db8::");
 }

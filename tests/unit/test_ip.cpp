@@ -350,3 +350,225 @@ TEST_CASE("IPv4 with options cut at every byte", "[ip][truncation]") {
                          {f.size(), Verdict::ok, [](const PacketInfo& p) { CHECK(p.sport == 36412); }},
                      });
 }
+
+TEST_CASE("every IANA IPv6 extension header is walked (RFC 7045, RFC 8200 4, RFC 6564)", "[ip]") {
+  constexpr uint8_t kMobility = 135, kHip = 139, kShim6 = 140;
+  SECTION("Mobility (RFC 6275), HIP (RFC 7401), Shim6 (RFC 5533), 253 and 254 in front of a transport") {
+    for (const uint8_t type : {kMobility, kHip, kShim6, uint8_t{253}, uint8_t{254}}) {
+      INFO("extension header " << int{type});
+      const PacketInfo p = parse6x({{type, 16}}, kTcp, tcp(50000, 443, 0x02));
+      CHECK(p.verdict == Verdict::ok);
+      CHECK(p.protocol == kTcp);  // not the extension header's number
+      CHECK(p.has_ports);
+      CHECK(p.sport == 50000);
+      CHECK(p.dport == 443);
+      CHECK(p.tcp_flags == 0x02);
+      CHECK(p.ip_length == 40 + 16 + 20);
+    }
+    const PacketInfo q = parse6x({{kHopByHop, 8}, {kMobility, 24}, {kHip, 8}, {kShim6, 40}, {kDstOpts, 8}}, kUdp,
+                                 udp(5353, 5353, filler(4)));
+    CHECK(q.verdict == Verdict::ok);
+    CHECK(q.protocol == kUdp);
+    CHECK(q.dport == 5353);
+    const PacketInfo r = parse6x({{kMobility, 8}}, kIcmpv6, icmp(128, 0));
+    CHECK(r.protocol == kIcmpv6);
+    CHECK(r.has_icmp);
+    CHECK(r.icmp_type == 128);
+  }
+  SECTION("a Mobility header with no next header (RFC 6275: payload proto 59) ends at 59") {
+    const PacketInfo p = parse6x({{kMobility, 8}}, kNoNext, {});
+    CHECK(p.verdict == Verdict::ok);
+    CHECK(p.protocol == kNoNext);
+    CHECK_FALSE(p.has_ports);
+  }
+  SECTION("ESP ends the walk: what follows is encrypted") {
+    const PacketInfo p = parse6x({{kMobility, 8}}, kEsp, filler(24));
+    CHECK(p.verdict == Verdict::ok);
+    CHECK(p.protocol == kEsp);
+    CHECK_FALSE(p.has_ports);
+  }
+  SECTION("a cut new header: the flow's protocol is its type") {
+    const Bytes full = eth(kEtherIpv6, ipv6x(kS6, kD6, {{kShim6, 24}}, kTcp, tcp(1, 2)));
+    const PacketInfo p = parse(prefix(full, 14 + 40 + 20));
+    CHECK(p.verdict == Verdict::ipv6_ext_truncated);
+    CHECK(p.protocol == kShim6);
+    CHECK(p.ip_length == 40 + 24 + 20);
+    CHECK_FALSE(tunprobe::verdict_is_drop(p.verdict));
+  }
+  SECTION("the eight-header limit counts the new headers too") {
+    std::vector<Ext> nine(9, Ext{kMobility});
+    const PacketInfo p = parse6x(nine, kUdp, udp(1, 2));
+    CHECK(p.verdict == Verdict::ipv6_ext_too_many);
+    CHECK(p.protocol == kMobility);
+    CHECK_FALSE(tunprobe::verdict_is_drop(p.verdict));
+    nine.pop_back();
+    CHECK(parse6x(nine, kUdp, udp(1, 2)).verdict == Verdict::ok);
+  }
+  SECTION("unassigned numbers are not extension headers") {
+    for (const uint8_t n : {uint8_t{136}, uint8_t{141}, uint8_t{252}, uint8_t{255}}) {
+      INFO("next header " << int{n});
+      const PacketInfo p = parse6(n, filler(16));
+      CHECK(p.verdict == Verdict::ok);
+      CHECK(p.protocol == n);
+    }
+  }
+}
+
+TEST_CASE("atomic fragments (RFC 6946) are whole packets", "[ip]") {
+  SECTION("offset 0 and M = 0: parsed into the transport header, not a fragment") {
+    const PacketInfo p = parse6x({{kFragment, 8, 0, false, 0x5a5a5a5a}}, kTcp, tcp(40900, 443, 0x10));
+    CHECK(p.verdict == Verdict::ok);
+    CHECK_FALSE(p.is_fragment);
+    CHECK_FALSE(p.first_fragment);
+    CHECK(p.frag_id == 0);
+    CHECK(p.protocol == kTcp);
+    CHECK(p.sport == 40900);
+    CHECK(p.dport == 443);
+    CHECK(p.tcp_flags == 0x10);
+  }
+  SECTION("behind other headers, and inside a tunnel") {
+    const PacketInfo p = parse6x({{kHopByHop, 8}, {kFragment, 8, 0, false, 9}, {kDstOpts, 8}}, kUdp, udp(7, 8));
+    CHECK(p.verdict == Verdict::ok);
+    CHECK_FALSE(p.is_fragment);
+    CHECK(p.sport == 7);
+    const Bytes inner = ipv6x(v6("2001:0:4136:e378:8000:63bf:3fff:fdd2"), kD6, {{kFragment, 8, 0, false, 3}},
+                              kIcmpv6, icmp(129, 0));
+    const PacketInfo t = parse(eth(kEtherIpv4, ipv4(kA, kB, kUdp, udp(40000, 3544, inner))));
+    CHECK(t.verdict == Verdict::ok);
+    CHECK(t.tunnel == TunnelType::teredo);
+    CHECK_FALSE(t.is_fragment);
+    CHECK(t.has_icmp);
+    CHECK(t.icmp_type == 129);
+  }
+  SECTION("M = 1 or a non-zero offset is a fragment as before") {
+    PacketInfo p = parse6x({{kFragment, 8, 0, true, 1}}, kTcp, tcp(1, 2));
+    CHECK(p.is_fragment);
+    CHECK(p.first_fragment);
+    p = parse6x({{kFragment, 8, 8, false, 1}}, kTcp, filler(8));
+    CHECK(p.is_fragment);
+    CHECK_FALSE(p.first_fragment);
+  }
+}
+
+TEST_CASE("a later fragment never carries ports or an ICMP type", "[ip]") {
+  // Its bytes are the middle of a datagram; an ICMP later fragment whose
+  // first fragment was never seen must not read as type 0 (echo reply).
+  SECTION("IPv4 ICMP, bytes that would read as an echo request") {
+    const PacketInfo p = parse4(kIcmp, icmp(8, 0, filler(16)), V4{.id = 7, .frag_offset = 1480});
+    CHECK(p.verdict == Verdict::ok);
+    CHECK(p.is_fragment);
+    CHECK_FALSE(p.first_fragment);
+    CHECK(p.protocol == kIcmp);
+    CHECK_FALSE(p.has_icmp);
+    CHECK(p.icmp_type == 0);
+    CHECK(p.icmp_code == 0);
+    CHECK_FALSE(p.has_ports);
+  }
+  SECTION("IPv6 ICMPv6 and UDP") {
+    for (const uint8_t proto : {kIcmpv6, kUdp, kTcp}) {
+      INFO("protocol " << int{proto});
+      const PacketInfo p = parse6x({{kFragment, 8, 1448, false, 7}}, proto, icmp(128, 0, filler(24)));
+      CHECK(p.is_fragment);
+      CHECK_FALSE(p.first_fragment);
+      CHECK(p.protocol == proto);
+      CHECK_FALSE(p.has_icmp);
+      CHECK_FALSE(p.has_ports);
+      CHECK_FALSE(p.has_tcp_flags);
+    }
+  }
+  SECTION("inside Teredo and 6in4") {
+    const Bytes inner = ipv6x(v6("2001:0:4136:e378:8000:63bf:3fff:fdd2"), kD6, {{kFragment, 8, 1232, false, 3}},
+                              kIcmpv6, icmp(128, 0, filler(16)));
+    const PacketInfo t = parse(eth(kEtherIpv4, ipv4(kA, kB, kUdp, udp(40000, 3544, inner))));
+    CHECK(t.tunnel == TunnelType::teredo);
+    CHECK(t.is_fragment);
+    CHECK_FALSE(t.has_icmp);
+    CHECK_FALSE(t.has_ports);
+    const PacketInfo s = parse(eth(kEtherIpv4, ipv4(kA, kB, kIpv6, ipv6x(kS6, kD6, {{kFragment, 8, 8, true, 4}},
+                                                                        kIcmpv6, icmp(128, 0, filler(8))))));
+    CHECK(s.tunnel == TunnelType::sixinfour);
+    CHECK(s.is_fragment);
+    CHECK_FALSE(s.has_icmp);
+    // An outer IPv4 later fragment of a tunnel is plain IPv4, no ports.
+    const PacketInfo o = parse4(kUdp, udp(40000, 3544, inner), V4{.frag_offset = 8});
+    CHECK(o.tunnel == TunnelType::none);
+    CHECK_FALSE(o.has_ports);
+  }
+}
+
+TEST_CASE("a cut transport header keeps what was captured", "[ip][truncation]") {
+  SECTION("TCP: ports at 4 bytes, flags at 14") {
+    const Bytes full = tcp(50123, 443, 0x18, filler(100));
+    for (std::size_t n = 0; n < 20; ++n) {
+      INFO("TCP cut at " << n);
+      const PacketInfo p = parse(prefix(eth(kEtherIpv4, ipv4(kA, kB, kTcp, full)), 14 + 20 + n));
+      CHECK(p.verdict == Verdict::l4_truncated);
+      CHECK_FALSE(tunprobe::verdict_is_drop(p.verdict));
+      CHECK(p.protocol == kTcp);
+      CHECK(p.ip_length == 20 + 120);  // from the header, not the capture
+      CHECK(p.has_ports == (n >= 4));
+      CHECK(p.sport == (n >= 4 ? 50123 : 0));
+      CHECK(p.dport == (n >= 4 ? 443 : 0));
+      CHECK(p.has_tcp_flags == (n >= 14));
+      CHECK(p.tcp_flags == (n >= 14 ? 0x18 : 0));
+    }
+  }
+  SECTION("IPv4 TCP at a 50-byte snaplen: ports and flags") {
+    const Bytes f = eth(kEtherIpv4, ipv4(kA, kB, kTcp, tcp(50123, 443, 0x11, filler(1400))));
+    const PacketInfo p = parse(prefix(f, 50));
+    CHECK(p.verdict == Verdict::l4_truncated);
+    CHECK(p.ip_length == 1440);
+    CHECK(p.sport == 50123);
+    CHECK(p.tcp_flags == 0x11);
+  }
+  SECTION("UDP and SCTP: ports at 4 bytes") {
+    for (const uint8_t proto : {kUdp, kSctp}) {
+      const Bytes l4 = proto == kUdp ? udp(5000, 6000, filler(20)) : sctp(5000, 6000, filler(20));
+      for (std::size_t n : {0u, 3u, 4u, 7u, 11u}) {
+        if (proto == kUdp && n >= 8) continue;
+        INFO("protocol " << int{proto} << " cut at " << n);
+        const PacketInfo p = parse(prefix(eth(kEtherIpv6, ipv6(kS6, kD6, proto, l4)), 14 + 40 + n));
+        CHECK(p.verdict == Verdict::l4_truncated);
+        CHECK(p.has_ports == (n >= 4));
+        CHECK(p.dport == (n >= 4 ? 6000 : 0));
+        CHECK(p.ip_length == 40 + l4.size());
+      }
+    }
+  }
+  SECTION("ICMP and ICMPv6: type and code at 2 bytes") {
+    for (std::size_t n : {0u, 1u, 2u, 3u}) {
+      INFO("cut at " << n);
+      const PacketInfo p = parse(prefix(eth(kEtherIpv4, ipv4(kA, kB, kIcmp, icmp(3, 4, filler(28)))), 14 + 20 + n));
+      CHECK(p.verdict == Verdict::l4_truncated);
+      CHECK(p.has_icmp == (n >= 2));
+      CHECK(p.icmp_type == (n >= 2 ? 3 : 0));
+      CHECK(p.icmp_code == (n >= 2 ? 4 : 0));
+      const PacketInfo q = parse(prefix(eth(kEtherIpv6, ipv6(kS6, kD6, kIcmpv6, icmp(135, 0))), 14 + 40 + n));
+      CHECK(q.verdict == Verdict::l4_truncated);
+      CHECK(q.has_icmp == (n >= 2));
+      CHECK(q.icmp_type == (n >= 2 ? 135 : 0));
+    }
+  }
+  SECTION("the IP length cuts too: padding after a short total length is no header") {
+    const PacketInfo p = parse4(kTcp, tcp(1, 2, 0x02), V4{.total = 20 + 6});
+    CHECK(p.verdict == Verdict::l4_truncated);
+    CHECK(p.has_ports);
+    CHECK_FALSE(p.has_tcp_flags);
+    CHECK(p.ip_length == 26);
+  }
+  SECTION("a bad TCP offset and a bad UDP length keep their ports") {
+    PacketInfo p = parse4(kTcp, tcp(80, 8080, 0x12, {}, 4));
+    CHECK(p.verdict == Verdict::tcp_bad_offset);
+    CHECK(p.has_ports);
+    CHECK(p.sport == 80);
+    CHECK(p.tcp_flags == 0x12);
+    p = parse4(kUdp, udp(53, 5353, filler(4), 7));
+    CHECK(p.verdict == Verdict::udp_bad_length);
+    CHECK(p.has_ports);
+    CHECK(p.dport == 5353);
+    // No Teredo is looked for behind a bad UDP length.
+    p = parse4(kUdp, udp(40000, 3544, ipv6(v6("2001:0:4136:e378:8000:63bf:3fff:fdd2"), kD6, kNoNext, {}), 4));
+    CHECK(p.verdict == Verdict::udp_bad_length);
+    CHECK(p.tunnel == TunnelType::none);
+  }
+}

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "probe/parse.hpp"
+#include "probe/decode/parse.hpp"
 
 TEST_CASE("smoke", "[smoke]") {
   tunprobe::PacketInfo p;

@@ -1,8 +1,8 @@
-// Teredo (RFC 4380): positive, negative and precedence cases, the port
-// set and the heuristic, nesting, and a packet with both optional headers
-// cut at every byte.
+// Teredo (RFC 4380, RFC 6081): positive, negative and precedence cases,
+// detection by content and by the port set, trailers, nesting, and packets
+// with both optional headers cut at every byte.
 #include "plugins/teredo.hpp"
-#include "probe/decode_config.hpp"
+#include "probe/decode/decode_config.hpp"
 #include "support.hpp"
 
 using namespace tb;
@@ -20,9 +20,9 @@ Bytes udp4(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, const Byt
   return eth(kEtherIpv4, ipv4(src, dst, kUdp, udp(sport, dport, payload), o));
 }
 
-DecodeConfig heuristic() {
+DecodeConfig ports_only() {
   DecodeConfig cfg;
-  cfg.teredo_heuristic = true;
+  cfg.teredo_detect = tunprobe::TeredoDetect::ports;
   return cfg;
 }
 
@@ -259,11 +259,103 @@ TEST_CASE("false Teredo on port 3544 stays an IPv4 UDP flow", "[teredo]") {
     check(Bytes{0x00, 0x00, 0x12, 0x34, 0x56, 0x78, 0x9a}, Verdict::teredo_origin_truncated);
     check(teredo_auth(0, 0) + Bytes{0x00, 0x00, 0x01}, Verdict::teredo_origin_truncated);
   }
-  SECTION("IPv6 payload length disagrees with the UDP length") {
+  SECTION("IPv6 payload length beyond the UDP length") {
     check(ipv6(kClient, kNative, kTcp, tcp(1, 2), V6{.plen = 21}), Verdict::teredo_length_mismatch);
-    // Trailing bytes after the IPv6 packet inside the datagram: Teredo wants an exact fit.
-    check(ipv6(kClient, kNative, kTcp, tcp(1, 2), V6{.plen = 19}), Verdict::teredo_length_mismatch);
-    check(ipv6(kClient, kNative, kNoNext, {}) + Bytes{0}, Verdict::teredo_length_mismatch);
+    check(ipv6(kClient, kNative, kNoNext, {}, V6{.plen = 1}), Verdict::teredo_length_mismatch);
+  }
+  SECTION("decoys: an IPv6 version nibble on port 3544 is not enough") {
+    // 0x6x first bytes in a DNS id, a QUIC short header, a game protocol.
+    check(Bytes{0x61, 0x02, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00} + filler(40),
+          Verdict::teredo_length_mismatch);
+    check(Bytes{0x6f} + filler(60, 0x00), Verdict::teredo_length_mismatch);
+  }
+}
+
+TEST_CASE("Teredo: bytes after the IPv6 packet are RFC 6081 trailers", "[teredo]") {
+  using tunprobe::kTeredoTrailerAlternateAddress;
+  using tunprobe::kTeredoTrailerNeighborDiscovery;
+  using tunprobe::kTeredoTrailerNonce;
+  using tunprobe::kTeredoTrailerRandomPort;
+  using tunprobe::kTeredoTrailerUnparsed;
+  const Bytes nonce{0x01, 0x04, 0xde, 0xad, 0xbe, 0xef};                    // RFC 6081 4.2
+  const Bytes alternate{0x03, 0x08, 0x00, 0x00, 192, 168, 1, 20, 0x9c, 0x41};  // 4.3: one address/port
+  const Bytes nd{0x04, 0x04, 0x00, 0x00, 0x00, 0x00};                       // 4.4: discovery solicitation
+  const Bytes random_port{0x05, 0x02, 0xc3, 0x50};                          // 4.5
+  const Bytes bubble = ipv6(kClient, kPeer, kNoNext, {});
+  SECTION("a bubble with a nonce trailer on port 3544 (seen in real captures) is a Teredo bubble") {
+    const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 3544, bubble + nonce));
+    REQUIRE(p.verdict == Verdict::ok);
+    CHECK(p.tunnel == TunnelType::teredo);
+    CHECK(p.teredo.bubble);
+    CHECK(p.teredo.trailers == kTeredoTrailerNonce);
+    CHECK(p.ip_length == 40);         // the IPv6 packet, without its trailers
+    CHECK(p.outer_length == 20 + 8 + 46);
+    CHECK(p.protocol == kNoNext);
+    check_client_address(p.teredo);
+  }
+  SECTION("every trailer type, in one datagram") {
+    const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 3544, bubble + nonce + alternate + nd + random_port));
+    REQUIRE(p.verdict == Verdict::ok);
+    CHECK(p.teredo.bubble);
+    CHECK(p.teredo.trailers == (kTeredoTrailerNonce | kTeredoTrailerAlternateAddress |
+                                kTeredoTrailerNeighborDiscovery | kTeredoTrailerRandomPort));
+  }
+  SECTION("on a Teredo port any bytes are trailers; those that do not parse are flagged") {
+    for (const Bytes& junk : {Bytes{0}, Bytes{0x01, 0x04, 0xaa}, Bytes{0x02, 0x00}, Bytes{0x01, 0x05, 1, 2, 3, 4, 5},
+                              Bytes{0x03, 0x09} + filler(9), filler(7, 0x42)}) {
+      const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 3544, bubble + junk));
+      REQUIRE(p.verdict == Verdict::ok);
+      CHECK(p.tunnel == TunnelType::teredo);
+      CHECK(p.teredo.bubble);
+      CHECK(p.teredo.trailers == kTeredoTrailerUnparsed);
+    }
+    // A good trailer, then junk: both recorded.
+    const PacketInfo q = parse(udp4(kMapped, kRelay, 40000, 3544, bubble + nonce + Bytes{0xff, 0x01, 0x00}));
+    CHECK(q.teredo.trailers == (kTeredoTrailerNonce | kTeredoTrailerUnparsed));
+  }
+  SECTION("a data packet with a trailer: the inner packet ends at its payload length") {
+    const Bytes inner = ipv6(kClient, kNative, kUdp, udp(41000, 53, filler(12)));
+    const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 3544, inner + random_port));
+    REQUIRE(p.verdict == Verdict::ok);
+    CHECK(p.ip_length == 60);
+    CHECK(p.sport == 41000);
+    CHECK(p.teredo.trailers == kTeredoTrailerRandomPort);
+    CHECK_FALSE(p.teredo.bubble);
+  }
+  SECTION("by content on other ports, trailers must parse, whole") {
+    PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 51413, bubble + nonce + alternate));
+    REQUIRE(p.verdict == Verdict::ok);
+    CHECK(p.tunnel == TunnelType::teredo);
+    CHECK(p.teredo.trailers == (kTeredoTrailerNonce | kTeredoTrailerAlternateAddress));
+    for (const Bytes& junk : {Bytes{0}, Bytes{0x01, 0x04, 0xaa}, nonce + Bytes{0x00}, Bytes{0x09, 0x02, 0, 0}}) {
+      p = parse(udp4(kMapped, kRelay, 40000, 51413, bubble + junk));
+      CHECK(p.verdict == Verdict::ok);
+      check_ipv4_udp(p, kMapped, kRelay, 40000, 51413);
+      CHECK(p.teredo.trailers == 0);
+    }
+  }
+  SECTION("a bubble whose IPv6 payload length is not 0 is still its own verdict") {
+    const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kPeer, kNoNext, filler(4)) + nonce));
+    CHECK(p.verdict == Verdict::teredo_bubble_payload);
+    CHECK(p.tunnel == TunnelType::teredo);
+    CHECK_FALSE(p.teredo.bubble);
+    CHECK(p.teredo.trailers == kTeredoTrailerNonce);
+    CHECK(p.ip_length == 44);
+  }
+  SECTION("teredo_trailers on its own") {
+    const Bytes all = nonce + alternate;
+    CHECK(tunprobe::teredo_trailers(all.data(), all.size(), all.size()) ==
+          (kTeredoTrailerNonce | kTeredoTrailerAlternateAddress));
+    // The capture ends inside the second trailer.
+    CHECK(tunprobe::teredo_trailers(all.data(), all.size(), 8) == (kTeredoTrailerNonce | kTeredoTrailerUnparsed));
+    CHECK(tunprobe::teredo_trailers(all.data(), all.size(), 0) == kTeredoTrailerUnparsed);
+    CHECK(tunprobe::teredo_trailers(all.data(), 0, 0) == 0);
+    for (uint8_t len : {2, 14, 20, 26}) {
+      INFO("alternate address length " << int{len});
+      const Bytes alt = Bytes{0x03, len} + filler(len);
+      CHECK(tunprobe::teredo_trailers(alt.data(), alt.size(), alt.size()) ==
+            (len == 2 ? kTeredoTrailerUnparsed : kTeredoTrailerAlternateAddress));
+    }
   }
 }
 
@@ -311,15 +403,10 @@ TEST_CASE("Teredo: header-declared lengths decide, not the capture", "[teredo]")
   }
 }
 
-TEST_CASE("Teredo ports and the heuristic", "[teredo]") {
+TEST_CASE("Teredo by content on any port (the default), and by ports only", "[teredo]") {
   const Bytes to_native = ipv6(kClient, kNative, kUdp, udp(41000, 123, filler(48)));
-  SECTION("a valid Teredo payload on another port is plain UDP without the heuristic") {
+  SECTION("relay traffic: the client's mapped port and the relay's ephemeral port") {
     const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 51413, to_native));
-    CHECK(p.verdict == Verdict::ok);
-    check_ipv4_udp(p, kMapped, kRelay, 40000, 51413);
-  }
-  SECTION("heuristic on: a 2001::/32 end makes it Teredo") {
-    const PacketInfo p = parse_cfg(udp4(kMapped, kRelay, 40000, 51413, to_native), heuristic());
     REQUIRE(p.verdict == Verdict::ok);
     CHECK(p.tunnel == TunnelType::teredo);
     CHECK(p.outer_sport == 40000);
@@ -327,44 +414,113 @@ TEST_CASE("Teredo ports and the heuristic", "[teredo]") {
     CHECK(p.sport == 41000);
     CHECK(p.dport == 123);
     check_client_address(p.teredo);
-    // Either end.
-    const PacketInfo q =
-        parse_cfg(udp4(kRelay, kMapped, 51413, 40000, ipv6(kNative, kClient, kNoNext, {})), heuristic());
+    // Either end, either direction; a bubble.
+    const PacketInfo q = parse(udp4(kRelay, kMapped, 51413, 40000, ipv6(kNative, kClient, kNoNext, {})));
+    CHECK(q.verdict == Verdict::ok);
     CHECK(q.tunnel == TunnelType::teredo);
     CHECK(q.teredo.bubble);
+    // TCP and ICMPv6 inside, and the optional headers.
+    const PacketInfo r =
+        parse(udp4(kRelay, kMapped, 51413, 40000,
+                   teredo_origin(51413, kRelay) + ipv6(kNative, kClient, kTcp, tcp(443, 50000, 0x12))));
+    CHECK(r.verdict == Verdict::ok);
+    CHECK(r.teredo.origin);
+    CHECK(r.tcp_flags == 0x12);
+    const PacketInfo i = parse(udp4(kMapped, kRelay, 40000, 51413, ipv6(kClient, kNative, kIcmpv6, icmp(128, 0))));
+    CHECK(i.tunnel == TunnelType::teredo);
+    CHECK(i.icmp_type == 128);
   }
-  SECTION("heuristic on: no 2001::/32 end, stays UDP") {
+  SECTION("--teredo-detect ports: the same payload off the ports is plain UDP") {
+    const PacketInfo p = parse_cfg(udp4(kMapped, kRelay, 40000, 51413, to_native), ports_only());
+    CHECK(p.verdict == Verdict::ok);
+    check_ipv4_udp(p, kMapped, kRelay, 40000, 51413);
+    // The ports still work.
+    const PacketInfo q = parse_cfg(udp4(kMapped, kRelay, 40000, 3544, to_native), ports_only());
+    CHECK(q.tunnel == TunnelType::teredo);
+  }
+  SECTION("the qualification procedure's link-local addresses are Teredo ends (RFC 4380 5.2.1)") {
+    for (const char* ll : {"fe80::8000:ffff:ffff:fffd", "fe80::ffff:ffff:fffd", "fe80::8000:5445:5245:444f"}) {
+      INFO(ll);
+      const PacketInfo p =
+          parse(udp4(kMapped, kServer, 40000, 51413, ipv6(v6(ll), v6("ff02::2"), kIcmpv6, icmp(133, 0))));
+      CHECK(p.verdict == Verdict::ok);
+      CHECK(p.tunnel == TunnelType::teredo);
+      CHECK_FALSE(p.teredo.has_address);
+    }
+    // Other link-local addresses are not.
+    for (const char* ll : {"fe80::8000:ffff:ffff:fffe", "fe80::1", "fe80::8000:5445:5245:444e",
+                           "fe80:0:0:1:8000:ffff:ffff:fffd", "fe81::8000:ffff:ffff:fffd"}) {
+      INFO(ll);
+      const PacketInfo p =
+          parse(udp4(kMapped, kServer, 40000, 51413, ipv6(v6(ll), v6("ff02::2"), kIcmpv6, icmp(133, 0))));
+      check_ipv4_udp(p, kMapped, kServer, 40000, 51413);
+    }
+    CHECK(tunprobe::is_teredo_link_local(v6("fe80::8000:5445:5245:444f").data()));
+    CHECK_FALSE(tunprobe::is_teredo_link_local(kClient.data()));
+  }
+  SECTION("no Teredo end: stays UDP, with no verdict") {
     const Bytes native = ipv6(kNative, v6("2a02:26f0:fd::1"), kUdp, udp(41000, 123, filler(48)));
-    PacketInfo p = parse_cfg(udp4(kMapped, kRelay, 40000, 51413, native), heuristic());
+    PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 51413, native));
     CHECK(p.verdict == Verdict::ok);
     check_ipv4_udp(p, kMapped, kRelay, 40000, 51413);
     // 2001:db8::/32 is documentation, 2001:1::/32 is not Teredo either.
-    p = parse_cfg(udp4(kMapped, kRelay, 40000, 51413, ipv6(v6("2001:db8::1"), v6("2001:1::1"), kNoNext, {})),
-                  heuristic());
+    p = parse(udp4(kMapped, kRelay, 40000, 51413, ipv6(v6("2001:db8::1"), v6("2001:1::1"), kNoNext, {})));
     CHECK(p.verdict == Verdict::ok);
     check_ipv4_udp(p, kMapped, kRelay, 40000, 51413);
   }
-  SECTION("heuristic on: a payload that fails validation off-port keeps verdict ok") {
-    for (const Bytes& junk : {filler(30, 0x12), Bytes{0x00, 0x01}, Bytes{0x00, 0x00, 0x01},
-                              ipv6(kClient, kNative, kTcp, tcp(1, 2), V6{.plen = 21})}) {
-      const PacketInfo p = parse_cfg(udp4(kMapped, kRelay, 40000, 51413, junk), heuristic());
+  SECTION("an unknown next header: stays UDP") {
+    for (uint8_t next : {1, 2, 5, 7, 16, 42, 45, 46, 57, 61, 100, 133, 134, 137, 141, 252, 255}) {
+      INFO("next header " << int{next});
+      const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 51413, ipv6(kClient, kNative, next, filler(8))));
+      check_ipv4_udp(p, kMapped, kRelay, 40000, 51413);
+    }
+    for (uint8_t next : {0, 4, 6, 17, 33, 41, 43, 44, 47, 50, 51, 58, 59, 60, 132, 135, 136, 139, 140, 253, 254}) {
+      INFO("next header " << int{next});
+      const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 51413, ipv6(kClient, kNative, next, filler(8, 0))));
+      CHECK(p.tunnel == TunnelType::teredo);
+    }
+  }
+  SECTION("a payload that fails validation off the ports keeps verdict ok") {
+    for (const Bytes& junk : {filler(30, 0x12), Bytes{0x00, 0x01}, Bytes{0x00, 0x00, 0x01}, filler(60, 0x60),
+                              ipv6(kClient, kNative, kTcp, tcp(1, 2), V6{.plen = 21}),
+                              ipv6(kClient, kNative, kTcp, tcp(1, 2), V6{.plen = 19}),
+                              teredo_auth(0, 0) + ipv6(kClient, kNative, kTcp, tcp(1, 2), V6{.plen = 21}),
+                              prefix(teredo_auth(8, 8) + ipv6(kClient, kNative, kNoNext, {}), 40)}) {
+      const PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 51413, junk));
       CHECK(p.verdict == Verdict::ok);
       check_ipv4_udp(p, kMapped, kRelay, 40000, 51413);
     }
   }
-  SECTION("heuristic on: bubbles with a Teredo end are taken, with payload too") {
-    PacketInfo p = parse_cfg(udp4(kMapped, kRelay, 40000, 51413, ipv6(kClient, kPeer, kNoNext, {})), heuristic());
+  SECTION("bubbles with a Teredo end are taken, with payload too") {
+    PacketInfo p = parse(udp4(kMapped, kRelay, 40000, 51413, ipv6(kClient, kPeer, kNoNext, {})));
     CHECK(p.verdict == Verdict::ok);
     CHECK(p.tunnel == TunnelType::teredo);
     CHECK(p.teredo.bubble);
-    p = parse_cfg(udp4(kMapped, kRelay, 40000, 51413, ipv6(kClient, kPeer, kNoNext, filler(4))), heuristic());
+    p = parse(udp4(kMapped, kRelay, 40000, 51413, ipv6(kClient, kPeer, kNoNext, filler(4))));
     CHECK(p.verdict == Verdict::teredo_bubble_payload);
     CHECK(p.tunnel == TunnelType::teredo);
+  }
+  SECTION("the IPv6 header cut by the capture off the ports: plain UDP, no verdict") {
+    const Bytes frame = udp4(kMapped, kRelay, 40000, 51413, to_native);
+    const PacketInfo p = parse(prefix(frame, 14 + 28 + 39));
+    CHECK(p.verdict == Verdict::ok);
+    check_ipv4_udp(p, kMapped, kRelay, 40000, 51413);
+    // 40 bytes of it are enough: the lengths come from the headers.
+    const PacketInfo q = parse(prefix(frame, 14 + 28 + 40));
+    CHECK(q.verdict == Verdict::l4_truncated);
+    CHECK(q.tunnel == TunnelType::teredo);
+    CHECK(q.protocol == kUdp);
+    CHECK_FALSE(q.has_ports);
+    CHECK(q.ip_length == 96);
   }
   SECTION("configured ports replace 3544; either UDP port matches") {
     DecodeConfig cfg;
     REQUIRE(tunprobe::parse_teredo_ports("3545,51413", cfg).empty());
+    // By content 3544 still carries this packet; by ports only it does not.
     PacketInfo p = parse_cfg(udp4(kMapped, kRelay, 40000, 3544, to_native), cfg);
+    CHECK(p.tunnel == TunnelType::teredo);
+    cfg.teredo_detect = tunprobe::TeredoDetect::ports;
+    p = parse_cfg(udp4(kMapped, kRelay, 40000, 3544, to_native), cfg);
     CHECK(p.verdict == Verdict::ok);
     CHECK(p.tunnel == TunnelType::none);
     p = parse_cfg(udp4(kMapped, kRelay, 40000, 51413, to_native), cfg);
@@ -376,6 +532,9 @@ TEST_CASE("Teredo ports and the heuristic", "[teredo]") {
     p = parse_cfg(udp4(kMapped, kRelay, 40000, 3545, filler(30, 0x12)), cfg);
     CHECK(p.verdict == Verdict::teredo_not_ipv6);
     check_ipv4_udp(p, kMapped, kRelay, 40000, 3545);
+    // On a port no Teredo end is needed (the RFC 4380 checks decide).
+    p = parse_cfg(udp4(kMapped, kRelay, 40000, 3545, ipv6(kNative, kNative, 200, {})), cfg);
+    CHECK(p.tunnel == TunnelType::teredo);
   }
 }
 
@@ -422,6 +581,22 @@ TEST_CASE("a tunnel inside Teredo is counted as nested", "[teredo]") {
         udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kNative, kIpip, ipv4(kMapped, kRelay, kTcp, tcp(1, 2)))));
     CHECK(p.verdict == Verdict::tunnel_nested);
   }
+  SECTION("Teredo by content inside a tunnel, on ephemeral ports: the same rule as outside") {
+    const Bytes innermost = ipv6(kPeer, kNative, kNoNext, {});
+    const Bytes nested = eth(kEtherIpv4, ipv4(kMapped, kRelay, kIpv6,
+                                              ipv6(v6("2001:470:1f0a::2"), kNative, kUdp, udp(40001, 51413, innermost))));
+    PacketInfo p = parse(nested);
+    CHECK(p.verdict == Verdict::tunnel_nested);
+    CHECK(p.tunnel == TunnelType::sixinfour);
+    p = parse_cfg(nested, ports_only());
+    CHECK(p.verdict == Verdict::ok);
+    CHECK(p.dport == 51413);
+    // No Teredo end inside: just UDP.
+    const Bytes plain = eth(kEtherIpv4, ipv4(kMapped, kRelay, kIpv6,
+                                             ipv6(v6("2001:470:1f0a::2"), kNative, kUdp,
+                                                  udp(40001, 51413, ipv6(kNative, kNative, kNoNext, {})))));
+    CHECK(parse(plain).verdict == Verdict::ok);
+  }
   SECTION("UDP to port 3544 inside Teredo that is not Teredo is just UDP") {
     const PacketInfo p =
         parse(udp4(kMapped, kRelay, 40000, 3544, ipv6(kClient, kNative, kUdp, udp(40001, 3544, filler(20, 0x12)))));
@@ -431,24 +606,41 @@ TEST_CASE("a tunnel inside Teredo is counted as nested", "[teredo]") {
   }
 }
 
-TEST_CASE("teredo_strip on its own", "[teredo]") {
+TEST_CASE("teredo_match on its own", "[teredo]") {
   const Bytes pkt = teredo_auth(2, 3) + teredo_origin(443, v4("10.1.2.3")) + ipv6(kClient, kNative, kUdp, udp(1, 2));
   tunprobe::TeredoInfo t;
-  std::size_t off = 99;
-  CHECK(tunprobe::teredo_strip(pkt.data(), pkt.size(), pkt.size(), t, off) == Verdict::ok);
-  CHECK(off == 18 + 8);
+  const auto match = [&](std::size_t avail, std::size_t declared, bool on_port) {
+    t = tunprobe::TeredoInfo{};
+    return tunprobe::teredo_match(pkt.data(), avail, declared, on_port, t);
+  };
+  const tunprobe::TeredoMatch m = match(pkt.size(), pkt.size(), true);
+  CHECK(m.teredo);
+  CHECK(m.verdict == Verdict::ok);
+  CHECK(m.inner_offset == 18 + 8);
   CHECK(t.auth);
   CHECK(t.origin);
   CHECK(t.origin_port == 443);
   CHECK(s4(t.origin_ipv4) == "10.1.2.3");
   CHECK_FALSE(t.has_address);  // the caller decodes the address
+  CHECK(t.trailers == 0);
+  // Off the ports, the same verdicts are silent.
+  CHECK(match(pkt.size(), pkt.size(), false).teredo);
   // Fewer bytes readable than declared: the declared length still has to fit.
-  tunprobe::TeredoInfo u;
-  CHECK(tunprobe::teredo_strip(pkt.data(), 26 + 40, pkt.size(), u, off) == Verdict::ok);
-  CHECK(tunprobe::teredo_strip(pkt.data(), 26 + 39, pkt.size(), u, off) == Verdict::teredo_not_ipv6);
-  CHECK(tunprobe::teredo_strip(pkt.data(), pkt.size(), pkt.size() - 1, u, off) == Verdict::teredo_length_mismatch);
-  CHECK(tunprobe::teredo_strip(pkt.data(), pkt.size(), 20, u, off) == Verdict::teredo_origin_truncated);
-  CHECK(tunprobe::teredo_strip(pkt.data(), pkt.size(), 17, u, off) == Verdict::teredo_auth_truncated);
+  CHECK(match(26 + 40, pkt.size(), true).teredo);
+  CHECK(match(26 + 39, pkt.size(), true).verdict == Verdict::teredo_truncated);
+  CHECK_FALSE(match(26 + 39, pkt.size(), true).teredo);
+  CHECK(match(26 + 39, pkt.size(), false).verdict == Verdict::ok);
+  CHECK(match(pkt.size(), pkt.size() - 1, true).verdict == Verdict::teredo_length_mismatch);
+  CHECK(match(pkt.size(), 26 + 39, true).verdict == Verdict::teredo_not_ipv6);
+  CHECK(match(pkt.size(), 20, true).verdict == Verdict::teredo_origin_truncated);
+  CHECK(match(pkt.size(), 17, true).verdict == Verdict::teredo_auth_truncated);
+  CHECK(match(pkt.size(), 17, false).verdict == Verdict::ok);
+  // One more declared byte: a trailer byte that is no trailer, taken (the
+  // content says Teredo: a known next header, a Teredo end).
+  const tunprobe::TeredoMatch u = match(pkt.size(), pkt.size() + 1, true);
+  CHECK(u.teredo);
+  CHECK(t.trailers == tunprobe::kTeredoTrailerUnparsed);
+  CHECK_FALSE(match(pkt.size(), pkt.size() + 1, false).teredo);
 }
 
 TEST_CASE("Teredo with authentication and origin cut at every byte", "[teredo][truncation]") {
@@ -483,27 +675,56 @@ TEST_CASE("Teredo with authentication and origin cut at every byte", "[teredo][t
     CHECK(p.src_class == AddrClass::low);
     CHECK(p.dst_class == AddrClass::teredo);
   };
+  // Whatever the capture keeps of a valid IP header is a flow: an IPv4 UDP
+  // flow while the Teredo headers or the inner IPv6 header are cut, a
+  // Teredo flow once the inner IPv6 header is whole.
   check_every_cut(f, {
                          {kIp, Verdict::frame_truncated},
                          {kUdpH, Verdict::ipv4_truncated},  // fixed header and the option word
-                         {kAuth, Verdict::l4_truncated,
+                         {kUdpH + 4, Verdict::l4_truncated,
                           [](const PacketInfo& p) {
                             CHECK(p.ip_version == 4);
                             CHECK(p.protocol == kUdp);
+                            CHECK(p.ip_length == 24 + 8 + 25 + 8 + 40 + 28);
                             CHECK(p.tunnel == TunnelType::none);
                             CHECK_FALSE(p.has_ports);
                           }},
-                         // 0 or 1 byte of the 0x0001 indicator: no header can be recognised yet.
-                         {kAuth + 2, Verdict::teredo_not_ipv6, udp_flow},
+                         {kAuth, Verdict::l4_truncated,
+                          [](const PacketInfo& p) {
+                            CHECK(p.tunnel == TunnelType::none);
+                            CHECK(p.has_ports);
+                            CHECK(p.sport == 3544);
+                            CHECK(p.dport == 40000);
+                          }},
+                         // 0 or 1 byte of the 0x0001 indicator: cut before anything can be told.
+                         {kAuth + 2, Verdict::teredo_truncated, udp_flow},
                          {kOrigin, Verdict::teredo_auth_truncated, udp_flow},
                          // Likewise 0 or 1 byte of the 0x0000 indicator.
-                         {kOrigin + 2, Verdict::teredo_not_ipv6, udp_flow},
+                         {kOrigin + 2, Verdict::teredo_truncated, udp_flow},
                          {kInner, Verdict::teredo_origin_truncated, udp_flow},
-                         {kL4, Verdict::teredo_not_ipv6, udp_flow},  // inner IPv6 header
+                         {kL4, Verdict::teredo_truncated, udp_flow},  // inner IPv6 header
+                         {kL4 + 4, Verdict::l4_truncated,
+                          [&](const PacketInfo& p) {
+                            teredo(p);
+                            CHECK(p.protocol == kTcp);
+                            CHECK_FALSE(p.has_ports);
+                            CHECK_FALSE(p.has_tcp_flags);
+                          }},
+                         {kL4 + 14, Verdict::l4_truncated,
+                          [&](const PacketInfo& p) {
+                            teredo(p);
+                            CHECK(p.has_ports);
+                            CHECK(p.sport == 443);
+                            CHECK(p.dport == 50000);
+                            CHECK_FALSE(p.has_tcp_flags);
+                            CHECK(p.tcp_flags == 0);
+                          }},
                          {kData, Verdict::l4_truncated,
                           [&](const PacketInfo& p) {
                             teredo(p);
-                            CHECK_FALSE(p.has_ports);
+                            CHECK(p.sport == 443);
+                            CHECK(p.has_tcp_flags);
+                            CHECK(p.tcp_flags == 0x12);
                           }},
                          {f.size(), Verdict::ok,
                           [&](const PacketInfo& p) {
@@ -514,6 +735,8 @@ TEST_CASE("Teredo with authentication and origin cut at every byte", "[teredo][t
                             CHECK(p.tcp_flags == 0x12);
                           }},
                      });
+  // The verdicts of every cut are flow verdicts.
+  for (std::size_t n = kUdpH; n < f.size(); ++n) CHECK_FALSE(tunprobe::verdict_is_drop(parse(prefix(f, n)).verdict));
 }
 
 TEST_CASE("Teredo bubble over VLAN cut at every byte", "[teredo][truncation]") {
@@ -525,8 +748,9 @@ TEST_CASE("Teredo bubble over VLAN cut at every byte", "[teredo][truncation]") {
                          {14, Verdict::frame_truncated},
                          {18, Verdict::vlan_truncated},
                          {38, Verdict::ipv4_truncated},
-                         {46, Verdict::l4_truncated},
-                         {86, Verdict::teredo_not_ipv6, udp_flow},
+                         {42, Verdict::l4_truncated, [](const PacketInfo& p) { CHECK_FALSE(p.has_ports); }},
+                         {46, Verdict::l4_truncated, udp_flow},
+                         {86, Verdict::teredo_truncated, udp_flow},
                      });
   const PacketInfo p = parse(f);
   CHECK(p.verdict == Verdict::ok);

@@ -65,6 +65,8 @@ std::vector<Case> cases() {
                teredo_udp(prefix(teredo_auth(200, 0), 30))});
   c.push_back({"Teredo origin indication of 4 bytes", Verdict::teredo_origin_truncated,
                teredo_udp(prefix(teredo_origin(40000, kA), 4))});
+  c.push_back({"Teredo on UDP 3544 with its inner IPv6 header cut at 30 bytes by the capture",
+               Verdict::teredo_truncated, prefix(teredo_udp(inner_tcp), 14 + 20 + 8 + 30)});
   c.push_back({"DNS on UDP 3544", Verdict::teredo_not_ipv6, teredo_udp(filler(30, 0x12))});
   c.push_back({"Teredo with IPv6 payload length one too big", Verdict::teredo_length_mismatch,
                teredo_udp(ipv6(kTeredoClient, kNative, kTcp, tcp(50000, 443), V6{.plen = 21}))});
@@ -117,12 +119,15 @@ TEST_CASE("verdict names are unique, non-empty and round-trip", "[verdicts]") {
 }
 
 TEST_CASE("verdicts that keep the packet as a flow", "[verdicts]") {
-  // The conservation rule counts these in flows: ok, the teredo_* and
-  // proto41_* fallbacks (kept as IPv4) and tunnel_nested.
+  // The conservation rule counts these in flows: ok, every verdict after a
+  // valid IP header (cut or malformed extension and transport headers), the
+  // teredo_* and proto41_* fallbacks (kept as IPv4) and tunnel_nested. The
+  // link-layer and IP-header verdicts drop.
   for (std::size_t i = 0; i < kVerdictCount; ++i) {
     const std::string_view name = kVerdictInfo[i].name;
-    const bool flow =
-        name == "ok" || name.starts_with("teredo_") || name.starts_with("proto41_") || name == "tunnel_nested";
+    const bool flow = name == "ok" || name.starts_with("teredo_") || name.starts_with("proto41_") ||
+                      name == "tunnel_nested" || name.starts_with("ipv6_ext_") || name == "l4_truncated" ||
+                      name == "tcp_bad_offset" || name == "udp_bad_length";
     INFO(name);
     CHECK(tunprobe::verdict_is_drop(static_cast<Verdict>(i)) == !flow);
   }

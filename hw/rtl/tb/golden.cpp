@@ -5,21 +5,22 @@
 //
 // INPUT is a pcap file (Ethernet only: the core sees Ethernet frames) or a
 // vector file in the format of hw/crc_vectors.txt. Decoder options are
-// those of `tunprobe decode` (--teredo-ports, --teredo-heuristic,
+// those of `tunprobe decode` (--teredo-ports, --teredo-detect,
 // --6rd-prefix), parsed by the same code, so a capture's "decodeArgs" from
 // its ground truth pass through unchanged. With --prefixes N, every prefix
 // of every frame up to N bytes (lengths 0 .. min(N, len - 1)) is a frame of
 // its own too: the same bytes cut by a snaplen, which walks the model's
 // truncation fallbacks at every byte. --flip-teredo-detect turns Teredo
 // detection off the configured ports on if the options leave it off, and
-// off if they leave it on (whichever the decoder's default is).
+// off if they leave it on (--teredo-detect content, the default, and ports
+// swapped).
 //
 // FILE, whitespace-separated tokens, one record per line (read by
 // tb_dispatch.cpp and by the Verilog testbenches with $fscanf):
 //   C any n p0 p1 p2 p3 p4 p5 p6 p7
 //       configuration for the frames that follow: cfg_teredo_any_port
-//       (Teredo looked for off the configured ports: --teredo-heuristic,
-//       or --teredo-detect content where the decoder has it), the number of
+//       (Teredo looked for off the configured ports: --teredo-detect
+//       content), the number of
 //       Teredo ports and the ports (decimal, unused slots 0)
 //   F len b0 b1 ...         a frame: its length, then its bytes (hex)
 //   E drop ver tun frag fout os4 od4 src dst proto hp sp dp fv crc ch1 ch2 ch4 ch8 ch16 ch32 ch64
@@ -46,40 +47,25 @@
 #include <fstream>
 #include <iostream>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "hw/crc_dispatch.hpp"
-#include "hw/tests/vectors.hpp"
-#include "probe/cli.hpp"
-#include "probe/parse.hpp"
-#include "probe/pcap_file.hpp"
+#include "tests/hw/vectors.hpp"
+#include "probe/cli/cli.hpp"
+#include "probe/decode/parse.hpp"
+#include "probe/decode/pcap_file.hpp"
 
 namespace po = boost::program_options;
 using namespace tunprobe;
 
 namespace {
 
-// Teredo off the configured ports: DecodeConfig::teredo_heuristic in the
-// decoder before the parser change of issue 10, teredo_detect == content
-// after it. Both spellings compile, so that this tool builds on either side
-// of that change (hw/rtl/meson.build picks the core's rules the same way).
-template <class Config>
-bool teredo_any_port(const Config& c) {
-  if constexpr (requires { c.teredo_detect; })
-    return c.teredo_detect == std::remove_cvref_t<decltype(c.teredo_detect)>::content;
-  else
-    return c.teredo_heuristic;
-}
+// Teredo off the configured ports (the core's cfg_teredo_any_port):
+// --teredo-detect content.
+bool teredo_any_port(const DecodeConfig& c) { return c.teredo_detect == TeredoDetect::content; }
 
-template <class Config>
-void flip_teredo_any_port(Config& c) {
-  if constexpr (requires { c.teredo_detect; }) {
-    using D = std::remove_cvref_t<decltype(c.teredo_detect)>;
-    c.teredo_detect = c.teredo_detect == D::content ? D::ports : D::content;
-  } else {
-    c.teredo_heuristic = !c.teredo_heuristic;
-  }
+void flip_teredo_any_port(DecodeConfig& c) {
+  c.teredo_detect = c.teredo_detect == TeredoDetect::content ? TeredoDetect::ports : TeredoDetect::content;
 }
 
 struct Out {

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Mutation check of the RTL testbenches: each mutant is the core with one
 deliberate bug; the Verilator testbench must fail on every one of them
-(a testbench that passes a broken core checks nothing). Not part of the
-meson suite (one Verilator build per mutant); run by hand after changing
-the testbenches or the golden data:
+(a testbench that passes a broken core checks nothing). One Verilator build
+per mutant, so not in the default suite: it is rtl-mutants of the suite
+rtl-extra (meson option rtl_extra), or by hand after changing the
+testbenches or the golden data:
 
   hw/rtl/tb/mutants.py --golden build/hw/rtl/golden.txt \
-                       [--golden-small build/hw/rtl/golden-icarus.txt] [--work /tmp/tp-mutants]
+                       [--golden-small build/hw/rtl/golden-icarus.txt] [--work /tmp/tp-mutants] \
+                       [--rules auto|issue10|current] [--only 3,7]
 
+The core is built with the parser rules of --rules (auto: the tree's
+decoder's, as hw/rtl/meson.build); the unmutated core must pass first.
 Prints one line per mutant (caught or SURVIVED) and exits 1 if any survived.
 
 Equivalent mutants, left out because no frame can tell them apart from the
@@ -17,9 +21,12 @@ core (the check is implied by another the core makes anyway):
   * Teredo: UDP length shorter than the authentication header or the origin
     indication: then off + 40 + payload length > UDP payload length, and the
     length equality of the IPv6 header fails, the same fallback.
-A mutant of a parameter default of tp_parser (ATOMIC_FRAG_IS_FRAG) reaches
-only tb_parser, which instantiates the parser alone: tp_dispatch passes
-its own default down.
+The mutants are written for the rules of the tree's decoder (issue10).
+There a UDP length below 8 and a TCP data offset below 5 keep the packet
+with its ports, so their mutants drop the ports: with the length check
+gone instead, the datagram fails the Teredo checks and becomes the same
+UDP flow (an equivalent mutant). With --rules current the unmutated core
+does not match the tree's model, and the check stops there.
 """
 
 import argparse
@@ -34,20 +41,24 @@ RTL = os.path.dirname(HERE)
 # (file, original text, mutated text, what the bug is)
 MUTANTS = [
     ("tp_parser.v", "v4ihl < 6'd20", "v4ihl < 6'd16", "IPv4 IHL of 4 words accepted"),
-    ("tp_parser.v", "          if (!reach) drp = 1'b1;\n          else if (!lvl6 && later) fin = 1'b1;",
-     "          if (1'b0) drp = 1'b1;\n          else if (!lvl6 && later) fin = 1'b1;", "IPv4 options or an extension header beyond the packet"),
+    ("tp_parser.v", "        S_L4: begin\n          if (!reach) begin", "        S_L4: begin\n          if (1'b0) begin",
+     "IPv4 options or an extension header beyond the packet"),
     ("tp_parser.v", "lim_n = x + {1'b0, c2, c3};", "lim_n = LIM_NONE;", "Ethernet padding taken as IPv4 payload"),
     ("tp_parser.v", "lim_n = end6 < lim ? end6 : lim;", "lim_n = lim;", "IPv6 payload length does not bound the packet"),
     ("tp_parser.v", "l2_next = ntags == 2'd2 ? S_BAD : S_VLAN;", "l2_next = ntags == 2'd3 ? S_BAD : S_VLAN;",
      "a third VLAN tag accepted"),
     ("tp_parser.v", "if (mpls_n == 4'd8 || !av4)", "if (!av4)", "MPLS stack depth unlimited"),
-    ("tp_parser.v", "else if ({c4, c5} < 16'd8) drp = 1'b1;  // udp_bad_length", "else if (1'b0) drp = 1'b1;",
-     "UDP length below 8 accepted"),
-    ("tp_parser.v", "else if (c0[7:4] < 4'd5) drp = 1'b1;  // tcp_bad_offset", "else if (1'b0) drp = 1'b1;",
-     "TCP data offset below 5 accepted"),
+    ("tp_parser.v", "// Ports kept, no tunnel looked for.\n                has_ports_n = 1'b1;",
+     "// Ports kept, no tunnel looked for.\n                has_ports_n = 1'b0;", "UDP length below 8: the ports lost"),
+    ("tp_parser.v", "// tcp_bad_offset\n            if (BAD_DROPS) drp = 1'b1;\n            else begin\n              has_ports_n = 1'b1;",
+     "// tcp_bad_offset\n            if (BAD_DROPS) drp = 1'b1;\n            else begin\n              has_ports_n = 1'b0;",
+     "TCP data offset below 5: the ports lost"),
     ("tp_parser.v", "elen = {1'b0, ({1'b0, c1} + 9'd2), 2'b00};", "elen = {1'b0, ({1'b0, c1} + 9'd1), 2'b00};",
      "AH length in the wrong units"),
-    ("tp_parser.v", "if (ext_n == 4'd8 || !av8)", "if (ext_n == 4'd9 || !av8)", "nine extension headers allowed"),
+    ("tp_parser.v", "if (!reach || ext_n == 4'd8 || !av8)", "if (!reach || ext_n == 4'd9 || !av8)",
+     "nine extension headers walked"),
+    ("tp_parser.v", "proto_n = !reach ? ext_prev : nh;", "proto_n = nh;",
+     "an extension header longer than the packet: the protocol of the wrong header"),
     ("tp_parser.v", "proto_n = c0;  // a later fragment", "proto_n = nh;  // a later fragment",
      "later IPv6 fragment: protocol from the wrong header"),
     ("tp_parser.v", "$signed({2'b0, c4, c5}) > $signed(p41rem)", "1'b0", "protocol-41 length check missing"),
@@ -78,8 +89,21 @@ MUTANTS = [
     ("tp_parser.v", "          else if (c0[7:4] == 4'd6) st_n = S_IP6_0;\n          else drp = 1'b1;\n        end\n        // IPv4 bytes 0-7",
      "          else if (c0[7:4] == 4'd6) st_n = S_IP4_0;\n          else drp = 1'b1;\n        end\n        // IPv4 bytes 0-7",
      "IPv6 after an MPLS stack ending on its second label taken as IPv4"),
-    ("tp_parser.v", "parameter ATOMIC_FRAG_IS_FRAG = 1,", "parameter ATOMIC_FRAG_IS_FRAG = 0,",
-     "atomic fragments taken as whole packets (today's model says fragment)"),
+    ("tp_parser.v", "kind_nh == 2'd3 && (ATOMIC_IS_FRAG ||", "kind_nh == 2'd3 && (1'b1 ||",
+     "atomic fragments taken as fragments (the model parses them whole)"),
+    ("tp_parser.v", "(teredo_nh_set[nh] && (ts_t || td_t || ts_ll || td_ll))", "((ts_t || td_t || ts_ll || td_ll))",
+     "Teredo by content without the next-header check"),
+    ("tp_parser.v", "(ts_t || td_t || ts_ll || td_ll)) :", "(ts_t || td_t)) :",
+     "Teredo by content: link-local ends not taken"),
+    ("tp_parser.v", "(c0 == 8'd5 && c1 == 8'd2)", "(c0 == 8'd5 && c1 == 8'd4)",
+     "RFC 6081 random port trailer of the wrong length"),
+    ("tp_parser.v", "$signed(tleft) < $signed({9'd0, tlen}) || !tknown)", "$signed(tleft) < $signed({9'd0, tlen}))",
+     "unknown RFC 6081 trailers accepted"),
+    ("tp_parser.v", "if (!reach) tfail = 1'b1;  // the last one was not all captured",
+     "if (1'b0) tfail = 1'b1;  // the last one was not all captured", "a trailer cut by the capture accepted"),
+    ("tp_parser.v", "                fin = 1'b1;\n                if (av4) begin\n                  has_ports_n = 1'b1;",
+     "                fin = 1'b1;\n                if (1'b1) begin\n                  has_ports_n = 1'b1;",
+     "a UDP header cut before its ports: ports kept anyway"),
     ("tp_params.vh", "| `TP_BIT(51) | `TP_BIT(60))", "| `TP_BIT(51))", "destination options not walked"),
     ("tp_parser.v", "      default:  need = 4'd8;", "      default:  need = 4'd4;", "states fire before their 8 bytes are in"),
     ("tp_parser.v", "              x_n = x + 17'd12;\n              st_n = S_TCP1;", "              x_n = x + 17'd8;\n              st_n = S_TCP1;",
@@ -98,12 +122,43 @@ def main() -> int:
     ap.add_argument("--golden-small", help="golden-icarus.txt: mutants the Verilator bench passes meet the "
                                           "Icarus window and parser benches too")
     ap.add_argument("--work", default="/tmp/tp-mutants")
-    ap.add_argument("--jobs", default="2")
+    ap.add_argument("--jobs", default="1")
     ap.add_argument("--only", help="comma-separated mutant numbers")
+    ap.add_argument("--rules", choices=("auto", "issue10", "current"), default="auto",
+                    help="the parser's rule set (auto: the one the tree's decoder follows)")
     args = ap.parse_args()
     verilator = shutil.which("verilator")
     if verilator is None:
-        sys.exit("mutants.py: verilator is not installed")
+        print("mutants.py: verilator is not installed (scripts/setup.sh installs it): skipped")
+        return 77  # meson's "skipped" (rtl-mutants)
+    sys.path.insert(0, HERE)
+    import build_verilator  # noqa: E402 (tb/, next to this file)
+    rules = build_verilator.rules_of_tree(RTL) if args.rules == "auto" else args.rules
+    defines = ["--define", "TB_ISSUE10"] if rules == "issue10" else []
+    print(f"parser rules: {rules}")
+
+    def build(d):
+        exe = os.path.join(d, "Vtp_dispatch")
+        b = subprocess.run([sys.executable, os.path.join(d, "tb", "build_verilator.py"), verilator,
+                            os.path.join(d, "obj"), exe, d, "16", args.jobs, rules], capture_output=True, text=True)
+        return exe if b.returncode == 0 else None
+
+    # The unmutated core first: it must pass, or every mutant would be
+    # "caught" by a bench that fails anyway.
+    d = os.path.join(args.work, "original")
+    if os.path.exists(d):
+        shutil.rmtree(d)
+    shutil.copytree(RTL, d, ignore=shutil.ignore_patterns("__pycache__"))
+    exe = build(d)
+    r = subprocess.run([exe, args.golden], capture_output=True, text=True) if exe else None
+    if r is None or r.returncode != 0:
+        print("the unmutated core does not pass the Verilator bench: no mutant can be judged")
+        if r is not None:
+            print("\n".join(r.stdout.splitlines()[-5:]))
+        return 2
+    print("the unmutated core passes", flush=True)
+    shutil.rmtree(d, ignore_errors=True)
+
     survived = 0
     only = {int(x) for x in args.only.split(",")} if args.only else None
     for n, (fname, old, new, what) in enumerate(MUTANTS):
@@ -121,11 +176,10 @@ def main() -> int:
             return 2
         with open(path, "w") as f:
             f.write(text.replace(old, new))
-        exe = os.path.join(d, "Vtp_dispatch")
-        b = subprocess.run([sys.executable, os.path.join(d, "tb", "build_verilator.py"), verilator,
-                            os.path.join(d, "obj"), exe, d, "16", args.jobs], capture_output=True, text=True)
-        if b.returncode != 0:
-            print(f"m{n:02d} {what}: caught (does not build)")
+        exe = build(d)
+        if exe is None:
+            print(f"m{n:02d} {what}: caught (does not build)", flush=True)
+            shutil.rmtree(d, ignore_errors=True)
             continue
         r = subprocess.run([exe, args.golden], capture_output=True, text=True)
         caught = r.returncode != 0
@@ -133,13 +187,15 @@ def main() -> int:
         if not caught and args.golden_small:
             for tb in ("tb_window.v", "tb_parser.v"):
                 u = subprocess.run([sys.executable, os.path.join(d, "tb", "run_sim.py"), "--rtl", d, "--tb", tb,
-                                    "--golden", args.golden_small, "--work", os.path.join(d, "sim-" + tb)],
+                                    "--golden", args.golden_small, "--work", os.path.join(d, "sim-" + tb)] + defines,
                                    capture_output=True, text=True)
                 if u.returncode != 0:
                     caught = True
                     how = f"by {tb}: " + "; ".join(l for l in u.stdout.splitlines() if "mismatches" in l or "RESULT" in l)
                     break
-        print(f"m{n:02d} {what}: {'caught' if caught else 'SURVIVED'} ({how})")
+        print(f"m{n:02d} {what}: {'caught' if caught else 'SURVIVED'} ({how})", flush=True)
+        if caught:
+            shutil.rmtree(d, ignore_errors=True)  # a survivor's copy stays, to look at
         survived += 0 if caught else 1
     ran = len(MUTANTS) if only is None else len(only)
     print(f"{ran - survived} of {ran} mutants caught")

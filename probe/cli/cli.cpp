@@ -1,0 +1,76 @@
+#include "probe/cli/cli.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+
+namespace po = boost::program_options;
+
+namespace tunprobe::cli {
+
+void parse(std::string_view command, int argc, char** argv, int first, const po::options_description& opts,
+           const po::positional_options_description& positional, po::variables_map& vm) {
+  try {
+    po::store(po::command_line_parser(argc - first + 1, argv + first - 1).options(opts).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError{fmt::format("tunprobe {}: {} (see 'tunprobe {} --help')", command, e.what(), command)};
+  }
+}
+
+void parse_config_file(std::string_view command, const std::string& path, const po::options_description& opts,
+                       po::variables_map& vm) {
+  std::ifstream in(path);
+  if (!in) throw UsageError{fmt::format("tunprobe {}: --config {}: cannot read: {}", command, path, std::strerror(errno))};
+  try {
+    po::store(po::parse_config_file(in, opts), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError{fmt::format("tunprobe {}: --config {}: {}", command, path, e.what())};
+  }
+}
+
+po::options_description decoder_options() {
+  po::options_description d("Decoder", kHelpWidth, kHelpWidth / 2);
+  d.add_options()
+      ("teredo-detect", po::value<std::string>()->default_value("content"),
+       "how Teredo is found on UDP: 'content' (any port whose payload is an IPv6 packet with consistent "
+       "lengths, a known next header and a Teredo or Teredo link-local end; Teredo relays use ephemeral "
+       "ports) or 'ports' (only --teredo-ports)")
+      ("teredo-ports", po::value<std::string>()->default_value("3544"),
+       "UDP ports that carry Teredo, comma-separated (1..65535, at most 8); on these the RFC 4380 checks "
+       "alone decide, and a payload that fails them gets a teredo_* verdict")
+      ("teredo-heuristic", po::bool_switch(),
+       "the same as --teredo-detect content (the default), kept for old configurations")
+      ("6rd-prefix", po::value<std::vector<std::string>>()->composing(),
+       "a 6rd domain (repeatable, at most 4): PREFIX/LEN, e.g. 2001:db8::/32, or PREFIX/LEN@V4PREFIX/MASKLEN "
+       "when the CE addresses share their MASKLEN high bits, e.g. 2001:db8::/24@10.0.0.0/8 (RFC 5969 "
+       "IPv4MaskLen); LEN + 32 - MASKLEN at most 64. Protocol 41 under it is 6rd");
+  return d;
+}
+
+DecodeConfig decoder_config(const po::variables_map& vm) {
+  DecodeConfig cfg;
+  if (std::string err = parse_teredo_ports(vm["teredo-ports"].as<std::string>(), cfg); !err.empty())
+    throw UsageError{err};
+  if (std::string err = parse_teredo_detect(vm["teredo-detect"].as<std::string>(), cfg); !err.empty())
+    throw UsageError{err};
+  if (vm["teredo-heuristic"].as<bool>()) {
+    if (cfg.teredo_detect == TeredoDetect::ports)
+      throw UsageError{"--teredo-heuristic: it means --teredo-detect content, which contradicts --teredo-detect ports"};
+    cfg.teredo_detect = TeredoDetect::content;
+  }
+  if (vm.count("6rd-prefix")) {
+    const auto& prefixes = vm["6rd-prefix"].as<std::vector<std::string>>();
+    if (prefixes.size() > DecodeConfig::kMaxSixrdPrefixes)
+      throw UsageError{fmt::format("--6rd-prefix: at most {} prefixes", DecodeConfig::kMaxSixrdPrefixes)};
+    for (const std::string& p : prefixes) {
+      if (std::string err = parse_sixrd_prefix(p, cfg.sixrd[cfg.sixrd_count]); !err.empty()) throw UsageError{err};
+      ++cfg.sixrd_count;
+    }
+  }
+  return cfg;
+}
+
+}  // namespace tunprobe::cli

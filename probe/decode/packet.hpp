@@ -1,0 +1,111 @@
+// PacketInfo: everything the parser learns about one packet. The flow
+// stage builds its key and record from it; `tunprobe decode` prints it.
+// Plain data, filled in place by parse_frame(): no allocation.
+#pragma once
+
+#include <cstdint>
+
+#include "probe/decode/addr_class.hpp"
+#include "probe/base/tunnel_type.hpp"
+#include "probe/base/verdict.hpp"
+
+namespace tunprobe {
+
+// RFC 6081 section 4 trailers seen after a Teredo packet's IPv6 packet
+// (TeredoInfo::trailers): one bit per trailer type, and one for bytes that
+// are no trailer. The flow record ORs them; the flowmon profile exports them
+// as tunnelTeredoTrailers.
+inline constexpr uint8_t kTeredoTrailerNonce = 0x01;              // type 0x01 (section 4.2)
+inline constexpr uint8_t kTeredoTrailerAlternateAddress = 0x02;   // type 0x03 (section 4.3)
+inline constexpr uint8_t kTeredoTrailerNeighborDiscovery = 0x04;  // type 0x04 (section 4.4)
+inline constexpr uint8_t kTeredoTrailerRandomPort = 0x08;         // type 0x05 (section 4.5)
+inline constexpr uint8_t kTeredoTrailerUnparsed = 0x80;           // bytes that are no RFC 6081 trailer
+
+// Teredo facts (RFC 4380): from the Teredo address of the inner packet (the
+// source if it is a Teredo address, else the destination), from the
+// optional headers in front of the inner IPv6 packet and from the trailers
+// after it (RFC 6081).
+struct TeredoInfo {
+  uint32_t server_ipv4 = 0;   // bits 32-63 of the Teredo address
+  uint32_t client_ipv4 = 0;   // mapped client address, de-obfuscated
+  uint16_t client_port = 0;   // mapped client port, de-obfuscated
+  uint16_t flags = 0;         // bits 64-79 of the Teredo address
+  uint32_t origin_ipv4 = 0;   // origin indication, de-obfuscated
+  uint16_t origin_port = 0;
+  bool has_address = false;   // an inner address is in 2001::/32
+  bool bubble = false;        // next header 59, payload length 0
+  bool auth = false;          // authentication header present
+  bool origin = false;        // origin indication present
+  uint8_t trailers = 0;       // kTeredoTrailer* bits
+};
+
+struct PacketInfo {
+  Verdict verdict = Verdict::ok;
+
+  // Link layer.
+  uint8_t vlan_count = 0;     // 0, 1 or 2 tags kept
+  uint16_t vlan_outer = 0;    // first tag's id
+  uint16_t vlan_inner = 0;    // second tag's id (QinQ)
+  bool has_mpls = false;
+  uint32_t mpls_top_label = 0;
+
+  // Outer IPv4 header of a tunneled packet (valid when tunnel != none).
+  TunnelType tunnel = TunnelType::none;
+  uint32_t outer_src4 = 0;
+  uint32_t outer_dst4 = 0;
+  uint16_t outer_sport = 0;   // Teredo: outer UDP ports
+  uint16_t outer_dport = 0;
+  uint32_t outer_length = 0;  // outer IPv4 total length
+  uint8_t outer_ttl = 0;
+
+  // 6to4 / ISATAP / 6rd: the IPv4 address embedded in each inner address
+  // (0 where that end carries none), whether it equals the outer address of
+  // the same end, and the relay: for 6to4 the outer address of an end that
+  // is not explained by its own 6to4 address (a relay router).
+  uint32_t embedded_src4 = 0;
+  uint32_t embedded_dst4 = 0;
+  uint32_t relay4 = 0;
+  TeredoInfo teredo;
+
+  // The inner packet of a tunnel, or the native packet.
+  uint8_t ip_version = 0;     // 4 or 6
+  uint8_t src[16] = {};       // IPv4: bytes 0-3, rest zero
+  uint8_t dst[16] = {};
+  uint8_t protocol = 0;       // last next-header / IPv4 protocol
+  uint8_t tos = 0;            // IPv4 ToS / IPv6 traffic class
+  uint8_t ttl = 0;            // IPv4 TTL / IPv6 hop limit
+  uint32_t ip_length = 0;     // IPv4 total length / 40 + IPv6 payload length (up to 65575)
+  uint32_t flow_label = 0;
+
+  // Fragments. is_fragment: the packet is a fragment; first_fragment: it is
+  // the one at offset 0 (and carries the L4 header). Later fragments carry
+  // no ports: the flow stage maps them by (src, dst, frag_id, protocol).
+  bool is_fragment = false;
+  bool first_fragment = false;
+  uint32_t frag_id = 0;
+  uint16_t frag_offset = 0;   // in bytes
+  uint8_t frag_proto = 0;     // IPv4 protocol / next header of the IPv6 fragment header
+  // The fragment is the outer IPv4 packet of a tunnel (the fields above are
+  // then the outer header's; its later fragments arrive as plain IPv4).
+  bool frag_outer = false;
+
+  // Transport: what was captured of its header (a snaplen or the IP length
+  // may cut it; the verdict is then l4_truncated).
+  bool has_ports = false;
+  bool has_tcp_flags = false;  // byte 13 of the TCP header was captured (in a hole: the struct stays 140 bytes)
+  uint16_t sport = 0;
+  uint16_t dport = 0;
+  uint8_t tcp_flags = 0;
+  bool has_icmp = false;
+  uint8_t icmp_type = 0;
+  uint8_t icmp_code = 0;
+
+  AddrClass src_class = AddrClass::none;
+  AddrClass dst_class = AddrClass::none;
+};
+
+inline uint32_t ipv4_of(const uint8_t a[16]) noexcept {
+  return (uint32_t{a[0]} << 24) | (uint32_t{a[1]} << 16) | (uint32_t{a[2]} << 8) | a[3];
+}
+
+}  // namespace tunprobe

@@ -1,0 +1,34 @@
+// What an output (-o) is: its scheme and target, and the IPFIX settings
+// that `tunprobe run` fills in from its options.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace tunprobe {
+
+// IPFIX export settings (README: IPFIX export and collectors).
+struct IpfixSettings {
+  std::string profile = "default";   // default, nfdump, flowmon
+  uint32_t pen = 32473;              // tunprobe's elements' PEN (IANA's documentation PEN)
+  uint32_t odid = 1;                 // observation domain id
+  uint32_t template_refresh_s = 60;  // UDP: templates re-sent this often
+  uint64_t export_buffer = 262144;   // TCP: records held while the collector is away
+  uint32_t rotate_s = 0;             // files: a new file every S seconds (0: one file)
+  uint32_t mtu = 1500;               // UDP: path MTU; a message fits one datagram
+};
+
+struct OutputSpec {
+  std::string scheme;  // json, ipfix (file), ipfix+udp, ipfix+tcp
+  std::string target;  // path ("-" for stdout), or HOST:PORT
+  std::string host;    // ipfix+udp/tcp: host name or address (no brackets)
+  uint16_t port = 0;
+  std::string profile;  // "?profile=" of this output; empty: --profile
+  IpfixSettings ipfix;  // filled by `tunprobe run` from its options
+  std::string text() const;  // as the user wrote it (without the profile)
+};
+
+// Parses an -o argument. Returns an error message, empty on success.
+std::string parse_output(const std::string& text, OutputSpec& out);
+
+}  // namespace tunprobe

@@ -1,0 +1,145 @@
+// Flow key and flow record: what the flow cache stores and what the exporter
+// turns into JSON lines and IPFIX records.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "probe/decode/addr_class.hpp"
+#include "probe/decode/packet.hpp"
+#include "probe/base/tunnel_type.hpp"
+
+namespace tunprobe {
+
+// Why a flow was exported: IPFIX flowEndReason (IANA registry, RFC 5102).
+// X(enumerator, ipfix value, name)
+#define TUNPROBE_END_REASONS(X)       \
+  X(none, 0, "none")                  \
+  X(idle, 1, "idleTimeout")           \
+  X(active, 2, "activeTimeout")       \
+  X(end_of_flow, 3, "endOfFlowDetected") \
+  X(forced, 4, "forcedEnd")           \
+  X(lack_of_resources, 5, "lackOfResources")
+
+enum class EndReason : uint8_t {
+#define TUNPROBE_X(e, v, n) e = v,
+  TUNPROBE_END_REASONS(TUNPROBE_X)
+#undef TUNPROBE_X
+};
+
+inline constexpr std::array<std::string_view, 6> kEndReasonNames{{
+#define TUNPROBE_X(e, v, n) n,
+    TUNPROBE_END_REASONS(TUNPROBE_X)
+#undef TUNPROBE_X
+}};
+
+constexpr std::string_view end_reason_name(EndReason r) { return kEndReasonNames[static_cast<std::size_t>(r)]; }
+
+// The flow key (DESIGN.md): inner (or native) 5-tuple + tunnel type + outer
+// IPv4 pair (+ outer UDP ports for Teredo) + VLAN ids. ICMP has no ports:
+// the destination port holds type << 8 | code (the NetFlow convention), so
+// echo requests and replies are separate flows. A packet that should carry
+// a transport header but whose header was not seen (a later fragment whose
+// first fragment never came, a header cut before its ports) has neither
+// ports nor an ICMP type: `flags` says so (kKeyNoTransport), so that such a
+// packet never joins, say, an ICMP echo-reply flow (type 0, code 0) of the
+// same addresses. 56 bytes, no padding holes, compared as seven 64-bit
+// words. 8-byte aligned: rte_hash_crc reads it in 64-bit words.
+struct alignas(8) FlowKey {
+  uint8_t src[16];
+  uint8_t dst[16];
+  uint32_t outer_src4;
+  uint32_t outer_dst4;
+  uint16_t sport;
+  uint16_t dport;
+  uint16_t outer_sport;
+  uint16_t outer_dport;
+  uint16_t vlan_outer;
+  uint16_t vlan_inner;
+  uint8_t protocol;
+  uint8_t ip_version;
+  TunnelType tunnel;
+  uint8_t flags;  // kKey* bits
+};
+static_assert(sizeof(FlowKey) == 56);
+
+inline constexpr uint8_t kKeyNoTransport = 0x01;
+
+// IP protocols whose packets carry ports or an ICMP type in the flow key.
+constexpr bool protocol_has_transport_key(uint8_t protocol) {
+  return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 1 || protocol == 58;
+}
+
+// The key's flags for a parsed packet.
+inline uint8_t key_flags(const PacketInfo& p) noexcept {
+  // Most packets have ports: the cheap tests first.
+  return !p.has_ports && !p.has_icmp && protocol_has_transport_key(p.protocol) ? kKeyNoTransport : 0;
+}
+
+inline bool key_equal(const FlowKey& a, const FlowKey& b) noexcept {
+  uint64_t wa[7], wb[7];
+  std::memcpy(wa, &a, sizeof wa);
+  std::memcpy(wb, &b, sizeof wb);
+  uint64_t diff = 0;
+  for (int i = 0; i < 7; ++i) diff |= wa[i] ^ wb[i];
+  return diff == 0;
+}
+
+// Builds the key of a parsed packet (its verdict must be a kFlow one).
+inline void make_key(const PacketInfo& p, FlowKey& k) noexcept {
+  std::memcpy(k.src, p.src, 16);
+  std::memcpy(k.dst, p.dst, 16);
+  k.outer_src4 = p.tunnel != TunnelType::none ? p.outer_src4 : 0;
+  k.outer_dst4 = p.tunnel != TunnelType::none ? p.outer_dst4 : 0;
+  if (p.has_ports) {
+    k.sport = p.sport;
+    k.dport = p.dport;
+  } else if (p.has_icmp) {
+    k.sport = 0;
+    k.dport = static_cast<uint16_t>(p.icmp_type << 8 | p.icmp_code);
+  } else {
+    k.sport = k.dport = 0;
+  }
+  k.outer_sport = p.tunnel == TunnelType::teredo ? p.outer_sport : 0;
+  k.outer_dport = p.tunnel == TunnelType::teredo ? p.outer_dport : 0;
+  k.vlan_outer = p.vlan_outer;
+  k.vlan_inner = p.vlan_inner;
+  k.protocol = p.protocol;
+  k.ip_version = p.ip_version;
+  k.tunnel = p.tunnel;
+  k.flags = key_flags(p);
+}
+
+// One flow. Two cache lines. Facts that follow from the key (Teredo server
+// and client, embedded IPv4, relay) are derived at export, not stored.
+// Times are packet time on the worker's clock (never backwards), 64-bit ms.
+struct alignas(64) FlowRecord {
+  FlowKey key;
+  uint64_t first_ms;       // packet time of the first packet, ms since 1970
+  uint64_t last_ms;
+  uint64_t packets;        // frames counted into this flow
+  uint64_t octets;         // IP octets of the inner (or native) packets
+  uint64_t outer_octets;   // IP octets of the outer IPv4 packets (tunnels)
+  uint32_t teredo_bubbles;
+  uint32_t teredo_auth;
+  uint32_t teredo_origin;
+  uint8_t tcp_flags;       // OR of all packets
+  uint8_t tos;             // of the first packet
+  uint8_t min_ttl;
+  uint8_t max_ttl;
+  AddrClass src_class;
+  AddrClass dst_class;
+  EndReason end_reason;
+  uint8_t worker;          // which worker kept it (load balance checks)
+  uint8_t teredo_trailers; // OR of the packets' RFC 6081 trailer bits (kTeredoTrailer*)
+  uint8_t pad_;
+  // TCP: the first FIN or RST was seen this many ms after first_ms, plus 1
+  // (0: none). The flow then ends --tcp-end-grace later, so that the last
+  // ACK, a retransmitted FIN or the peer's RST still count into it.
+  uint32_t tcp_end_ms;
+};
+static_assert(sizeof(FlowRecord) == 128);
+
+}  // namespace tunprobe
