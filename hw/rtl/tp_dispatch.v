@@ -16,13 +16,13 @@
 //   cfg_* (static while frames are in the core): DecodeConfig, so that the
 //   card decides as the software does: cfg_teredo_ports / _port_en are
 //   --teredo-ports (slot i in bits 16i+15:16i), cfg_teredo_any_port is
-//   --teredo-heuristic. (--6rd-prefix changes the tunnel's name, not the
+//   --teredo-detect content (1, the default) or ports (0). (--6rd-prefix changes the tunnel's name, not the
 //   vector: every protocol-41 tunnel carries its inner flow.)
 // Parameters: NUM_CHANNELS (1..64, a power of two: the worker count of
 // `--dispatch crc`), NPORTS (Teredo port slots, 8 as in DecodeConfig), and
 // the parser rules (tp_parser: EXT_SET, ATOMIC_FRAG_IS_FRAG, L4_CUT_DROPS,
-// L4_BAD_DROPS, EXT_CUT_DROPS, TEREDO_CONTENT, TEREDO_TRAILERS; today's
-// model by default).
+// L4_BAD_DROPS, EXT_CUT_DROPS, TEREDO_CONTENT, TEREDO_TRAILERS; by default
+// the rules of the decoder in the tree, `TP_RULES_ISSUE10 of tp_params.vh).
 //
 // One result per frame, whatever the frame is: runts, non-IP, truncated
 // and malformed frames get the model's fallback (the all-zero vector and
@@ -32,7 +32,7 @@
 // keeps it and takes its channel from m_* in the same order.
 //
 // Timing, one clock (figures measured by the Verilator testbench,
-// hw/rtl/tb/tb_dispatch.cpp, on all 30392 test frames at full-rate input
+// hw/rtl/tb/tb_dispatch.cpp, on all 39645 test frames at full-rate input
 // with an always-ready output; README "Hardware"):
 //   latency     the result is valid 9 cycles after the frame's last beat
 //               was taken (parser 2, vector stage 2, CRC 5), up to 17 when
@@ -51,8 +51,10 @@
 //   worst case at minimum-size frames (60-64 bytes without FCS, 8 beats):
 //               11 cycles (8 MPLS labels, or Teredo behind an 802.1Q tag,
 //               cut at 62 bytes: 9 steps); the smallest Teredo frame (82
-//               bytes) takes 12 cycles, the smallest 6to4 frame (74 bytes)
-//               11. 10 GbE on a 64-bit bus at 156.25 MHz allows (L + 24) / 8
+//               bytes) takes 13 cycles, the smallest 6to4 frame (74 bytes)
+//               12 (both cut inside their transport header, which the
+//               default rules keep as flows).
+//               10 GbE on a 64-bit bus at 156.25 MHz allows (L + 24) / 8
 //               cycles for an L-byte frame: 10.5 at 60 bytes, 13.25 for the
 //               Teredo frame, 12.25 for the 6to4 frame.
 `default_nettype none
@@ -61,13 +63,13 @@
 module tp_dispatch #(
   parameter NUM_CHANNELS = 16,
   parameter NPORTS = 8,
-  parameter [255:0] EXT_SET = `TP_EXT_CURRENT,
-  parameter ATOMIC_FRAG_IS_FRAG = 1,
-  parameter L4_CUT_DROPS = 1,
-  parameter L4_BAD_DROPS = 1,
-  parameter EXT_CUT_DROPS = 1,
-  parameter TEREDO_CONTENT = 0,
-  parameter TEREDO_TRAILERS = 0
+  parameter [255:0] EXT_SET = `TP_EXT_ISSUE10,
+  parameter ATOMIC_FRAG_IS_FRAG = 0,
+  parameter L4_CUT_DROPS = 0,
+  parameter L4_BAD_DROPS = 0,
+  parameter EXT_CUT_DROPS = 0,
+  parameter TEREDO_CONTENT = 1,
+  parameter TEREDO_TRAILERS = 1
 ) (
   input  wire                 clk,
   input  wire                 rst,

@@ -11,9 +11,9 @@
 //   kind 2  AH: length in 4-octet units, minus 2 (RFC 4302 2.2)
 //   kind 3  Fragment: 8 octets (RFC 8200 4.5)
 // SET has bit n set for each next header n that is walked (44 and 51 get
-// their own kinds whenever they are in the set). The model today walks
-// {0, 43, 44, 51, 60} (probe/parse.cpp); `TP_EXT_ISSUE10 in tp_params.vh
-// is the set of the parser change in flight.
+// their own kinds whenever they are in the set). The model walks
+// `TP_EXT_ISSUE10 of tp_params.vh (probe/decode/parse.cpp, since the parser
+// change of issue 10); before it, `TP_EXT_CURRENT, {0, 43, 44, 51, 60}.
 module tp_ext_kind #(
   parameter [255:0] SET = 256'd0
 ) (

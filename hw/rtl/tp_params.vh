@@ -1,12 +1,13 @@
 // Parameter sets of the parser (tp_parser), as `define so that the top,
 // the testbenches and the synthesis wrapper share them.
 //
-// TP_EXT_CURRENT  the IPv6 extension headers probe/parse.cpp walks today:
-//                 hop-by-hop 0, routing 43, fragment 44, AH 51,
-//                 destination options 60.
-// TP_EXT_ISSUE10  the IANA extension header registry of the parser change
-//                 (RFC 7045 section 4): the above and Mobility 135, HIP 139,
-//                 Shim6 140, experimental 253, 254. ESP 50 is never walked.
+// TP_EXT_CURRENT  the IPv6 extension headers the decoder walked before the
+//                 parser change of issue 10: hop-by-hop 0, routing 43,
+//                 fragment 44, AH 51, destination options 60.
+// TP_EXT_ISSUE10  the IANA extension header registry that
+//                 probe/decode/parse.cpp walks since that change (RFC 7045
+//                 section 4): the above and Mobility 135, HIP 139, Shim6
+//                 140, experimental 253, 254. ESP 50 is never walked.
 // TP_TEREDO_NH    the next headers an IPv6 packet inside Teredo may start
 //                 with, for content detection off the Teredo ports (parser
 //                 change): the extension headers above with ESP 50, TCP 6,

@@ -1,7 +1,7 @@
 // tp_parser: the header parser of the CRC distributor.
 //
 // It decides, for each frame, exactly what the software parser
-// (parse_frame() in probe/parse.cpp with plugins/teredo.cpp) decides for
+// (parse_frame() in probe/decode/parse.cpp with plugins/teredo.cpp) decides for
 // the fields the field vector is built from: dropped or not, IP version,
 // tunnel or not, fragment (and whether the fragment is the tunnel's outer
 // header), the addresses of the level the vector takes, the protocol and
@@ -38,7 +38,7 @@
 //   indication (0x0000, 6 bytes), each at most once and in that order;
 //   40 bytes of IPv6, version 6, 40 + payload length = the UDP payload
 //   left. Off the configured ports an inner end must also be in 2001:0::/32
-//   (TEREDO_CONTENT = 0, today's --teredo-heuristic) or, TEREDO_CONTENT =
+//   (TEREDO_CONTENT = 0, the decoder before issue 10) or, TEREDO_CONTENT =
 //   1 (the parser change), the first next header must be one an IPv6
 //   packet starts with (TP_TEREDO_NH) and an end must be in 2001:0::/32
 //   or a Teredo link-local address. A failed check leaves an IPv4 UDP
@@ -62,14 +62,16 @@
 
 module tp_parser #(
   parameter NPORTS = 8,
-  parameter [255:0] EXT_SET = `TP_EXT_CURRENT,
-  parameter ATOMIC_FRAG_IS_FRAG = 1,  // 0: RFC 6946 atomic fragments are whole packets (parser change)
-  parameter L4_CUT_DROPS = 1,         // 0: a cut transport header keeps the packet, ports if 4 bytes are there
-  parameter L4_BAD_DROPS = 1,         // 0: a bad TCP data offset or UDP length keeps the packet and its ports
-  parameter EXT_CUT_DROPS = 1,        // 0: a cut IPv6 extension header, or a ninth, keeps the packet (its type
+  // The defaults are the decoder's rules since the parser change of issue 10
+  // (`TP_RULES_ISSUE10); the other value of each is the decoder before it.
+  parameter [255:0] EXT_SET = `TP_EXT_ISSUE10,
+  parameter ATOMIC_FRAG_IS_FRAG = 0,  // 0: RFC 6946 atomic fragments are whole packets (parser change)
+  parameter L4_CUT_DROPS = 0,         // 0: a cut transport header keeps the packet, ports if 4 bytes are there
+  parameter L4_BAD_DROPS = 0,         // 0: a bad TCP data offset or UDP length keeps the packet and its ports
+  parameter EXT_CUT_DROPS = 0,        // 0: a cut IPv6 extension header, or a ninth, keeps the packet (its type
                                       //    is the protocol)
-  parameter TEREDO_CONTENT = 0,       // 1: the content rules of the parser change off the Teredo ports
-  parameter TEREDO_TRAILERS = 0       // 1: RFC 6081 trailers may follow the Teredo IPv6 packet (parser change)
+  parameter TEREDO_CONTENT = 1,       // 1: the content rules of the parser change off the Teredo ports
+  parameter TEREDO_TRAILERS = 1       // 1: RFC 6081 trailers may follow the Teredo IPv6 packet (parser change)
 ) (
   input  wire                 clk,
   input  wire                 rst,

@@ -1,5 +1,5 @@
 // tp_synth_top: tp_dispatch as an FPGA top for the resource and timing
-// figures (hw/rtl/synth.sh). Everything a card needs is kept: the stream
+// figures (hw/rtl/synth.py). Everything a card needs is kept: the stream
 // input, the channel and hash output, and the decoder configuration,
 // which sits in registers written through a small port (as a NIC's
 // control registers would be) so that synthesis cannot fold the Teredo
@@ -9,13 +9,14 @@
 // Reset state: port 3544 in slot 0, the default of --teredo-ports.
 // m_fv (320 bits) is internal here: a card takes the channel (and the hash,
 // e.g. for its descriptor) and keeps the frame. RULES picks the parser's
-// rule set (tp_params.vh): 0 before the parser change of issue 10, 1 after.
+// rule set (tp_params.vh): 1 (the default) the decoder since the parser
+// change of issue 10, 0 the decoder before it.
 `default_nettype none
 `include "tp_params.vh"
 
 module tp_synth_top #(
   parameter NUM_CHANNELS = 16,
-  parameter RULES = 0
+  parameter RULES = 1
 ) (
   input  wire        clk,
   input  wire        rst,

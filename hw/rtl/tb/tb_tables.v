@@ -1,6 +1,6 @@
 // Testbench of the parser's small tables against the RFCs' lists:
-//   tp_ext_kind    every next header 0..255 under today's set and under the
-//                  parser change's set (RFC 8200 section 4; RFC 7045
+//   tp_ext_kind    every next header 0..255 under the set before and the
+//                  set since the parser change of issue 10 (RFC 8200 section 4; RFC 7045
 //                  section 4: the IANA extension header registry);
 //   tp_teredo_addr the Teredo prefix 2001:0::/32 (RFC 4380 section 4) and
 //                  the three link-local addresses of RFC 4380 5.2.1, with
