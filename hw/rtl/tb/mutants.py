@@ -25,8 +25,13 @@ The mutants are written for the rules of the tree's decoder (issue10).
 There a UDP length below 8 and a TCP data offset below 5 keep the packet
 with its ports, so their mutants drop the ports: with the length check
 gone instead, the datagram fails the Teredo checks and becomes the same
-UDP flow (an equivalent mutant). With --rules current the unmutated core
-does not match the tree's model, and the check stops there.
+UDP flow (an equivalent mutant). Equivalent under these rules, and left
+out: the !TRAILERS length equality of the Teredo IPv6 header, and where
+S_TCP1 reads the data offset (with L4_CUT_DROPS and L4_BAD_DROPS 0 every
+outcome of S_TCP1 is the same flow with its ports). A mutant that
+Verilator's lint refuses counts as a failure of the check, not as caught.
+With --rules current the unmutated core does not match the tree's model,
+and the check stops there.
 """
 
 import argparse
@@ -62,7 +67,8 @@ MUTANTS = [
     ("tp_parser.v", "proto_n = c0;  // a later fragment", "proto_n = nh;  // a later fragment",
      "later IPv6 fragment: protocol from the wrong header"),
     ("tp_parser.v", "$signed({2'b0, c4, c5}) > $signed(p41rem)", "1'b0", "protocol-41 length check missing"),
-    ("tp_parser.v", "{2'b0, c4, c5} != rem40", "1'b0", "Teredo IPv6 length check missing"),
+    ("tp_parser.v", "TRAILERS && $signed({2'b0, c4, c5}) > $signed(rem40)", "TRAILERS && 1'b0",
+     "Teredo IPv6 packet longer than the UDP payload accepted"),
     ("tp_parser.v", "else if (mode == M_TEREDO && !pm && !teredo_content) fin = 1'b1;",
      "else if (mode == M_TEREDO && !teredo_content) fin = 1'b1;", "Teredo ports need a Teredo address too"),
     ("tp_parser.v", "frag_outer_n = ip4_frag;", "frag_outer_n = 1'b0;", "outer fragment of a tunnel forgotten"),
@@ -89,15 +95,17 @@ MUTANTS = [
     ("tp_parser.v", "          else if (c0[7:4] == 4'd6) st_n = S_IP6_0;\n          else drp = 1'b1;\n        end\n        // IPv4 bytes 0-7",
      "          else if (c0[7:4] == 4'd6) st_n = S_IP4_0;\n          else drp = 1'b1;\n        end\n        // IPv4 bytes 0-7",
      "IPv6 after an MPLS stack ending on its second label taken as IPv4"),
-    ("tp_parser.v", "kind_nh == 2'd3 && (ATOMIC_IS_FRAG ||", "kind_nh == 2'd3 && (1'b1 ||",
+    ("tp_parser.v", "kind_nh == 2'd3 && (ATOMIC_IS_FRAG ||", "kind_nh == 2'd3 && (!ATOMIC_IS_FRAG ||",
      "atomic fragments taken as fragments (the model parses them whole)"),
-    ("tp_parser.v", "(teredo_nh_set[nh] && (ts_t || td_t || ts_ll || td_ll))", "((ts_t || td_t || ts_ll || td_ll))",
+    ("tp_parser.v", "(teredo_nh_set[nh] && (ts_t || td_t || ts_ll || td_ll))",
+     "((teredo_nh_set[nh] || 1'b1) && (ts_t || td_t || ts_ll || td_ll))",
      "Teredo by content without the next-header check"),
-    ("tp_parser.v", "(ts_t || td_t || ts_ll || td_ll)) :", "(ts_t || td_t)) :",
-     "Teredo by content: link-local ends not taken"),
+    ("tp_parser.v", "(ts_t || td_t || ts_ll || td_ll)) :", "(ts_t || td_t || (ts_ll && td_ll))) :",
+     "Teredo by content: a link-local end taken only when both are"),
     ("tp_parser.v", "(c0 == 8'd5 && c1 == 8'd2)", "(c0 == 8'd5 && c1 == 8'd4)",
      "RFC 6081 random port trailer of the wrong length"),
-    ("tp_parser.v", "$signed(tleft) < $signed({9'd0, tlen}) || !tknown)", "$signed(tleft) < $signed({9'd0, tlen}))",
+    ("tp_parser.v", "$signed(tleft) < $signed({9'd0, tlen}) || !tknown)",
+     "$signed(tleft) < $signed({9'd0, tlen}) || !(tknown || 1'b1))",
      "unknown RFC 6081 trailers accepted"),
     ("tp_parser.v", "if (!reach) tfail = 1'b1;  // the last one was not all captured",
      "if (1'b0) tfail = 1'b1;  // the last one was not all captured", "a trailer cut by the capture accepted"),
@@ -106,8 +114,6 @@ MUTANTS = [
      "a UDP header cut before its ports: ports kept anyway"),
     ("tp_params.vh", "| `TP_BIT(51) | `TP_BIT(60))", "| `TP_BIT(51))", "destination options not walked"),
     ("tp_parser.v", "      default:  need = 4'd8;", "      default:  need = 4'd4;", "states fire before their 8 bytes are in"),
-    ("tp_parser.v", "              x_n = x + 17'd12;\n              st_n = S_TCP1;", "              x_n = x + 17'd8;\n              st_n = S_TCP1;",
-     "TCP data offset read from the wrong byte"),
     ("tp_fv_build.v", "wire [143:0] ka = {a_addr, a_port};", "wire [143:0] ka = {a_addr, 16'd0};",
      "equal addresses not ordered by port"),
     ("tp_crc32c.v", "wire [3:0]  idx = WORDS[3:0] - left;", "wire [3:0]  idx = left - 4'd1;", "vector words in reverse order"),
@@ -178,8 +184,10 @@ def main() -> int:
             f.write(text.replace(old, new))
         exe = build(d)
         if exe is None:
-            print(f"m{n:02d} {what}: caught (does not build)", flush=True)
-            shutil.rmtree(d, ignore_errors=True)
+            # Verilator's lint (-Wall) refusing a mutant says nothing of the
+            # benches: write the mutant so that it builds.
+            print(f"m{n:02d} {what}: DOES NOT BUILD (fix the mutant in mutants.py; see {d}/obj)", flush=True)
+            survived += 1
             continue
         r = subprocess.run([exe, args.golden], capture_output=True, text=True)
         caught = r.returncode != 0
