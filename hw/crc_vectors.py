@@ -300,6 +300,26 @@ frame_only("ipv6_plen_cuts_udp", "IPv6 UDP whose payload length (4) ends inside 
            "other 4 bytes are in the frame",
            pad60(ether(struct.pack("!IHBB16s16s", 6 << 28, 4, 17, 64, ipaddress.ip_address(C6).packed,
                                    ipaddress.ip_address(S6).packed) + dg, 0x86DD)))
+frame_only("ipv6_plen_cuts_tcp_ports", "IPv6 TCP whose payload length (2) ends inside the source port; the rest "
+           "of the TCP header follows in the frame, which is not the packet's",
+           ether(struct.pack("!IHBB16s16s", 6 << 28, 2, 6, 64, ipaddress.ip_address(C6).packed,
+                             ipaddress.ip_address(S6).packed) + tcp(C6, S6, 51000, 443, 0x02), 0x86DD))
+# Teredo by content off the Teredo ports (the client's NAT mapping to a
+# peer's), the IPv6 packet followed by an RFC 6081 random port trailer
+# (type 5, 2 bytes), and by one of the wrong length (5, 4 bytes).
+PEER = "198.51.100.77"
+for name, trailer, what in (("teredo_content_random_port", b"\x05\x02\xef\x32", "a random port trailer"),
+                            ("teredo_content_random_port_len4", b"\x05\x04\xef\x32\x00\x00",
+                             "a random port trailer of length 4 (RFC 6081 4.5 says 2)")):
+    frame_only(name, f"Teredo by content, UDP {NAT}:40000 -> {PEER}:40001, inner TCP SYN [{TC}]:50000 -> [{H6}]:80, "
+               f"then {what}",
+               ether(ipv4(NAT, PEER, 17, udp(NAT, PEER, 40000, 40001, ipv6(TC, H6, 6, tcp(TC, H6, 50000, 80, 0x02))
+                                             + trailer)), 0x0800))
+frame_only("teredo_content_link_local", f"Teredo by content, UDP {NAT}:40000 -> {PEER}:40001, inner ICMPv6 router "
+           "solicitation from the qualification address fe80::8000:ffff:ffff:fffd to ff02::2 (one end link-local, "
+           "neither in 2001:0::/32)",
+           ether(ipv4(NAT, PEER, 17, udp(NAT, PEER, 40000, 40001, ipv6(
+               "fe80::8000:ffff:ffff:fffd", "ff02::2", 58, struct.pack("!BBHI", 133, 0, 0, 0)))), 0x0800))
 frame_only("ipv4_total_cuts_teredo", "Teredo on UDP 3544 whose IPv4 total length (20 + 8 + 30) ends 30 bytes into "
            "the inner IPv6 header; the rest of the datagram follows as padding",
            ether(ipv4_hdr(NAT, RELAY, 17, udp(NAT, RELAY, 40000, 3544, ipv6(TC, H6, 6, tcp(TC, H6, 50000, 80, 0x02))),
@@ -347,6 +367,14 @@ vec("teredo_origin_beyond_udp", "Teredo with an origin indication and a UDP leng
     "(teredo_origin_truncated): the outer IPv4 UDP flow",
     ether(ipv4(RELAY, NAT, 17, udp_len(RELAY, NAT, 3544, 40000, origin + inner, 8 + 6)), 0x0800),
     4, (RELAY, 3544), (NAT, 40000), 17)
+vec("teredo_native_ends", f"Teredo on UDP 3544 between two native hosts, [{H6B}]:50002 -> [{H6}]:80, neither "
+    "in 2001:0::/32 nor link-local: on a Teredo port the port alone says Teredo",
+    teredo_frame(ipv6(H6B, H6, 6, tcp(H6B, H6, 50002, 80, 0x02))), 6, (H6B, 50002), (H6, 80), 6)
+seg6 = tcp(TC, H6, 50000, 80, 0x02)
+vec("teredo_plen_beyond_udp", "teredo_tcp_fwd with an IPv6 payload length 8 bytes longer than the UDP payload "
+    "holds: the outer IPv4 UDP flow",
+    teredo_frame(struct.pack("!IHBB16s16s", 6 << 28, len(seg6) + 8, 6, 64, ipaddress.ip_address(TC).packed,
+                             ipaddress.ip_address(H6).packed) + seg6), 4, (NAT, 40000), (RELAY, 3544), 17)
 
 # ---------------------------------------------------------------- output
 

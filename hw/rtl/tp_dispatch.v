@@ -32,7 +32,7 @@
 // keeps it and takes its channel from m_* in the same order.
 //
 // Timing, one clock (figures measured by the Verilator testbench,
-// hw/rtl/tb/tb_dispatch.cpp, on all 39645 test frames at full-rate input
+// hw/rtl/tb/tb_dispatch.cpp, on all 40233 test frames at full-rate input
 // with an always-ready output; README "Hardware"):
 //   latency     the result is valid 9 cycles after the frame's last beat
 //               was taken (parser 2, vector stage 2, CRC 5), up to 17 when
