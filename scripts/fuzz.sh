@@ -45,7 +45,7 @@ build() {  # TARGET
   esac
   mkdir -p "$work/$t/corpus"
   local newest
-  newest=$(cd "$root" && ls -t "${srcs[@]}" "tests/fuzz/fuzz_$t.cpp" probe/*.hpp plugins/*.hpp | head -1)
+  newest=$(cd "$root" && ls -t "${srcs[@]}" "tests/fuzz/fuzz_$t.cpp" probe/*/*.hpp plugins/*.hpp | head -1)
   if [ ! -x "$bin" ] || [ "$root/$newest" -nt "$bin" ]; then
     # shellcheck disable=SC2086
     (cd "$root" && clang++ -std=c++20 -O1 -g -I. $extra_c -fsanitize=fuzzer,address,undefined \
