@@ -137,4 +137,26 @@ TeredoMatch teredo_match(const uint8_t* payload, std::size_t avail, std::size_t 
   return TeredoMatch{true, v, static_cast<uint16_t>(off)};
 }
 
+UdpMatch teredo_udp_match(const uint8_t* payload, std::size_t avail, std::size_t declared, bool on_port,
+                          PacketInfo& info) noexcept {
+  // The Teredo facts are written in place, and cleared again when it is not
+  // Teredo: a copy from a local would be read back wider than it was
+  // written (a store-forwarding stall on every Teredo packet).
+  TeredoInfo& t = info.teredo;
+  const TeredoMatch m = teredo_match(payload, avail, declared, on_port, t);
+  if (!m.teredo) {
+    t = TeredoInfo{};
+    return {false, m.verdict, 0};
+  }
+  teredo_key_facts(payload + m.inner_offset + 8, payload + m.inner_offset + 24, info);
+  return {true, m.verdict, m.inner_offset};
+}
+
+void teredo_key_facts(const uint8_t src[16], const uint8_t dst[16], PacketInfo& info) noexcept {
+  if (is_teredo_address(src))
+    teredo_decode_address(src, info.teredo);
+  else if (is_teredo_address(dst))
+    teredo_decode_address(dst, info.teredo);
+}
+
 }  // namespace tunprobe

@@ -10,7 +10,7 @@
 //   [trailers]               type (1), length of the rest (1), value
 //                                                        (RFC 6081 4)
 //
-// Where it is looked for (probe/decode/decode_config.hpp TeredoDetect): on the
+// Where it is looked for (probe/decode/decode_config.hpp UdpDetect): on the
 // configured ports, and with --teredo-detect content (the default) on every
 // other UDP datagram too: Teredo between a client and a relay runs on the
 // client's mapped port and the relay's ephemeral port (RFC 4380 5.4).
@@ -57,6 +57,7 @@
 
 #include "probe/base/bytes.hpp"
 #include "probe/decode/packet.hpp"
+#include "probe/decode/plugin.hpp"
 
 namespace tunprobe {
 
@@ -101,5 +102,23 @@ TeredoMatch teredo_match(const uint8_t* payload, std::size_t avail, std::size_t 
 // their kTeredoTrailer* bits, with kTeredoTrailerUnparsed when some bytes
 // are no trailer of a known type and length (or were not captured).
 uint8_t teredo_trailers(const uint8_t* p, std::size_t n, std::size_t avail) noexcept;
+
+// The UDP plug-in (probe/decode/plugin.hpp): teredo_match() on the
+// datagram; on a claim the Teredo facts, the addresses' included.
+UdpMatch teredo_udp_match(const uint8_t* payload, std::size_t avail, std::size_t declared, bool on_port,
+                          PacketInfo& info) noexcept;
+
+// Check 0 as the parser's inline filter: 40 bytes, a version-6 nibble or
+// the 0x00 of an indicator.
+inline constexpr ContentFilter kTeredoContentFilter = [] {
+  ContentFilter f;
+  f.min_payload = 40;
+  for (unsigned b = 0x60; b <= 0x6f; ++b) f.first_bytes[b >> 6] |= uint64_t{1} << (b & 63);
+  f.first_bytes[0] |= 1;  // 0x00
+  return f;
+}();
+
+// The facts of a Teredo flow's key: the Teredo address at either end.
+void teredo_key_facts(const uint8_t src[16], const uint8_t dst[16], PacketInfo& info) noexcept;
 
 }  // namespace tunprobe

@@ -148,6 +148,9 @@ import socket
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tunnel_types  # noqa: E402
+
 import logging
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
@@ -201,9 +204,7 @@ ALL_VERDICTS = DROP_VERDICTS | FLOW_VERDICTS
 def check_verdict_table():
     """The two sets above must be probe/base/verdict.hpp's table: a new verdict
     needs its packets (and its disposition decides what the truth holds)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "probe", "verdict.hpp")
-    if not os.path.exists(path):
-        return
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "probe", "base", "verdict.hpp")
     with open(path) as f:
         rows = re.findall(r"X\((\w+),\s*k(Flow|Drop)\b", f.read())
     table = {name: disp for name, disp in rows}
@@ -769,6 +770,8 @@ class Capture:
         layer (ignored for drop verdicts), `link` the link-layer keys. Returns
         the packet's index."""
         assert verdict in ALL_VERDICTS, verdict
+        # Tunnel labels are the names of tunprobe's tunnel table.
+        assert facts is None or facts.get("tunnelType", "none") in tunnel_types.NAMES, facts.get("tunnelType")
         index = len(self.packets)
         if self.next_ts is not None:
             assert not self.records or self.next_ts >= self.ts, "packets are written in time order"

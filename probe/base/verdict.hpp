@@ -64,23 +64,18 @@ enum class Verdict : uint8_t {
 #undef TUNPROBE_X
 };
 
-inline constexpr std::size_t kVerdictCount = 0
-#define TUNPROBE_X(name, disp, text) +1
-    TUNPROBE_VERDICTS(TUNPROBE_X)
-#undef TUNPROBE_X
-    ;
-
 struct VerdictInfo {
   std::string_view name;
   Disposition disposition;
   std::string_view description;
 };
 
-inline constexpr std::array<VerdictInfo, kVerdictCount> kVerdictInfo{{
+inline constexpr auto kVerdictInfo = std::to_array<VerdictInfo>({
 #define TUNPROBE_X(name, disp, text) {#name, Disposition::disp, text},
     TUNPROBE_VERDICTS(TUNPROBE_X)
 #undef TUNPROBE_X
-}};
+});
+inline constexpr std::size_t kVerdictCount = kVerdictInfo.size();
 
 constexpr std::string_view verdict_name(Verdict v) { return kVerdictInfo[static_cast<std::size_t>(v)].name; }
 constexpr bool verdict_is_drop(Verdict v) {
