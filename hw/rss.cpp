@@ -57,7 +57,7 @@ RssTuple rss_outer_tuple(const PacketInfo& pkt) noexcept {
   t.version = 4;
   store_ipv4_slot(t.src, pkt.outer_src4);
   store_ipv4_slot(t.dst, pkt.outer_dst4);
-  if (pkt.tunnel == TunnelType::teredo && !(pkt.is_fragment && pkt.frag_outer)) {
+  if (tunnel_has_outer_ports(pkt.tunnel) && !(pkt.is_fragment && pkt.frag_outer)) {
     t.l4 = true;
     t.sport = pkt.outer_sport;
     t.dport = pkt.outer_dport;

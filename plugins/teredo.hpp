@@ -47,33 +47,18 @@
 // On a configured port a failed check 1-4 is a teredo_* verdict and the
 // packet stays an IPv4 UDP flow; on other ports it stays plain UDP, with no
 // verdict.
-// The Teredo address 2001:0::/32 (RFC 4380 section 4) holds the server IPv4
-// (bits 32-63), flags (64-79), the client's mapped port (80-95) and IPv4
-// (96-127), the last two XOR-obfuscated with all ones.
+// The Teredo address forms are in probe/decode/address_forms.hpp.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "probe/base/bytes.hpp"
+#include "probe/decode/address_forms.hpp"
 #include "probe/decode/packet.hpp"
 #include "probe/decode/plugin.hpp"
 
 namespace tunprobe {
-
-inline bool is_teredo_address(const uint8_t a[16]) noexcept {
-  return a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00 && a[3] == 0x00;
-}
-
-// RFC 4380 section 5.2.1: the link-local addresses of the qualification
-// procedure, which carry no Teredo prefix: the client's router solicitation
-// from fe80::8000:ffff:ffff:fffd (cone flag set) or fe80::ffff:ffff:fffd,
-// the server's advertisement from fe80::8000:5445:5245:444f ("TEREDO").
-inline bool is_teredo_link_local(const uint8_t a[16]) noexcept {
-  if (load_be64(a) != 0xfe80000000000000ull) return false;
-  const uint64_t iid = load_be64(a + 8);
-  return iid == 0x8000ffffffff'fffdull || iid == 0x0000ffffffff'fffdull || iid == 0x80005445'5245444full;
-}
 
 // Fills server/client/port/flags from a Teredo address.
 void teredo_decode_address(const uint8_t a[16], TeredoInfo& t) noexcept;

@@ -16,9 +16,11 @@ std::string format_ip(const uint8_t addr[16], unsigned version) {
 void append_tunnel_fields(JsonObject& o, const PacketInfo& p) {
   o.str("tunnelSourceIPv4Address", ipv4_text(p.outer_src4));
   o.str("tunnelDestinationIPv4Address", ipv4_text(p.outer_dst4));
-  if (p.tunnel == TunnelType::teredo) {
+  if (tunnel_has_outer_ports(p.tunnel)) {
     o.num("tunnelSourceTransportPort", p.outer_sport);
     o.num("tunnelDestinationTransportPort", p.outer_dport);
+  }
+  if (p.tunnel == TunnelType::teredo) {
     const TeredoInfo& t = p.teredo;
     if (t.has_address) {
       o.str("teredoServerIPv4Address", ipv4_text(t.server_ipv4));
