@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "plugins/ayiya.hpp"
 #include "plugins/isatap.hpp"
 #include "probe/decode/plugin.hpp"
 #include "plugins/sixinfour.hpp"
@@ -22,6 +23,7 @@ constexpr auto kProto41 = std::to_array<Proto41Plugin>({
 
 constexpr auto kUdp = std::to_array<UdpPlugin>({
     {TunnelType::teredo, kTeredoContentFilter, &teredo_udp_match, &teredo_key_facts},
+    {TunnelType::ayiya, ContentFilter{}, &ayiya_udp_match, nullptr},
 });
 
 }  // namespace

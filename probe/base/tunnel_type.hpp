@@ -41,7 +41,8 @@ enum class Carrier : uint8_t {
   X(sixtofour, 2, "6to4", "6to4", "#dd8452", ipv4, 0)           \
   X(isatap, 3, "isatap", "ISATAP", "#c44e52", ipv4, 0)          \
   X(sixinfour, 4, "6in4", "6in4", "#8172b3", ipv4, 0)           \
-  X(sixrd, 5, "6rd", "6rd", "#937860", ipv4, 0)
+  X(sixrd, 5, "6rd", "6rd", "#937860", ipv4, 0)                 \
+  X(ayiya, 6, "ayiya", "AYIYA", "#da8bc3", ipv4_udp, 5072)
 
 enum class TunnelType : uint8_t {
 #define TUNPROBE_X(e, v, n, l, c, k, port) e = v,
