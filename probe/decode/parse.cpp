@@ -147,17 +147,22 @@ struct UdpClaim {
   UdpMatch match;           // unclaimed: the verdict of the first plug-in whose port it was
 };
 
-// Asks the UDP plug-ins in table order (probe/decode/plugin.hpp): each on
-// its ports, and by content on any port when its filter passes (a few
-// compares for a datagram of no tunnel). The first claim wins.
+// Is this UDP datagram one for `plugin` to look at? On its ports always;
+// elsewhere when it is told by content and its filter passes (a few
+// compares for a datagram of no tunnel).
+inline bool udp_wanted(const UdpPlugin& plugin, const UdpPayload& u, bool on_port, const DecodeConfig& cfg) noexcept {
+  return on_port ||
+         (cfg.detect(plugin.type) == UdpDetect::content && plugin.content.accepts(u.data, u.avail, u.declared));
+}
+
+// Asks the UDP plug-ins in table order (probe/decode/plugin.hpp). The first
+// claim wins.
 inline UdpClaim claim_udp(const UdpPayload& u, uint16_t sport, uint16_t dport, const DecodeConfig& cfg,
                           PacketInfo& out) noexcept {
   Verdict port_verdict = Verdict::ok;
   for (const UdpPlugin& plugin : udp_plugins()) {
     const bool on_port = cfg.is_port(plugin.type, sport) || cfg.is_port(plugin.type, dport);
-    if (!on_port &&
-        !(cfg.detect(plugin.type) == UdpDetect::content && plugin.content.accepts(u.data, u.avail, u.declared)))
-      continue;
+    if (!udp_wanted(plugin, u, on_port, cfg)) continue;
     const UdpMatch m = plugin.match(u.data, u.avail, u.declared, on_port, out);
     if (m.claimed) return {&plugin, m};
     if (port_verdict == Verdict::ok) port_verdict = m.verdict;
@@ -327,10 +332,14 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
   if (next == kIpProtoIpv6 || next == kIpProtoIpip) return Verdict::tunnel_nested;
   if (next == kIpProtoUdp) {
     // The same UDP plug-ins' decision as for the outer UDP header; their
-    // facts go to a scratch copy.
-    PacketInfo scratch;
-    if (claim_udp(udp_payload(h, end), out.sport, out.dport, cfg, scratch).plugin != nullptr)
-      return Verdict::tunnel_nested;
+    // facts go to a scratch copy, made only for a plug-in that looks.
+    const UdpPayload u = udp_payload(h, end);
+    for (const UdpPlugin& plugin : udp_plugins()) {
+      const bool on_port = cfg.is_port(plugin.type, out.sport) || cfg.is_port(plugin.type, out.dport);
+      if (!udp_wanted(plugin, u, on_port, cfg)) continue;
+      PacketInfo scratch;
+      if (plugin.match(u.data, u.avail, u.declared, on_port, scratch).claimed) return Verdict::tunnel_nested;
+    }
   }
   return Verdict::ok;
 }

@@ -17,15 +17,11 @@
 #include "probe/engine/capture_input.hpp"
 #include "probe/engine/mbuf_budget.hpp"
 #include "probe/engine/run_config.hpp"
+#include "probe/base/startup_error.hpp"
 #include "probe/base/verdict.hpp"
 #include "probe/export/outputs.hpp"
 
 namespace tunprobe {
-
-// A start-up failure: one line for the user, exit code 2.
-struct StartupError {
-  std::string message;
-};
 
 struct WorkerSummary {
   uint64_t packets = 0;

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include "probe/engine/engine.hpp"
+#include "probe/base/startup_error.hpp"
 
 namespace tunprobe::ipfix {
 

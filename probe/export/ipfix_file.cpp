@@ -6,7 +6,7 @@
 #include <ctime>
 #include <fmt/format.h>
 
-#include "probe/engine/engine.hpp"
+#include "probe/base/startup_error.hpp"
 #include "probe/export/ipfix_encoder.hpp"
 
 namespace tunprobe::ipfix {

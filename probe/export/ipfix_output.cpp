@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "probe/engine/engine.hpp"
+#include "probe/base/startup_error.hpp"
 #include "probe/export/ipfix_file.hpp"
 #include "probe/export/ipfix_tcp.hpp"
 #include "probe/export/ipfix_udp.hpp"

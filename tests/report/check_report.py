@@ -328,9 +328,10 @@ def png_size(path):
 
 
 def check_charts(tag, out, ndays):
-    want = {"tunnels": ("Tunnel distribution", 15), "traffic": ("Traffic distribution", 9),
+    # Flows, packets and bytes per tunnel type; one bar per transport a day.
+    want = {"tunnels": ("Tunnel distribution", 3 * len(TUNNELS)), "traffic": ("Traffic distribution", 9),
             "address_classes": ("Address classes", 18),
-            "addresses_per_day": ("Unique IPv6 addresses per day", 6 * ndays)}
+            "addresses_per_day": ("Unique IPv6 addresses per day", len(TRANSPORTS) * ndays)}
     try:
         manifest = json.load(open(os.path.join(out, "charts", "charts.json")))
     except (OSError, ValueError) as e:
