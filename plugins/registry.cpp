@@ -29,7 +29,7 @@ constexpr auto kUdp = std::to_array<UdpPlugin>({
 }  // namespace
 
 std::span<const Proto41Plugin> proto41_plugins() noexcept { return kProto41; }
-std::span<const UdpPlugin> udp_plugins() noexcept { return kUdp; }
+const std::span<const UdpPlugin> kUdpPluginTable{kUdp};
 
 void tunnel_facts_from_key(TunnelType type, const uint8_t src[16], const uint8_t dst[16], const DecodeConfig& cfg,
                            PacketInfo& info) noexcept {

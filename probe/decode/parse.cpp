@@ -161,7 +161,7 @@ inline UdpClaim claim_udp(const UdpPayload& u, uint16_t sport, uint16_t dport, c
                           PacketInfo& out) noexcept {
   Verdict port_verdict = Verdict::ok;
   for (const UdpPlugin& plugin : udp_plugins()) {
-    const bool on_port = cfg.is_port(plugin.type, sport) || cfg.is_port(plugin.type, dport);
+    const bool on_port = cfg.either_port(plugin.type, sport, dport);
     if (!udp_wanted(plugin, u, on_port, cfg)) continue;
     const UdpMatch m = plugin.match(u.data, u.avail, u.declared, on_port, out);
     if (m.claimed) return {&plugin, m};
@@ -335,7 +335,7 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
     // facts go to a scratch copy, made only for a plug-in that looks.
     const UdpPayload u = udp_payload(h, end);
     for (const UdpPlugin& plugin : udp_plugins()) {
-      const bool on_port = cfg.is_port(plugin.type, out.sport) || cfg.is_port(plugin.type, out.dport);
+      const bool on_port = cfg.either_port(plugin.type, out.sport, out.dport);
       if (!udp_wanted(plugin, u, on_port, cfg)) continue;
       PacketInfo scratch;
       if (plugin.match(u.data, u.avail, u.declared, on_port, scratch).claimed) return Verdict::tunnel_nested;

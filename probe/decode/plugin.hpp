@@ -91,7 +91,10 @@ struct UdpPlugin {
   KeyFactsFn key_facts;   // may be null: no facts beyond the outer header
 };
 
-std::span<const UdpPlugin> udp_plugins() noexcept;
+// The table itself (plugins/registry.cpp), read on every UDP datagram: a
+// span in memory, not a call.
+extern const std::span<const UdpPlugin> kUdpPluginTable;
+inline std::span<const UdpPlugin> udp_plugins() noexcept { return kUdpPluginTable; }
 
 // The facts a flow key implies for its tunnel type: called with the key's
 // inner addresses and `info`'s outer addresses set. Empty for none.
