@@ -1,5 +1,7 @@
 #include "hw/crc_dispatch.hpp"
 
+#include "probe/base/bytes.hpp"
+
 #include <fmt/format.h>
 
 #include <cstring>
@@ -27,19 +29,6 @@ bool lower(const Endpoint& a, const Endpoint& b) noexcept {
   return c < 0 || (c == 0 && a.port < b.port);
 }
 
-void put_ipv4(uint8_t slot[16], uint32_t addr) noexcept {
-  std::memset(slot, 0, 16);
-  slot[0] = static_cast<uint8_t>(addr >> 24);
-  slot[1] = static_cast<uint8_t>(addr >> 16);
-  slot[2] = static_cast<uint8_t>(addr >> 8);
-  slot[3] = static_cast<uint8_t>(addr);
-}
-
-void put_be16(uint8_t* p, uint16_t v) noexcept {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-
 }  // namespace
 
 void build_field_vector(const PacketInfo& pkt, FieldVector& out) noexcept {
@@ -54,13 +43,13 @@ void build_field_vector(const PacketInfo& pkt, FieldVector& out) noexcept {
     // A fragmented outer IPv4 header: the outer pair, as its later fragments
     // (parsed as native IPv4) have.
     version = 4;
-    put_ipv4(a.addr, pkt.outer_src4);
-    put_ipv4(b.addr, pkt.outer_dst4);
+    store_ipv4_slot(a.addr, pkt.outer_src4);
+    store_ipv4_slot(b.addr, pkt.outer_dst4);
   } else {
     version = pkt.ip_version;
     if (version == 4) {
-      put_ipv4(a.addr, ipv4_of(pkt.src));
-      put_ipv4(b.addr, ipv4_of(pkt.dst));
+      store_ipv4_slot(a.addr, ipv4_of(pkt.src));
+      store_ipv4_slot(b.addr, ipv4_of(pkt.dst));
     } else {
       std::memcpy(a.addr, pkt.src, 16);
       std::memcpy(b.addr, pkt.dst, 16);
@@ -77,8 +66,8 @@ void build_field_vector(const PacketInfo& pkt, FieldVector& out) noexcept {
   const Endpoint& hi = &lo == &a ? b : a;
   std::memcpy(out.data() + fv::kAddrLo, lo.addr, 16);
   std::memcpy(out.data() + fv::kAddrHi, hi.addr, 16);
-  put_be16(out.data() + fv::kPortLo, lo.port);
-  put_be16(out.data() + fv::kPortHi, hi.port);
+  store_be16(out.data() + fv::kPortLo, lo.port);
+  store_be16(out.data() + fv::kPortHi, hi.port);
   out[fv::kProtocol] = protocol;
   out[fv::kIpVersion] = version;
 }

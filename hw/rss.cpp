@@ -19,8 +19,6 @@ namespace tunprobe::hw {
 
 namespace {
 
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
 
 constexpr RssKey symmetric_key(uint8_t size) {
   RssKey k;
@@ -30,14 +28,6 @@ constexpr RssKey symmetric_key(uint8_t size) {
     k.bytes[i + 1] = 0x5a;
   }
   return k;
-}
-
-void put_ipv4(uint8_t slot[16], uint32_t addr) noexcept {
-  std::memset(slot, 0, 16);
-  slot[0] = static_cast<uint8_t>(addr >> 24);
-  slot[1] = static_cast<uint8_t>(addr >> 16);
-  slot[2] = static_cast<uint8_t>(addr >> 8);
-  slot[3] = static_cast<uint8_t>(addr);
 }
 
 }  // namespace
@@ -57,7 +47,7 @@ RssTuple rss_outer_tuple(const PacketInfo& pkt) noexcept {
     t.version = pkt.ip_version;
     std::memcpy(t.src, pkt.src, 16);
     std::memcpy(t.dst, pkt.dst, 16);
-    t.l4 = pkt.has_ports && !pkt.is_fragment && (pkt.protocol == kProtoTcp || pkt.protocol == kProtoUdp);
+    t.l4 = pkt.has_ports && !pkt.is_fragment && (pkt.protocol == kIpProtoTcp || pkt.protocol == kIpProtoUdp);
     if (t.l4) {
       t.sport = pkt.sport;
       t.dport = pkt.dport;
@@ -65,9 +55,9 @@ RssTuple rss_outer_tuple(const PacketInfo& pkt) noexcept {
     return t;
   }
   t.version = 4;
-  put_ipv4(t.src, pkt.outer_src4);
-  put_ipv4(t.dst, pkt.outer_dst4);
-  if (pkt.tunnel == TunnelType::teredo && !(pkt.is_fragment && pkt.frag_outer)) {
+  store_ipv4_slot(t.src, pkt.outer_src4);
+  store_ipv4_slot(t.dst, pkt.outer_dst4);
+  if (tunnel_has_outer_ports(pkt.tunnel) && !(pkt.is_fragment && pkt.frag_outer)) {
     t.l4 = true;
     t.sport = pkt.outer_sport;
     t.dport = pkt.outer_dport;

@@ -15,14 +15,11 @@
 #include <cstdint>
 
 #include "probe/base/bytes.hpp"
+#include "probe/decode/address_forms.hpp"
 #include "probe/decode/decode_config.hpp"
 #include "probe/decode/packet.hpp"
 
 namespace tunprobe {
-
-inline bool is_isatap_iid(const uint8_t a[16]) noexcept { return (load_be32(a + 8) & 0xfcffffffu) == 0x00005efeu; }
-
-inline uint32_t isatap_embedded_ipv4(const uint8_t a[16]) noexcept { return load_be32(a + 12); }
 
 bool isatap_match(const uint8_t* ip6, const DecodeConfig& cfg, PacketInfo& info) noexcept;
 

@@ -1,25 +1,55 @@
-// The protocol-41 plug-in table; its order is the precedence rule
-// documented in probe/decode/plugin.hpp.
+// The plug-in tables (probe/decode/plugin.hpp): protocol 41 by the inner
+// addresses, in precedence order; UDP by port and by content.
 #include <array>
+#include <cstring>
 
+#include "plugins/ayiya.hpp"
 #include "plugins/isatap.hpp"
 #include "probe/decode/plugin.hpp"
 #include "plugins/sixinfour.hpp"
 #include "plugins/sixrd.hpp"
 #include "plugins/sixtofour.hpp"
+#include "plugins/teredo.hpp"
 
 namespace tunprobe {
 
 namespace {
-constexpr std::array<Proto41Plugin, 4> kProto41{{
+constexpr auto kProto41 = std::to_array<Proto41Plugin>({
     {TunnelType::sixrd, &sixrd_match},
     {TunnelType::isatap, &isatap_match},
     {TunnelType::sixtofour, &sixtofour_match},
     {TunnelType::sixinfour, &sixinfour_match},
-}};
+});
+
+constexpr auto kUdp = std::to_array<UdpPlugin>({
+    {TunnelType::teredo, kTeredoContentFilter, &teredo_udp_match, &teredo_key_facts},
+    {TunnelType::ayiya, ContentFilter{}, &ayiya_udp_match, nullptr},
+});
+
 }  // namespace
 
 std::span<const Proto41Plugin> proto41_plugins() noexcept { return kProto41; }
+const std::span<const UdpPlugin> kUdpPluginTable{kUdp};
+
+void tunnel_facts_from_key(TunnelType type, const uint8_t src[16], const uint8_t dst[16], const DecodeConfig& cfg,
+                           PacketInfo& info) noexcept {
+  for (const UdpPlugin& plugin : kUdp) {
+    if (plugin.type == type) {
+      if (plugin.key_facts != nullptr) plugin.key_facts(src, dst, info);
+      return;
+    }
+  }
+  // A protocol-41 plug-in finds its facts in the inner addresses.
+  uint8_t ip6[40] = {};
+  std::memcpy(ip6 + 8, src, 16);
+  std::memcpy(ip6 + 24, dst, 16);
+  for (const Proto41Plugin& plugin : kProto41) {
+    if (plugin.type == type) {
+      plugin.match(ip6, cfg, info);
+      return;
+    }
+  }
+}
 
 void set_embedded(uint32_t src4, uint32_t dst4, PacketInfo& info) noexcept {
   info.embedded_src4 = src4;

@@ -13,16 +13,11 @@
 
 #include <cstdint>
 
+#include "probe/decode/address_forms.hpp"
 #include "probe/decode/decode_config.hpp"
 #include "probe/decode/packet.hpp"
 
 namespace tunprobe {
-
-inline bool is_6to4_address(const uint8_t a[16]) noexcept { return a[0] == 0x20 && a[1] == 0x02; }
-
-inline uint32_t sixtofour_embedded_ipv4(const uint8_t a[16]) noexcept {
-  return (uint32_t{a[2]} << 24) | (uint32_t{a[3]} << 16) | (uint32_t{a[4]} << 8) | a[5];
-}
 
 bool sixtofour_match(const uint8_t* ip6, const DecodeConfig& cfg, PacketInfo& info) noexcept;
 

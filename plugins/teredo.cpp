@@ -74,8 +74,12 @@ uint8_t teredo_trailers(const uint8_t* p, std::size_t n, std::size_t avail) noex
   return bits;
 }
 
-TeredoMatch teredo_match(const uint8_t* payload, std::size_t avail, std::size_t udp_payload_len, bool on_port,
-                         TeredoInfo& t) noexcept {
+namespace {
+
+// The decision, inlined into both entry points below: the plug-in's own
+// call from the parser must cost no second call.
+[[gnu::always_inline]] inline TeredoMatch match(const uint8_t* payload, std::size_t avail,
+                                                std::size_t udp_payload_len, bool on_port, TeredoInfo& t) noexcept {
   std::size_t off = 0;
   // 1. Authentication header: indicator 0x0001.
   if (avail >= 2 && payload[0] == 0x00 && payload[1] == 0x01) {
@@ -135,6 +139,39 @@ TeredoMatch teredo_match(const uint8_t* payload, std::size_t avail, std::size_t 
       t.bubble = true;
   }
   return TeredoMatch{true, v, static_cast<uint16_t>(off)};
+}
+
+[[gnu::always_inline]] inline void key_facts(const uint8_t src[16], const uint8_t dst[16], PacketInfo& info) noexcept {
+  if (is_teredo_address(src))
+    teredo_decode_address(src, info.teredo);
+  else if (is_teredo_address(dst))
+    teredo_decode_address(dst, info.teredo);
+}
+
+}  // namespace
+
+TeredoMatch teredo_match(const uint8_t* payload, std::size_t avail, std::size_t udp_payload_len, bool on_port,
+                         TeredoInfo& t) noexcept {
+  return match(payload, avail, udp_payload_len, on_port, t);
+}
+
+UdpMatch teredo_udp_match(const uint8_t* payload, std::size_t avail, std::size_t declared, bool on_port,
+                          PacketInfo& info) noexcept {
+  // The Teredo facts are written in place, and cleared again when it is not
+  // Teredo: a copy from a local would be read back wider than it was
+  // written (a store-forwarding stall on every Teredo packet).
+  TeredoInfo& t = info.teredo;
+  const TeredoMatch m = match(payload, avail, declared, on_port, t);
+  if (!m.teredo) {
+    t = TeredoInfo{};
+    return {false, m.verdict, 0};
+  }
+  key_facts(payload + m.inner_offset + 8, payload + m.inner_offset + 24, info);
+  return {true, m.verdict, m.inner_offset};
+}
+
+void teredo_key_facts(const uint8_t src[16], const uint8_t dst[16], PacketInfo& info) noexcept {
+  key_facts(src, dst, info);
 }
 
 }  // namespace tunprobe

@@ -10,7 +10,7 @@
 //   [trailers]               type (1), length of the rest (1), value
 //                                                        (RFC 6081 4)
 //
-// Where it is looked for (probe/decode/decode_config.hpp TeredoDetect): on the
+// Where it is looked for (probe/decode/decode_config.hpp UdpDetect): on the
 // configured ports, and with --teredo-detect content (the default) on every
 // other UDP datagram too: Teredo between a client and a relay runs on the
 // client's mapped port and the relay's ephemeral port (RFC 4380 5.4).
@@ -47,32 +47,18 @@
 // On a configured port a failed check 1-4 is a teredo_* verdict and the
 // packet stays an IPv4 UDP flow; on other ports it stays plain UDP, with no
 // verdict.
-// The Teredo address 2001:0::/32 (RFC 4380 section 4) holds the server IPv4
-// (bits 32-63), flags (64-79), the client's mapped port (80-95) and IPv4
-// (96-127), the last two XOR-obfuscated with all ones.
+// The Teredo address forms are in probe/decode/address_forms.hpp.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "probe/base/bytes.hpp"
+#include "probe/decode/address_forms.hpp"
 #include "probe/decode/packet.hpp"
+#include "probe/decode/plugin.hpp"
 
 namespace tunprobe {
-
-inline bool is_teredo_address(const uint8_t a[16]) noexcept {
-  return a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00 && a[3] == 0x00;
-}
-
-// RFC 4380 section 5.2.1: the link-local addresses of the qualification
-// procedure, which carry no Teredo prefix: the client's router solicitation
-// from fe80::8000:ffff:ffff:fffd (cone flag set) or fe80::ffff:ffff:fffd,
-// the server's advertisement from fe80::8000:5445:5245:444f ("TEREDO").
-inline bool is_teredo_link_local(const uint8_t a[16]) noexcept {
-  if (load_be64(a) != 0xfe80000000000000ull) return false;
-  const uint64_t iid = load_be64(a + 8);
-  return iid == 0x8000ffffffff'fffdull || iid == 0x0000ffffffff'fffdull || iid == 0x80005445'5245444full;
-}
 
 // Fills server/client/port/flags from a Teredo address.
 void teredo_decode_address(const uint8_t a[16], TeredoInfo& t) noexcept;
@@ -101,5 +87,23 @@ TeredoMatch teredo_match(const uint8_t* payload, std::size_t avail, std::size_t 
 // their kTeredoTrailer* bits, with kTeredoTrailerUnparsed when some bytes
 // are no trailer of a known type and length (or were not captured).
 uint8_t teredo_trailers(const uint8_t* p, std::size_t n, std::size_t avail) noexcept;
+
+// The UDP plug-in (probe/decode/plugin.hpp): teredo_match() on the
+// datagram; on a claim the Teredo facts, the addresses' included.
+UdpMatch teredo_udp_match(const uint8_t* payload, std::size_t avail, std::size_t declared, bool on_port,
+                          PacketInfo& info) noexcept;
+
+// Check 0 as the parser's inline filter: 40 bytes, a version-6 nibble or
+// the 0x00 of an indicator.
+inline constexpr ContentFilter kTeredoContentFilter = [] {
+  ContentFilter f;
+  f.min_payload = 40;
+  for (unsigned b = 0x60; b <= 0x6f; ++b) f.first_bytes[b >> 6] |= uint64_t{1} << (b & 63);
+  f.first_bytes[0] |= 1;  // 0x00
+  return f;
+}();
+
+// The facts of a Teredo flow's key: the Teredo address at either end.
+void teredo_key_facts(const uint8_t src[16], const uint8_t dst[16], PacketInfo& info) noexcept;
 
 }  // namespace tunprobe

@@ -25,8 +25,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$work/seeds"
 work=$(cd "$work" && pwd)
 
-parser=(probe/decode/parse.cpp probe/decode/addr_class.cpp plugins/teredo.cpp plugins/sixtofour.cpp plugins/isatap.cpp
-        plugins/sixrd.cpp plugins/sixinfour.cpp plugins/registry.cpp)
+# Every plug-in, by the folder: a new one is fuzzed without an edit here.
+parser=(probe/decode/parse.cpp probe/decode/addr_class.cpp)
+parser+=($(cd "$root" && ls plugins/*.cpp))
 flow=(probe/flow/flow_cache.cpp probe/flow/pipeline.cpp probe/records/flow_json.cpp probe/decode/packet_json.cpp)
 dpdk_cflags=$(pkg-config --cflags libdpdk | sed 's/-I/-isystem /g')
 dpdk_libs=$(pkg-config --libs libdpdk)
@@ -45,7 +46,7 @@ build() {  # TARGET
   esac
   mkdir -p "$work/$t/corpus"
   local newest
-  newest=$(cd "$root" && ls -t "${srcs[@]}" "tests/fuzz/fuzz_$t.cpp" probe/*.hpp plugins/*.hpp | head -1)
+  newest=$(cd "$root" && ls -t "${srcs[@]}" "tests/fuzz/fuzz_$t.cpp" probe/*/*.hpp plugins/*.hpp | head -1)
   if [ ! -x "$bin" ] || [ "$root/$newest" -nt "$bin" ]; then
     # shellcheck disable=SC2086
     (cd "$root" && clang++ -std=c++20 -O1 -g -I. $extra_c -fsanitize=fuzzer,address,undefined \

@@ -148,6 +148,9 @@ import socket
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tunnel_types  # noqa: E402
+
 import logging
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
@@ -193,7 +196,8 @@ FLOW_VERDICTS = {
     "ok", "ipv6_ext_truncated", "ipv6_ext_too_many", "l4_truncated", "tcp_bad_offset", "udp_bad_length",
     "teredo_auth_truncated", "teredo_origin_truncated", "teredo_truncated", "teredo_not_ipv6",
     "teredo_length_mismatch", "teredo_bubble_payload", "proto41_truncated", "proto41_not_ipv6",
-    "proto41_length_mismatch", "tunnel_nested",
+    "proto41_length_mismatch", "ayiya_truncated", "ayiya_bad_header", "ayiya_control", "ayiya_ipv4_payload",
+    "ayiya_length_mismatch", "tunnel_nested",
 }
 ALL_VERDICTS = DROP_VERDICTS | FLOW_VERDICTS
 
@@ -201,9 +205,7 @@ ALL_VERDICTS = DROP_VERDICTS | FLOW_VERDICTS
 def check_verdict_table():
     """The two sets above must be probe/base/verdict.hpp's table: a new verdict
     needs its packets (and its disposition decides what the truth holds)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "probe", "verdict.hpp")
-    if not os.path.exists(path):
-        return
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "probe", "base", "verdict.hpp")
     with open(path) as f:
         rows = re.findall(r"X\((\w+),\s*k(Flow|Drop)\b", f.read())
     table = {name: disp for name, disp in rows}
@@ -621,6 +623,25 @@ def teredo(osrc, odst, sport, dport, inner, auth=b"", origin=None, ttl=None, ide
     return raw, facts
 
 
+def ayiya_header(op=1, next_header=41, id_len=4, id_type=1, sig_words=5, hash_meth=2, auth=1):
+    """AYIYA (draft-massar-v6ops-ayiya-02 section 4): IDLen|IDType,
+    SigLen|HshMeth, AutMeth|OpCode, next header, epoch, identity (2^IDLen
+    bytes), signature (SigLen x 4 bytes)."""
+    return (bytes([id_len << 4 | id_type, sig_words << 4 | hash_meth, auth << 4 | op, next_header])
+            + struct.pack("!I", BASE_TS) + rbytes(1 << id_len) + rbytes(4 * sig_words))
+
+
+def ayiya(osrc, odst, sport, dport, inner, ttl=None, **hdr):
+    """AYIYA forwarding an IPv6 packet: IPv4/UDP, the AYIYA header, the packet."""
+    ttl = rng.choice((55, 61, 64, 119)) if ttl is None else ttl
+    raw = bytes(IP(src=osrc, dst=odst, ttl=ttl, id=rng.getrandbits(16)) / UDP(sport=sport, dport=dport)
+                / Raw(ayiya_header(**hdr) + inner.raw))
+    facts = {"tunnelType": "ayiya", "tunnelSourceIPv4Address": osrc, "tunnelDestinationIPv4Address": odst,
+             "tunnelSourceTransportPort": sport, "tunnelDestinationTransportPort": dport}
+    facts.update(inner.facts)
+    return raw, facts
+
+
 # RFC 6081 section 4 trailers: type, length of the rest, value. The bits are
 # those of probe/decode/packet.hpp (kTeredoTrailer*).
 TRAILER_NONCE, TRAILER_ALTERNATE, TRAILER_ND, TRAILER_RANDOM_PORT, TRAILER_UNPARSED = 0x01, 0x02, 0x04, 0x08, 0x80
@@ -769,6 +790,8 @@ class Capture:
         layer (ignored for drop verdicts), `link` the link-layer keys. Returns
         the packet's index."""
         assert verdict in ALL_VERDICTS, verdict
+        # Tunnel labels are the names of tunprobe's tunnel table.
+        assert facts is None or facts.get("tunnelType", "none") in tunnel_types.NAMES, facts.get("tunnelType")
         index = len(self.packets)
         if self.next_ts is not None:
             assert not self.records or self.next_ts >= self.ts, "packets are written in time order"
@@ -1829,6 +1852,44 @@ def build_ports():
     return c
 
 
+def build_carriers():
+    """The carriers beyond the paper's five: AYIYA (SixXS, UDP 5072) with its
+    decoys and control messages."""
+    c = Capture("carriers")
+    # --- AYIYA: a SixXS user behind a NAT and its PoP --------------------
+    user, pop, uport = "192.0.2.88", "198.51.100.1", 41234
+    t_user = V6_EUI64_2
+    for i in range(3):
+        c.eth(ayiya(user, pop, uport, 5072, ip6(t_user, V6_LOW, tcp(51000, 443, ["S", "A", "PA"][i],
+                                                                     rbytes([0, 0, 300][i])), hlim=64)),
+              case="ayiya user -> pop, tcp")
+        c.eth(ayiya(pop, user, 5072, uport, ip6(V6_LOW, t_user, tcp(443, 51000, ["SA", "PA", "A"][i],
+                                                                     rbytes([0, 900, 0][i])), hlim=57)),
+              case="ayiya pop -> user, tcp")
+    c.eth(ayiya(user, pop, uport, 5072, ip6(t_user, V6_LOW, echo6(9, 1, 32)), op=3),
+          case="ayiya echo request and forward (op 3) carrying a ping")
+    c.eth(ayiya(user, pop, uport, 5072, ip6(t_user, V6_LOW, udp(51001, 53, rbytes(30))), id_len=0, sig_words=0,
+                hash_meth=0, auth=0), case="ayiya without identity or signature")
+    # Control messages and decoys on 5072: IPv4 UDP flows with their verdict.
+    c.eth(ip4(user, pop, udp(uport, 5072, ayiya_header(op=0, next_header=59))), verdict="ayiya_control",
+          case="ayiya heartbeat (noop)")
+    c.eth(ip4(pop, user, udp(5072, uport, ayiya_header(op=5, next_header=59) + b"SixXS MOTD")),
+          verdict="ayiya_control", case="ayiya motd")
+    v4in = ip4("10.0.0.1", "10.0.0.2", udp(1000, 2000, rbytes(20)))
+    c.eth(ip4(user, pop, udp(uport, 5072, ayiya_header(next_header=4) + v4in.raw)), verdict="ayiya_ipv4_payload",
+          case="ayiya carrying ipv4: counted, the udp flow")
+    c.eth(ip4("192.0.2.99", pop, udp(53000, 5072, b"\x12\x34\x81\x80" + rbytes(40))), verdict="ayiya_bad_header",
+          case="decoy: dns-like payload on 5072")
+    c.eth(ip4("192.0.2.99", pop, udp(53001, 5072, b"\x41\x52" + rbytes(3))), verdict="ayiya_truncated",
+          case="decoy: 5 bytes on 5072")
+    inner = ip6(t_user, V6_LOW, tcp(51002, 443, "S"))
+    c.eth(ip4(user, pop, udp(uport, 5072, ayiya_header() + inner.raw + b"\x00")), verdict="ayiya_length_mismatch",
+          case="ayiya with a byte after the ipv6 packet")
+    c.eth(ip4(user, pop, udp(uport, 5073, ayiya_header() + inner.raw)),
+          case="ayiya-shaped payload on 5073 (not configured): ipv4")
+    return c
+
+
 def build_raw():
     c = Capture("raw", linktype=LINKTYPE_RAW)
     n = ip4(CLIENT4, WEB4, tcp(50010, 443, "S"))
@@ -2234,7 +2295,7 @@ def main():
     if args.corpus:
         os.makedirs(args.corpus, exist_ok=True)
     for build in (build_mix, build_relay, build_sixrd, build_ports, lambda: build_snap(96), lambda: build_snap(50),
-                  build_raw, build_null, build_sll, build_tcpend, build_longrun, build_clock0):
+                  build_carriers, build_raw, build_null, build_sll, build_tcpend, build_longrun, build_clock0):
         cap = build()
         cap.write(args.out, args.corpus)
         s = cap.summary(cap.flows())

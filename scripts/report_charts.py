@@ -33,8 +33,6 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.dpi": 100,
                             "svg.hashsalt": "tunprobe"})
 
-TRANSPORT_COLORS = {"native": "#4c72b0", "6to4": "#dd8452", "teredo": "#55a868", "isatap": "#c44e52",
-                    "6in4": "#8172b3", "6rd": "#937860"}
 MEASURE_COLORS = {"flows": "#4c72b0", "packets": "#dd8452", "bytes": "#55a868"}
 SCOPE_COLORS = {"native": "#4c72b0", "tunneled": "#dd8452"}
 
@@ -93,16 +91,19 @@ def class_chart(t2, t3):
     return fig, cats, ["native", "tunneled"]
 
 
-def per_day_chart(daily):
-    transports = ["native", "6to4", "teredo", "isatap", "6in4", "6rd"]
+def per_day_chart(daily, transport_rows):
+    # The series and their colours come with the report (its "transports":
+    # tunprobe's tunnel table), so that this script names no tunnel.
+    transports = [t["key"] for t in transport_rows]
+    colors = {t["key"]: t["colour"] for t in transport_rows}
     days = [r["day"] for r in daily["rows"]]
     fig, ax = plt.subplots(figsize=(max(7, min(14, 1.2 * len(days) + 3)), 3.8))
     if len(days) <= 31:
-        grouped_bars(ax, days, {t: [r[t] for r in daily["rows"]] for t in transports}, TRANSPORT_COLORS)
+        grouped_bars(ax, days, {t: [r[t] for r in daily["rows"]] for t in transports}, colors)
         counts_axis(ax, [r[t] for r in daily["rows"] for t in transports])
     else:
         for t in transports:
-            ax.plot(range(len(days)), [r[t] for r in daily["rows"]], label=t, color=TRANSPORT_COLORS[t])
+            ax.plot(range(len(days)), [r[t] for r in daily["rows"]], label=t, color=colors[t])
         step = max(1, len(days) // 12)
         ax.set_xticks(range(0, len(days), step))
         ax.set_xticklabels(days[::step], rotation=30, ha="right")
@@ -126,6 +127,7 @@ def main():
         with open(path) as f:
             report = json.load(f)
         tables = report["tables"]
+        transport_rows = report["transports"]
     except (OSError, ValueError, KeyError) as e:
         print(f"report_charts.py: {path}: {e}", file=sys.stderr)
         return 1
@@ -136,7 +138,7 @@ def main():
             ("tunnels", lambda: share_chart(tables["table5_tunnels"], "tunnel", "Tunnel distribution")),
             ("traffic", lambda: share_chart(tables["table4_traffic"], "traffic", "Traffic distribution")),
             ("address_classes", lambda: class_chart(tables["table2_6to4"], tables["table3_global"])),
-            ("addresses_per_day", lambda: per_day_chart(tables["daily_addresses"]))):
+            ("addresses_per_day", lambda: per_day_chart(tables["daily_addresses"], transport_rows))):
         fig, cats, series = draw()
         title = fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
         fig.tight_layout()

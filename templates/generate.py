@@ -64,7 +64,8 @@ def read_value_table(ref):
     m = re.search(r"#define\s+" + macro + r"\(X\)((?:[^\n]*\\\n)+[^\n]*\n)", text)
     if not m:
         sys.exit(f"generate.py: no X-macro table {macro} in {path}")
-    rows = re.findall(r"X\(\s*(\w+)\s*,\s*(\d+)\s*,\s*\"([^\"]*)\"\s*\)", m.group(1))
+    # X(enumerator, value, "name", ...): the first three columns.
+    rows = re.findall(r"X\(\s*(\w+)\s*,\s*(\d+)\s*,\s*\"([^\"]*)\"[^)]*\)", m.group(1))
     if not rows:
         sys.exit(f"generate.py: X-macro table {macro} in {path} has no rows")
     return [(int(v), n, e) for e, v, n in rows]

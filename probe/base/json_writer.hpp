@@ -1,6 +1,7 @@
 // A minimal JSON object writer for the probe's own output lines (decode,
-// flows, statistics): keys are fixed identifiers and values numbers,
-// booleans or strings that never need escaping (addresses, enum names).
+// flows, statistics): keys are fixed identifiers; values are numbers,
+// booleans or strings. Strings are escaped (RFC 8259 section 7) when they
+// need it: addresses and enum names never do, user-given paths may.
 #pragma once
 
 #include <cstdint>
@@ -19,11 +20,29 @@ class JsonObject {
   JsonObject& operator=(const JsonObject&) = delete;
 
   void num(std::string_view key, uint64_t v) { fmt::format_to(std::back_inserter(key_(key)), "{}", v); }
-  void str(std::string_view key, std::string_view v) { fmt::format_to(std::back_inserter(key_(key)), "\"{}\"", v); }
+  void str(std::string_view key, std::string_view v) {
+    std::string& o = key_(key);
+    o += '"';
+    append_escaped(o, v);
+    o += '"';
+  }
   void boolean(std::string_view key, bool v) { key_(key) += v ? "true" : "false"; }
   void raw(std::string_view key, std::string_view v) { key_(key) += v; }
 
  private:
+  static void append_escaped(std::string& o, std::string_view v) {
+    for (const char c : v) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        o += '\\';
+        o += c;
+      } else if (u < 0x20) {
+        fmt::format_to(std::back_inserter(o), "\\u{:04x}", u);
+      } else {
+        o += c;
+      }
+    }
+  }
   std::string& key_(std::string_view key) {
     if (!first_) out_ += ',';
     first_ = false;

@@ -1,40 +1,112 @@
-// Tunnel types: one table gives the enum, its printable name and the value
-// exported in the tunnelType IPFIX element (unsigned8; see templates/).
+// Tunnel types: one table gives, for each carrier of IPv6 (or IPv4) that
+// tunprobe decodes, everything the rest of the tree shows of it:
+//
+//   enumerator  TunnelType::e
+//   value       the tunnelType IPFIX element (unsigned8, templates/), the
+//               nfdump profile's value, the generator's ground truth: never
+//               renumber; values are the table's indexes
+//   name        JSON, the command line, the report's keys, the generator's
+//               labels (scripts/tunnel_types.py reads this table)
+//   label       the report's row and column headings
+//   colour      the report's charts (sent in the report's JSON)
+//   carrier     what the outer header is: it decides which outer fields are
+//               part of the flow key and exported (README "Flow key")
+//   port        UDP carriers: the default port (--NAME-ports), 0 for none
+//
+// A new tunnel is a row here, a plug-in file under plugins/ and its rows in
+// plugins/registry.cpp.
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
+#include "probe/base/protocols.hpp"
+
 namespace tunprobe {
 
-// X(enumerator, ipfix value, name)
-#define TUNPROBE_TUNNEL_TYPES(X) \
-  X(none, 0, "none")             \
-  X(teredo, 1, "teredo")         \
-  X(sixtofour, 2, "6to4")        \
-  X(isatap, 3, "isatap")         \
-  X(sixinfour, 4, "6in4")        \
-  X(sixrd, 5, "6rd")
+// What carries the tunneled packet.
+enum class Carrier : uint8_t {
+  native,        // no tunnel
+  ipv4,          // directly in IPv4 (protocol 41): the outer addresses
+  ipv4_udp,      // in UDP over IPv4: the outer addresses and ports
+};
+
+// X(enumerator, value, name, label, colour, carrier, port)
+#define TUNPROBE_TUNNEL_TYPES(X)                                \
+  X(none, 0, "none", "native", "#4c72b0", native, 0)            \
+  X(teredo, 1, "teredo", "Teredo", "#55a868", ipv4_udp, 3544)   \
+  X(sixtofour, 2, "6to4", "6to4", "#dd8452", ipv4, 0)           \
+  X(isatap, 3, "isatap", "ISATAP", "#c44e52", ipv4, 0)          \
+  X(sixinfour, 4, "6in4", "6in4", "#8172b3", ipv4, 0)           \
+  X(sixrd, 5, "6rd", "6rd", "#937860", ipv4, 0)                 \
+  X(ayiya, 6, "ayiya", "AYIYA", "#da8bc3", ipv4_udp, 5072)
 
 enum class TunnelType : uint8_t {
-#define TUNPROBE_X(e, v, n) e = v,
+#define TUNPROBE_X(e, v, n, l, c, k, port) e = v,
   TUNPROBE_TUNNEL_TYPES(TUNPROBE_X)
 #undef TUNPROBE_X
 };
 
-inline constexpr std::array<std::string_view, 6> kTunnelTypeNames{{
-#define TUNPROBE_X(e, v, n) n,
+struct TunnelTypeInfo {
+  TunnelType type;
+  std::string_view name;
+  std::string_view label;
+  std::string_view colour;
+  Carrier carrier;
+  uint16_t default_port;
+};
+
+inline constexpr auto kTunnelTypes = std::to_array<TunnelTypeInfo>({
+#define TUNPROBE_X(e, v, n, l, c, k, port) {TunnelType::e, n, l, c, Carrier::k, port},
     TUNPROBE_TUNNEL_TYPES(TUNPROBE_X)
 #undef TUNPROBE_X
-}};
+});
+inline constexpr std::size_t kTunnelTypeCount = kTunnelTypes.size();
 
-constexpr std::string_view tunnel_type_name(TunnelType t) { return kTunnelTypeNames[static_cast<std::size_t>(t)]; }
+// The value is the row's index: the lookups below are array reads.
+#define TUNPROBE_X(e, v, n, l, c, k, port) \
+  static_assert(static_cast<std::size_t>(TunnelType::e) < kTunnelTypeCount && kTunnelTypes[v].type == TunnelType::e);
+TUNPROBE_TUNNEL_TYPES(TUNPROBE_X)
+#undef TUNPROBE_X
+
+constexpr const TunnelTypeInfo& tunnel_type_info(TunnelType t) { return kTunnelTypes[static_cast<std::size_t>(t)]; }
+constexpr std::string_view tunnel_type_name(TunnelType t) { return tunnel_type_info(t).name; }
+constexpr std::string_view tunnel_type_label(TunnelType t) { return tunnel_type_info(t).label; }
+constexpr Carrier tunnel_carrier(TunnelType t) { return tunnel_type_info(t).carrier; }
+
+// One bit per tunnel type whose carrier has it: a test on the packet path
+// is a shift of a constant, not a table load.
+constexpr uint32_t carrier_mask(Carrier c) {
+  uint32_t m = 0;
+  for (const TunnelTypeInfo& i : kTunnelTypes)
+    if (i.carrier == c) m |= uint32_t{1} << static_cast<unsigned>(i.type);
+  return m;
+}
+static_assert(kTunnelTypeCount <= 32);
+
+// The outer UDP ports are part of the key and exported (Teredo: the
+// client's mapped port and the relay's port, RFC 4380 5.4).
+constexpr bool tunnel_has_outer_ports(TunnelType t) {
+  return (carrier_mask(Carrier::ipv4_udp) >> static_cast<unsigned>(t)) & 1;
+}
+
+// The outer header's IP protocol: what an outer IPv4 fragment of the
+// tunnel carries (0 for native traffic).
+constexpr uint8_t tunnel_outer_protocol(TunnelType t) {
+  switch (tunnel_carrier(t)) {
+    case Carrier::native: return 0;
+    case Carrier::ipv4: return kIpProtoIpv6;
+    case Carrier::ipv4_udp: return kIpProtoUdp;
+  }
+  return 0;
+}
 
 constexpr std::optional<TunnelType> tunnel_type_from_name(std::string_view s) {
-  for (std::size_t i = 0; i < kTunnelTypeNames.size(); ++i)
-    if (kTunnelTypeNames[i] == s) return static_cast<TunnelType>(i);
+  for (const TunnelTypeInfo& i : kTunnelTypes)
+    if (i.name == s) return i.type;
   return std::nullopt;
 }
 

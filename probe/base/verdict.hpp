@@ -56,6 +56,11 @@ enum class Disposition : uint8_t { kFlow, kDrop };
   X(proto41_not_ipv6, kFlow, "protocol 41 whose payload is not IPv6: kept as IPv4")                \
   X(proto41_length_mismatch, kFlow,                                                                \
     "protocol 41 whose IPv6 payload length exceeds the IPv4 payload: kept as IPv4")                \
+  X(ayiya_truncated, kFlow, "UDP on an AYIYA port, header, identity, signature or IPv6 header cut: IPv4") \
+  X(ayiya_bad_header, kFlow, "UDP on an AYIYA port, undefined header values: kept as IPv4")       \
+  X(ayiya_control, kFlow, "AYIYA message without a packet (heartbeat, echo, MOTD, query): IPv4")  \
+  X(ayiya_ipv4_payload, kFlow, "AYIYA carrying IPv4: counted, kept as the IPv4 UDP flow")          \
+  X(ayiya_length_mismatch, kFlow, "UDP on an AYIYA port, no IPv6 packet of the UDP length: IPv4")   \
   X(tunnel_nested, kFlow, "tunnel inside a tunnel: counted, inner level not decoded")
 
 enum class Verdict : uint8_t {
@@ -64,23 +69,18 @@ enum class Verdict : uint8_t {
 #undef TUNPROBE_X
 };
 
-inline constexpr std::size_t kVerdictCount = 0
-#define TUNPROBE_X(name, disp, text) +1
-    TUNPROBE_VERDICTS(TUNPROBE_X)
-#undef TUNPROBE_X
-    ;
-
 struct VerdictInfo {
   std::string_view name;
   Disposition disposition;
   std::string_view description;
 };
 
-inline constexpr std::array<VerdictInfo, kVerdictCount> kVerdictInfo{{
+inline constexpr auto kVerdictInfo = std::to_array<VerdictInfo>({
 #define TUNPROBE_X(name, disp, text) {#name, Disposition::disp, text},
     TUNPROBE_VERDICTS(TUNPROBE_X)
 #undef TUNPROBE_X
-}};
+});
+inline constexpr std::size_t kVerdictCount = kVerdictInfo.size();
 
 constexpr std::string_view verdict_name(Verdict v) { return kVerdictInfo[static_cast<std::size_t>(v)].name; }
 constexpr bool verdict_is_drop(Verdict v) {

@@ -1,5 +1,7 @@
 #include "probe/cli/cli.hpp"
 
+#include "probe/decode/plugin.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -34,32 +36,48 @@ void parse_config_file(std::string_view command, const std::string& path, const 
 po::options_description decoder_options() {
   po::options_description d("Decoder", kHelpWidth, kHelpWidth / 2);
   d.add_options()
-      ("teredo-detect", po::value<std::string>()->default_value("content"),
-       "how Teredo is found on UDP: 'content' (any port whose payload is an IPv6 packet with consistent "
-       "lengths, a known next header and a Teredo or Teredo link-local end; Teredo relays use ephemeral "
-       "ports) or 'ports' (only --teredo-ports)")
-      ("teredo-ports", po::value<std::string>()->default_value("3544"),
-       "UDP ports that carry Teredo, comma-separated (1..65535, at most 8); on these the RFC 4380 checks "
-       "alone decide, and a payload that fails them gets a teredo_* verdict")
       ("teredo-heuristic", po::bool_switch(),
        "the same as --teredo-detect content (the default), kept for old configurations")
       ("6rd-prefix", po::value<std::vector<std::string>>()->composing(),
        "a 6rd domain (repeatable, at most 4): PREFIX/LEN, e.g. 2001:db8::/32, or PREFIX/LEN@V4PREFIX/MASKLEN "
        "when the CE addresses share their MASKLEN high bits, e.g. 2001:db8::/24@10.0.0.0/8 (RFC 5969 "
        "IPv4MaskLen); LEN + 32 - MASKLEN at most 64. Protocol 41 under it is 6rd");
+  // Each UDP plug-in's ports, and its detection mode where it can be told by
+  // content (probe/decode/plugin.hpp).
+  for (const UdpPlugin& plugin : udp_plugins()) {
+    const std::string name(tunnel_type_name(plugin.type));
+    const std::string label(tunnel_type_label(plugin.type));
+    if (plugin.content.any())
+      d.add_options()((name + "-detect").c_str(), po::value<std::string>()->default_value("content"),
+                      fmt::format("how {0} is found on UDP: 'content' (on any port, when the payload passes the "
+                                  "plug-in's content checks: for Teredo an IPv6 packet with consistent lengths, a "
+                                  "known next header and a Teredo or Teredo link-local end; relays use ephemeral "
+                                  "ports) or 'ports' (only --{1}-ports)", label, name)
+                          .c_str());
+    d.add_options()((name + "-ports").c_str(),
+                    po::value<std::string>()->default_value(std::to_string(tunnel_type_info(plugin.type).default_port)),
+                    fmt::format("UDP ports that carry {}, comma-separated (1..65535, at most {}); on these the "
+                                "plug-in's header checks alone decide, and a payload that fails them gets a "
+                                "verdict of its own and stays a UDP flow", label, PortSet::kMax)
+                        .c_str());
+  }
   return d;
 }
 
 DecodeConfig decoder_config(const po::variables_map& vm) {
   DecodeConfig cfg;
-  if (std::string err = parse_teredo_ports(vm["teredo-ports"].as<std::string>(), cfg); !err.empty())
-    throw UsageError{err};
-  if (std::string err = parse_teredo_detect(vm["teredo-detect"].as<std::string>(), cfg); !err.empty())
-    throw UsageError{err};
+  for (const UdpPlugin& plugin : udp_plugins()) {
+    const std::string name(tunnel_type_name(plugin.type));
+    if (std::string err = parse_udp_ports(plugin.type, vm[name + "-ports"].as<std::string>(), cfg); !err.empty())
+      throw UsageError{err};
+    if (plugin.content.any())
+      if (std::string err = parse_udp_detect(plugin.type, vm[name + "-detect"].as<std::string>(), cfg); !err.empty())
+        throw UsageError{err};
+  }
   if (vm["teredo-heuristic"].as<bool>()) {
-    if (cfg.teredo_detect == TeredoDetect::ports)
+    if (cfg.detect(TunnelType::teredo) == UdpDetect::ports)
       throw UsageError{"--teredo-heuristic: it means --teredo-detect content, which contradicts --teredo-detect ports"};
-    cfg.teredo_detect = TeredoDetect::content;
+    cfg.detect(TunnelType::teredo) = UdpDetect::content;
   }
   if (vm.count("6rd-prefix")) {
     const auto& prefixes = vm["6rd-prefix"].as<std::vector<std::string>>();

@@ -50,7 +50,7 @@ int cmd_decode(int argc, char** argv) {
   if (!file.ok()) throw UsageError{"tunprobe decode: " + file.error()};
 
   std::array<uint64_t, kVerdictCount> counts{};
-  // Teredo packets with RFC 6081 trailers, per trailer bit (packet.hpp).
+  // Teredo packets with RFC 6081 trailers, per trailer bit (probe/decode/packet.hpp).
   constexpr std::array<std::pair<uint8_t, const char*>, 5> kTrailers{{{kTeredoTrailerNonce, "nonce"},
                                                                       {kTeredoTrailerAlternateAddress, "alternate address"},
                                                                       {kTeredoTrailerNeighborDiscovery, "neighbor discovery"},

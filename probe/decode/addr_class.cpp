@@ -1,9 +1,7 @@
 // The rules are listed, with their sources, in addr_class.hpp.
 #include "probe/decode/addr_class.hpp"
 
-#include "plugins/isatap.hpp"
-#include "plugins/sixtofour.hpp"
-#include "plugins/teredo.hpp"
+#include "probe/decode/address_forms.hpp"
 #include "probe/base/bytes.hpp"
 
 namespace tunprobe {

@@ -84,11 +84,15 @@ enum class AddrClass : uint8_t {
 #undef TUNPROBE_X
 };
 
-inline constexpr std::array<std::string_view, 20> kAddrClassNames{{
+inline constexpr auto kAddrClassNames = std::to_array<std::string_view>({
 #define TUNPROBE_X(e, v, n) n,
     TUNPROBE_ADDR_CLASSES(TUNPROBE_X)
 #undef TUNPROBE_X
-}};
+});
+// Names are looked up by value: the values are the indexes.
+#define TUNPROBE_X(e, v, n) static_assert(static_cast<std::size_t>(AddrClass::e) == v && v < kAddrClassNames.size());
+TUNPROBE_ADDR_CLASSES(TUNPROBE_X)
+#undef TUNPROBE_X
 
 constexpr std::string_view addr_class_name(AddrClass c) { return kAddrClassNames[static_cast<std::size_t>(c)]; }
 

@@ -65,33 +65,34 @@ std::string parse_sixrd_prefix(std::string_view text, SixrdPrefix& out) {
   return {};
 }
 
-std::string parse_teredo_ports(std::string_view text, DecodeConfig& cfg) {
-  cfg.teredo_port_count = 0;
+std::string parse_udp_ports(TunnelType type, std::string_view text, DecodeConfig& cfg) {
+  const std::string option = fmt::format("--{}-ports", tunnel_type_name(type));
+  PortSet set;
   while (!text.empty()) {
     const auto comma = text.find(',');
     const std::string_view item = text.substr(0, comma);
     unsigned port = 0;
     const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), port);
     if (ec != std::errc{} || ptr != item.data() + item.size() || port < 1 || port > 65535)
-      return fmt::format("--teredo-ports: '{}' is not a port (1..65535)", item);
-    if (cfg.teredo_port_count == DecodeConfig::kMaxTeredoPorts)
-      return fmt::format("--teredo-ports: at most {} ports", DecodeConfig::kMaxTeredoPorts);
-    cfg.teredo_ports[cfg.teredo_port_count++] = static_cast<uint16_t>(port);
+      return fmt::format("{}: '{}' is not a port (1..65535)", option, item);
+    if (set.count == PortSet::kMax) return fmt::format("{}: at most {} ports", option, PortSet::kMax);
+    set.port[set.count++] = static_cast<uint16_t>(port);
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
-    if (text.empty()) return "--teredo-ports: '' is not a port (1..65535)";
+    if (text.empty()) return fmt::format("{}: '' is not a port (1..65535)", option);
   }
-  if (cfg.teredo_port_count == 0) return "--teredo-ports: give at least one port (1..65535)";
+  if (set.count == 0) return fmt::format("{}: give at least one port (1..65535)", option);
+  cfg.ports(type) = set;
   return {};
 }
 
-std::string parse_teredo_detect(std::string_view text, DecodeConfig& cfg) {
+std::string parse_udp_detect(TunnelType type, std::string_view text, DecodeConfig& cfg) {
   if (text == "content") {
-    cfg.teredo_detect = TeredoDetect::content;
+    cfg.detect(type) = UdpDetect::content;
   } else if (text == "ports") {
-    cfg.teredo_detect = TeredoDetect::ports;
+    cfg.detect(type) = UdpDetect::ports;
   } else {
-    return fmt::format("--teredo-detect: '{}' is not a detection mode (content or ports)", text);
+    return fmt::format("--{}-detect: '{}' is not a detection mode (content or ports)", tunnel_type_name(type), text);
   }
   return {};
 }

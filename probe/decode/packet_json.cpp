@@ -1,43 +1,38 @@
+#include "probe/base/protocols.hpp"
 #include "probe/decode/packet_json.hpp"
-
-#include <arpa/inet.h>
 
 #include <fmt/format.h>
 
+#include "probe/base/address_text.hpp"
 #include "probe/base/json_writer.hpp"
 
 namespace tunprobe {
 
-std::string format_ipv4(uint32_t addr) {
-  return fmt::format("{}.{}.{}.{}", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff, addr & 0xff);
-}
-
 std::string format_ip(const uint8_t addr[16], unsigned version) {
-  if (version == 4) return format_ipv4(ipv4_of(addr));
-  char buf[INET6_ADDRSTRLEN];
-  inet_ntop(AF_INET6, addr, buf, sizeof buf);
-  return buf;
+  return version == 4 ? ipv4_text(ipv4_of(addr)) : ipv6_text(addr);
 }
 
 
 void append_tunnel_fields(JsonObject& o, const PacketInfo& p) {
-  o.str("tunnelSourceIPv4Address", format_ipv4(p.outer_src4));
-  o.str("tunnelDestinationIPv4Address", format_ipv4(p.outer_dst4));
-  if (p.tunnel == TunnelType::teredo) {
+  o.str("tunnelSourceIPv4Address", ipv4_text(p.outer_src4));
+  o.str("tunnelDestinationIPv4Address", ipv4_text(p.outer_dst4));
+  if (tunnel_has_outer_ports(p.tunnel)) {
     o.num("tunnelSourceTransportPort", p.outer_sport);
     o.num("tunnelDestinationTransportPort", p.outer_dport);
+  }
+  if (p.tunnel == TunnelType::teredo) {
     const TeredoInfo& t = p.teredo;
     if (t.has_address) {
-      o.str("teredoServerIPv4Address", format_ipv4(t.server_ipv4));
-      o.str("teredoClientIPv4Address", format_ipv4(t.client_ipv4));
+      o.str("teredoServerIPv4Address", ipv4_text(t.server_ipv4));
+      o.str("teredoClientIPv4Address", ipv4_text(t.client_ipv4));
       o.num("teredoClientPort", t.client_port);
       o.num("teredoFlags", t.flags);
     }
     return;
   }
-  if (p.embedded_src4 != 0) o.str("embeddedSourceIPv4Address", format_ipv4(p.embedded_src4));
-  if (p.embedded_dst4 != 0) o.str("embeddedDestinationIPv4Address", format_ipv4(p.embedded_dst4));
-  if (p.relay4 != 0) o.str("tunnelRelayIPv4Address", format_ipv4(p.relay4));
+  if (p.embedded_src4 != 0) o.str("embeddedSourceIPv4Address", ipv4_text(p.embedded_src4));
+  if (p.embedded_dst4 != 0) o.str("embeddedDestinationIPv4Address", ipv4_text(p.embedded_dst4));
+  if (p.relay4 != 0) o.str("tunnelRelayIPv4Address", ipv4_text(p.relay4));
 }
 
 void append_packet_json(std::string& out, uint64_t index, uint64_t ts_ns, const PacketInfo& p) {
@@ -59,7 +54,7 @@ void append_packet_json(std::string& out, uint64_t index, uint64_t ts_ns, const 
     // RFC 6081 trailers, as the kTeredoTrailer* bits (probe/decode/packet.hpp).
     o.num("teredoTrailers", p.teredo.trailers);
     if (p.teredo.origin) {
-      o.str("teredoOriginIPv4Address", format_ipv4(p.teredo.origin_ipv4));
+      o.str("teredoOriginIPv4Address", ipv4_text(p.teredo.origin_ipv4));
       o.num("teredoOriginPort", p.teredo.origin_port);
     }
   }
@@ -80,7 +75,7 @@ void append_packet_json(std::string& out, uint64_t index, uint64_t ts_ns, const 
     o.num("sourceTransportPort", p.sport);
     o.num("destinationTransportPort", p.dport);
   }
-  if (p.protocol == 6 && p.has_tcp_flags) o.num("tcpControlBits", p.tcp_flags);
+  if (p.protocol == kIpProtoTcp && p.has_tcp_flags) o.num("tcpControlBits", p.tcp_flags);
   if (p.has_icmp) {
     o.num(v4 ? "icmpTypeIPv4" : "icmpTypeIPv6", p.icmp_type);
     o.num(v4 ? "icmpCodeIPv4" : "icmpCodeIPv6", p.icmp_code);

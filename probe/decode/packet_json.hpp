@@ -10,7 +10,6 @@
 
 namespace tunprobe {
 
-std::string format_ipv4(uint32_t addr);
 std::string format_ip(const uint8_t addr[16], unsigned version);
 
 class JsonObject;

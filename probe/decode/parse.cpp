@@ -10,32 +10,12 @@
 #endif
 
 #include "probe/decode/plugin.hpp"
-#include "plugins/teredo.hpp"
 #include "probe/base/bytes.hpp"
+#include "probe/base/protocols.hpp"
 
 namespace tunprobe {
 
 namespace {
-
-constexpr uint16_t kEtherIpv4 = 0x0800;
-constexpr uint16_t kEtherIpv6 = 0x86dd;
-constexpr uint16_t kEtherVlan = 0x8100;
-constexpr uint16_t kEtherQinQ = 0x88a8;
-constexpr uint16_t kEtherQinQOld = 0x9100;
-constexpr uint16_t kEtherMpls = 0x8847;
-constexpr uint16_t kEtherPppoeSession = 0x8864;
-constexpr uint16_t kPppIpv4 = 0x0021;
-constexpr uint16_t kPppIpv6 = 0x0057;
-
-constexpr uint8_t kProtoIcmp = 1;
-constexpr uint8_t kProtoIpip = 4;
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint8_t kProtoIpv6 = 41;
-constexpr uint8_t kProtoFragment = 44;
-constexpr uint8_t kProtoAh = 51;
-constexpr uint8_t kProtoIcmpv6 = 58;
-constexpr uint8_t kProtoSctp = 132;
 
 constexpr unsigned kMaxVlanTags = 2;
 constexpr unsigned kMaxMplsLabels = 8;
@@ -63,7 +43,7 @@ inline bool is_ext_header(uint8_t n) noexcept { return (kExtHeaders[n >> 6] >> (
 // bytes 0-1. UDP (RFC 768) ports like TCP's.
 [[gnu::noinline, gnu::cold]] Verdict parse_l4_cut(const uint8_t* p, std::size_t avail, uint8_t proto,
                                                   PacketInfo& out) noexcept {
-  if (proto == kProtoIcmp || proto == kProtoIcmpv6) {
+  if (proto == kIpProtoIcmp || proto == kIpProtoIcmpv6) {
     if (avail >= 2) {
       out.has_icmp = true;
       out.icmp_type = p[0];
@@ -76,7 +56,7 @@ inline bool is_ext_header(uint8_t n) noexcept { return (kExtHeaders[n >> 6] >> (
     out.sport = load_be16(p);
     out.dport = load_be16(p + 2);
   }
-  if (proto == kProtoTcp && avail >= 14) {
+  if (proto == kIpProtoTcp && avail >= 14) {
     out.has_tcp_flags = true;
     out.tcp_flags = p[13];
   }
@@ -91,7 +71,7 @@ inline bool is_ext_header(uint8_t n) noexcept { return (kExtHeaders[n >> 6] >> (
                                                PacketInfo& out) noexcept {
   const std::size_t avail = p <= end ? static_cast<std::size_t>(end - p) : 0;
   switch (proto) {
-    case kProtoTcp:
+    case kIpProtoTcp:
       if (avail < 20) return parse_l4_cut(p, avail, proto, out);
       out.has_ports = true;
       out.sport = load_be16(p);
@@ -100,20 +80,20 @@ inline bool is_ext_header(uint8_t n) noexcept { return (kExtHeaders[n >> 6] >> (
       out.tcp_flags = p[13];
       // A bad data offset: the ports and flags are still where they are.
       return (p[12] >> 4) < 5 ? Verdict::tcp_bad_offset : Verdict::ok;
-    case kProtoUdp:
+    case kIpProtoUdp:
       if (avail < 8) return parse_l4_cut(p, avail, proto, out);
       out.has_ports = true;
       out.sport = load_be16(p);
       out.dport = load_be16(p + 2);
       return load_be16(p + 4) < 8 ? Verdict::udp_bad_length : Verdict::ok;
-    case kProtoSctp:
+    case kIpProtoSctp:
       if (avail < 12) return parse_l4_cut(p, avail, proto, out);
       out.has_ports = true;
       out.sport = load_be16(p);
       out.dport = load_be16(p + 2);
       return Verdict::ok;
-    case kProtoIcmp:
-    case kProtoIcmpv6:
+    case kIpProtoIcmp:
+    case kIpProtoIcmpv6:
       if (avail < 4) return parse_l4_cut(p, avail, proto, out);
       out.has_icmp = true;
       out.icmp_type = p[0];
@@ -149,8 +129,8 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
                    PacketInfo& out) noexcept;
 
 // The UDP payload behind the header at `udp` (8 bytes readable), for the
-// Teredo decision (plugins/teredo.hpp). The declared length was checked to
-// be at least 8 (udp_bad_length).
+// UDP plug-ins. The declared length was checked to be at least 8
+// (udp_bad_length).
 struct UdpPayload {
   const uint8_t* data;
   std::size_t avail;     // readable
@@ -162,31 +142,46 @@ inline UdpPayload udp_payload(const uint8_t* udp, const uint8_t* end) noexcept {
   return {payload, payload <= end ? static_cast<std::size_t>(end - payload) : 0, load_be16(udp + 4) - 8u};
 }
 
-// Is this UDP datagram to be handed to teredo_match()? On a configured port
-// always; elsewhere with --teredo-detect content when the cheapest test
-// passes.
-inline bool teredo_wanted(const UdpPayload& u, bool port_match, const DecodeConfig& cfg) noexcept {
-  return port_match ||
-         (cfg.teredo_detect == TeredoDetect::content && teredo_candidate(u.data, u.avail, u.declared));
+struct UdpClaim {
+  const UdpPlugin* plugin;  // null: no plug-in claimed the datagram
+  UdpMatch match;           // unclaimed: the verdict of the first plug-in whose port it was
+};
+
+// Is this UDP datagram one for `plugin` to look at? On its ports always;
+// elsewhere when it is told by content and its filter passes (a few
+// compares for a datagram of no tunnel).
+inline bool udp_wanted(const UdpPlugin& plugin, const UdpPayload& u, bool on_port, const DecodeConfig& cfg) noexcept {
+  return on_port ||
+         (cfg.detect(plugin.type) == UdpDetect::content && plugin.content.accepts(u.data, u.avail, u.declared));
 }
 
-// Tries Teredo on a UDP datagram. Returns true when the packet was taken as
-// Teredo (out.verdict then says how it went); false leaves it a UDP flow,
-// with out.verdict set to a teredo_* verdict when the port matched but the
-// payload failed validation.
-bool try_teredo(const uint8_t* udp, const uint8_t* end, const UdpPayload& u, bool port_match,
-                const DecodeConfig& cfg, PacketInfo& out) noexcept {
-  // The Teredo facts are written in place, and cleared again when it is not
-  // Teredo: a copy from a local would be read back wider than it was
-  // written (a store-forwarding stall on every Teredo packet).
-  TeredoInfo& t = out.teredo;
-  const TeredoMatch m = teredo_match(u.data, u.avail, u.declared, port_match, t);
-  if (!m.teredo) {
-    t = TeredoInfo{};
-    out.verdict = m.verdict;
-    return false;
+// Asks the UDP plug-ins in table order (probe/decode/plugin.hpp). The first
+// claim wins.
+inline UdpClaim claim_udp(const UdpPayload& u, uint16_t sport, uint16_t dport, const DecodeConfig& cfg,
+                          PacketInfo& out) noexcept {
+  Verdict port_verdict = Verdict::ok;
+  for (const UdpPlugin& plugin : udp_plugins()) {
+    const bool on_port = cfg.either_port(plugin.type, sport, dport);
+    if (!udp_wanted(plugin, u, on_port, cfg)) continue;
+    const UdpMatch m = plugin.match(u.data, u.avail, u.declared, on_port, out);
+    if (m.claimed) return {&plugin, m};
+    if (port_verdict == Verdict::ok) port_verdict = m.verdict;
   }
-  const uint8_t* ip6 = u.data + m.inner_offset;
+  return {nullptr, {false, port_verdict, 0}};
+}
+
+// A tunnel in UDP: when a plug-in claims the datagram, the outer header
+// moves to the outer fields and the carried packet is parsed; otherwise it
+// stays a UDP flow, with a plug-in's verdict when its port matched but the
+// payload failed its checks.
+void try_udp(const uint8_t* udp, const uint8_t* end, const DecodeConfig& cfg, PacketInfo& out) noexcept {
+  const UdpPayload u = udp_payload(udp, end);
+  const UdpClaim c = claim_udp(u, out.sport, out.dport, cfg, out);
+  if (c.plugin == nullptr) {
+    out.verdict = c.match.verdict;
+    return;
+  }
+  const uint8_t* ip6 = u.data + c.match.inner_offset;
   // The outer ports (= out.sport/dport), from the header: reading the two
   // fields just written as one would stall on store forwarding.
   out.outer_sport = load_be16(udp);
@@ -194,14 +189,9 @@ bool try_teredo(const uint8_t* udp, const uint8_t* end, const UdpPayload& u, boo
   save_outer(out);
   out.frag_outer = out.is_fragment;
   reset_l4(out);
-  out.tunnel = TunnelType::teredo;
-  if (is_teredo_address(ip6 + 8))
-    teredo_decode_address(ip6 + 8, t);
-  else if (is_teredo_address(ip6 + 24))
-    teredo_decode_address(ip6 + 24, t);
+  out.tunnel = c.plugin->type;
   const Verdict inner = parse_ipv6(ip6, end, true, cfg, out);
-  out.verdict = inner != Verdict::ok ? inner : m.verdict;
-  return true;
+  out.verdict = inner != Verdict::ok ? inner : c.match.verdict;
 }
 
 // Protocol 41: validate the inner header, let the plug-ins name the tunnel,
@@ -265,18 +255,15 @@ Verdict parse_ipv4(const uint8_t* p, const uint8_t* end, const DecodeConfig& cfg
   }
 
   const uint8_t* l4 = p + ihl;
-  if (out.protocol == kProtoIpv6) {
+  if (out.protocol == kIpProtoIpv6) {
     out.verdict = Verdict::ok;
     try_proto41(l4, end, total - ihl, out.is_fragment, cfg, out);
     return out.verdict;
   }
   const Verdict v = parse_l4(l4, end, out.protocol, out);
-  if (v != Verdict::ok || out.protocol != kProtoUdp) return v;
-  const UdpPayload u = udp_payload(l4, end);
-  const bool port_match = cfg.is_teredo_port(out.sport) || cfg.is_teredo_port(out.dport);
-  if (!teredo_wanted(u, port_match, cfg)) return Verdict::ok;
+  if (v != Verdict::ok || out.protocol != kIpProtoUdp) return v;
   out.verdict = Verdict::ok;
-  try_teredo(l4, end, u, port_match, cfg, out);
+  try_udp(l4, end, cfg, out);
   return out.verdict;
 }
 
@@ -304,7 +291,7 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
     if (n == kMaxIpv6ExtHeaders) return Verdict::ipv6_ext_too_many;
     if (end - h < 8) return Verdict::ipv6_ext_truncated;
     std::size_t len;
-    if (next == kProtoFragment) {
+    if (next == kIpProtoFragment) {
       len = 8;  // RFC 8200 4.5
       const uint16_t fo = load_be16(h + 2);
       const uint16_t offset = static_cast<uint16_t>(fo & 0xfff8);
@@ -325,7 +312,7 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
           return Verdict::ok;
         }
       }
-    } else if (next == kProtoAh) {
+    } else if (next == kIpProtoAh) {
       len = (static_cast<std::size_t>(h[1]) + 2) * 4;  // RFC 4302 2.2: in 4-byte units, minus 2
     } else {
       // RFC 8200 4.3, 4.4, 4.6 and the uniform format of RFC 6564 section 4
@@ -342,14 +329,16 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
   const Verdict v = parse_l4(h, end, next, out);
   if (v != Verdict::ok || !inner) return v;
   // One level of tunnel is decoded; a tunnel inside it is only counted.
-  if (next == kProtoIpv6 || next == kProtoIpip) return Verdict::tunnel_nested;
-  if (next == kProtoUdp) {
-    // The same Teredo decision as for the outer UDP header.
+  if (next == kIpProtoIpv6 || next == kIpProtoIpip) return Verdict::tunnel_nested;
+  if (next == kIpProtoUdp) {
+    // The same UDP plug-ins' decision as for the outer UDP header; their
+    // facts go to a scratch copy, made only for a plug-in that looks.
     const UdpPayload u = udp_payload(h, end);
-    const bool port_match = cfg.is_teredo_port(out.sport) || cfg.is_teredo_port(out.dport);
-    if (teredo_wanted(u, port_match, cfg)) {
-      TeredoInfo scratch;
-      if (teredo_match(u.data, u.avail, u.declared, port_match, scratch).teredo) return Verdict::tunnel_nested;
+    for (const UdpPlugin& plugin : udp_plugins()) {
+      const bool on_port = cfg.either_port(plugin.type, out.sport, out.dport);
+      if (!udp_wanted(plugin, u, on_port, cfg)) continue;
+      PacketInfo scratch;
+      if (plugin.match(u.data, u.avail, u.declared, on_port, scratch).claimed) return Verdict::tunnel_nested;
     }
   }
   return Verdict::ok;

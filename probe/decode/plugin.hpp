@@ -13,11 +13,23 @@
 //   6in4    everything else (manual tunnels, brokers; also 2001::/32
 //           addresses carried over protocol 41: Teredo is UDP by definition).
 //
-// Teredo is the UDP plug-in (plugins/teredo.hpp): teredo_match() decides
-// for the configured ports and, with --teredo-detect content (the default),
-// for any UDP, at the outer header and for nested detection alike.
+// UDP carries tunnels too (Teredo; more to come). Each UDP plug-in has its
+// ports (DecodeConfig::ports, --NAME-ports, the default from the tunnel
+// table) and may be told by content on any other port (--NAME-detect
+// content). The parser asks each UDP plug-in in table order; the first to
+// claim a datagram names the tunnel. The same decision is made for a UDP
+// datagram inside a tunnel (nested detection).
+//
+// Every plug-in can also say which facts a flow's key implies (embedded
+// IPv4 addresses, Teredo server and client, ...): records built from keys
+// (flow JSON, IPFIX) show the same facts as the packets did.
+//
+// The parser (parse.cpp) knows the plug-ins only through these tables
+// (plugins/registry.cpp).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -37,6 +49,57 @@ struct Proto41Plugin {
 };
 
 std::span<const Proto41Plugin> proto41_plugins() noexcept;
+
+// What a UDP plug-in says of one UDP payload.
+struct UdpMatch {
+  bool claimed;           // the payload is this tunnel
+  Verdict verdict;        // claimed: ok or a verdict for the packet; not claimed: ok, or on a port the
+                          // plug-in's verdict (the packet stays a UDP flow)
+  uint16_t inner_offset;  // claimed: where the carried IPv6 header starts in the payload
+};
+
+// `payload`: the UDP payload, `avail` bytes of it readable, `declared` the
+// UDP length less its header; `on_port`: a port of the datagram is one of
+// the plug-in's. On a claim it fills the plug-in's facts in `info`
+// (never the outer or inner IP fields: the parser does those); otherwise
+// it leaves `info` as it was.
+using UdpMatchFn = UdpMatch (*)(const uint8_t* payload, std::size_t avail, std::size_t declared, bool on_port,
+                                PacketInfo& info) noexcept;
+
+// The cheapest test of content detection, as data: the parser applies it
+// inline before calling the plug-in, so that a UDP datagram of no tunnel
+// costs a few compares. A payload is a candidate when at least `min_payload`
+// bytes are declared and readable and its first byte is in `first_bytes`.
+struct ContentFilter {
+  uint16_t min_payload = 1;  // at least the byte the set looks at
+  std::array<uint64_t, 4> first_bytes{};  // a 256-bit set; empty: ports only
+
+  constexpr bool any() const { return (first_bytes[0] | first_bytes[1] | first_bytes[2] | first_bytes[3]) != 0; }
+  constexpr bool accepts(const uint8_t* payload, std::size_t avail, std::size_t declared) const noexcept {
+    return avail >= min_payload && declared >= min_payload &&
+           ((first_bytes[payload[0] >> 6] >> (payload[0] & 63)) & 1) != 0;
+  }
+};
+
+// The facts a flow's key implies, from its inner addresses.
+using KeyFactsFn = void (*)(const uint8_t src[16], const uint8_t dst[16], PacketInfo& info) noexcept;
+
+struct UdpPlugin {
+  TunnelType type;
+  ContentFilter content;  // empty: found on its ports only
+  UdpMatchFn match;
+  KeyFactsFn key_facts;   // may be null: no facts beyond the outer header
+};
+
+// The table itself (plugins/registry.cpp), read on every UDP datagram: a
+// span in memory, not a call.
+extern const std::span<const UdpPlugin> kUdpPluginTable;
+inline std::span<const UdpPlugin> udp_plugins() noexcept { return kUdpPluginTable; }
+
+// The facts a flow key implies for its tunnel type: called with the key's
+// inner addresses and `info`'s outer addresses set. Empty for none.
+void tunnel_facts_from_key(TunnelType type, const uint8_t src[16], const uint8_t dst[16], const DecodeConfig& cfg,
+                           PacketInfo& info) noexcept;
 
 // Shared by the protocol-41 plug-ins: given the IPv4 embedded in each inner
 // address (0 for none), record them and name the relay: the outer address

@@ -1,7 +1,7 @@
 // Capture-file inputs of `tunprobe run` (-i pcap:PATH), read with libpcap,
 // without DPDK: the files of every such input come out as ONE stream of
 // packets in time order. The engine's reader lcore copies them into mbufs
-// and hands them to the workers (probe/engine/engine.cpp).
+// and hands them to the workers (reader_main, probe/engine/lcores.cpp).
 //
 //   * PATH is a file, a directory (its files, not its subdirectories) or a
 //     glob (`'pcap:/var/cap/span-*.pcap'`, quoted so that the shell leaves

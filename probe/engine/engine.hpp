@@ -17,14 +17,11 @@
 #include "probe/engine/capture_input.hpp"
 #include "probe/engine/mbuf_budget.hpp"
 #include "probe/engine/run_config.hpp"
+#include "probe/base/startup_error.hpp"
 #include "probe/base/verdict.hpp"
+#include "probe/export/outputs.hpp"
 
 namespace tunprobe {
-
-// A start-up failure: one line for the user, exit code 2.
-struct StartupError {
-  std::string message;
-};
 
 struct WorkerSummary {
   uint64_t packets = 0;
@@ -44,23 +41,6 @@ struct PortSummary {
   uint64_t kernel_socket_drops = 0, kernel_interface_drops = 0;
   bool kernel = false;
   bool is_file = false;
-};
-
-// What one output (-o) did with the records it was given. written =
-// delivered + failed + dropped + buffered (buffered is 0 after the run).
-struct OutputSummary {
-  std::string output;          // as given with -o
-  std::string profile;         // IPFIX outputs: the profile
-  uint64_t written = 0;        // records handed to the output
-  uint64_t delivered = 0;      // written to the file / sent (UDP) / acknowledged by the collector (TCP)
-  uint64_t failed = 0;         // lost: write or send errors, undeliverable at exit
-  uint64_t dropped = 0;        // TCP: beyond --export-buffer while the collector was away
-  uint64_t buffered = 0;       // TCP: held for the collector now
-  uint64_t buffered_peak = 0;  // TCP: the most held at once
-  uint64_t send_errors = 0;    // failed writes/sends (messages)
-  uint64_t messages = 0;       // IPFIX messages written or sent
-  uint64_t connections = 0;    // TCP: connections made
-  uint64_t files = 0;          // files written (rotation)
 };
 
 // One mbuf pool: where, how many, why, and the memory its objects take.

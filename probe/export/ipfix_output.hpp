@@ -1,34 +1,25 @@
 // IPFIX outputs (RFC 7011 messages, RFC 5655 files), encoded by libfixbuf
-// with the templates of templates/ (one profile per output).
+// with the templates of templates/ (one profile per output), one file per
+// part:
 //
-//   -o ipfix:PATH              a file; --rotate S starts a new one every S
-//                              seconds (PATH is then an strftime pattern, UTC)
-//   -o ipfix+udp://HOST:PORT   one message per datagram, at most --export-mtu
-//                              less the IP/UDP headers; templates at start and
-//                              every --template-refresh seconds (RFC 7011 10.3.6)
-//   -o ipfix+tcp://HOST:PORT   reconnects with back-off (0.5 s doubling to 30
-//                              s) when the collector goes away; templates on
-//                              each new connection; records wait in a buffer
-//                              of --export-buffer records meanwhile, and those
-//                              beyond it are counted as dropped
+//   ipfix_encoder   the libfixbuf session, cut into whole messages with
+//                   their record counts; what the outputs share
+//   ipfix_file      -o ipfix:PATH, with --rotate S (PATH an strftime
+//                   pattern, UTC)
+//   ipfix_udp       -o ipfix+udp://HOST:PORT, a message per datagram within
+//                   --export-mtu, templates every --template-refresh s
+//   ipfix_tcp       -o ipfix+tcp://HOST:PORT, reconnecting, --export-buffer
+//                   records held meanwhile, delivery by TCP acknowledgement
 //   any of them ?profile=NAME  this output's profile instead of --profile
 //
 // Only the exporter thread calls an output, so only it touches libfixbuf.
-// libfixbuf encodes into a FILE* of our own (fopencookie); this file frames
-// whole messages out of it and carries them: that is what lets the UDP
-// output count send errors, keep datagrams within the MTU, and the TCP one
-// connect without blocking and know which records the collector's TCP has
-// acknowledged (SIOCOUTQ): records in messages not yet acknowledged when a
-// connection breaks are sent again on the next one (so a collector may see
-// a few twice, never none).
 #pragma once
 
 #include <memory>
 
 #include "probe/decode/decode_config.hpp"
-#include "probe/export/outputs.hpp"
-#include "probe/decode/decode_config.hpp"
 #include "probe/export/output_spec.hpp"
+#include "probe/export/outputs.hpp"
 
 namespace tunprobe {
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include "probe/engine/engine.hpp"
+#include "probe/base/startup_error.hpp"
 #include "probe/records/flow_json.hpp"
 #include "probe/export/ipfix_output.hpp"
 

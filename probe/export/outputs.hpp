@@ -2,17 +2,33 @@
 // them. Only the exporter thread calls them.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "probe/decode/decode_config.hpp"
-#include "probe/engine/engine.hpp"
-#include "probe/flow/flow_record.hpp"
-#include "probe/decode/decode_config.hpp"
 #include "probe/export/output_spec.hpp"
+#include "probe/flow/flow_record.hpp"
 
 namespace tunprobe {
+
+// What one output (-o) did with the records it was given. written =
+// delivered + failed + dropped + buffered (buffered is 0 after the run).
+struct OutputSummary {
+  std::string output;          // as given with -o
+  std::string profile;         // IPFIX outputs: the profile
+  uint64_t written = 0;        // records handed to the output
+  uint64_t delivered = 0;      // written to the file / sent (UDP) / acknowledged by the collector (TCP)
+  uint64_t failed = 0;         // lost: write or send errors, undeliverable at exit
+  uint64_t dropped = 0;        // TCP: beyond --export-buffer while the collector was away
+  uint64_t buffered = 0;       // TCP: held for the collector now
+  uint64_t buffered_peak = 0;  // TCP: the most held at once
+  uint64_t send_errors = 0;    // failed writes/sends (messages)
+  uint64_t messages = 0;       // IPFIX messages written or sent
+  uint64_t connections = 0;    // TCP: connections made
+  uint64_t files = 0;          // files written (rotation)
+};
 
 class FlowOutput {
  public:

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "probe/base/protocols.hpp"
 #include "probe/decode/addr_class.hpp"
 #include "probe/decode/packet.hpp"
 #include "probe/base/tunnel_type.hpp"
@@ -29,11 +30,15 @@ enum class EndReason : uint8_t {
 #undef TUNPROBE_X
 };
 
-inline constexpr std::array<std::string_view, 6> kEndReasonNames{{
+inline constexpr auto kEndReasonNames = std::to_array<std::string_view>({
 #define TUNPROBE_X(e, v, n) n,
     TUNPROBE_END_REASONS(TUNPROBE_X)
 #undef TUNPROBE_X
-}};
+});
+// Names are looked up by value: the values are the indexes.
+#define TUNPROBE_X(e, v, n) static_assert(static_cast<std::size_t>(EndReason::e) == v && v < kEndReasonNames.size());
+TUNPROBE_END_REASONS(TUNPROBE_X)
+#undef TUNPROBE_X
 
 constexpr std::string_view end_reason_name(EndReason r) { return kEndReasonNames[static_cast<std::size_t>(r)]; }
 
@@ -69,7 +74,7 @@ inline constexpr uint8_t kKeyNoTransport = 0x01;
 
 // IP protocols whose packets carry ports or an ICMP type in the flow key.
 constexpr bool protocol_has_transport_key(uint8_t protocol) {
-  return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 1 || protocol == 58;
+  return protocol == kIpProtoTcp || protocol == kIpProtoUdp || protocol == kIpProtoSctp || is_icmp_protocol(protocol);
 }
 
 // The key's flags for a parsed packet.
@@ -102,8 +107,8 @@ inline void make_key(const PacketInfo& p, FlowKey& k) noexcept {
   } else {
     k.sport = k.dport = 0;
   }
-  k.outer_sport = p.tunnel == TunnelType::teredo ? p.outer_sport : 0;
-  k.outer_dport = p.tunnel == TunnelType::teredo ? p.outer_dport : 0;
+  k.outer_sport = tunnel_has_outer_ports(p.tunnel) ? p.outer_sport : 0;
+  k.outer_dport = tunnel_has_outer_ports(p.tunnel) ? p.outer_dport : 0;
   k.vlan_outer = p.vlan_outer;
   k.vlan_inner = p.vlan_inner;
   k.protocol = p.protocol;

@@ -28,7 +28,7 @@ void make_frag_key(const PacketInfo& p, FragKey& fk) noexcept {
     std::memcpy(fk.src, &s, 4);
     std::memcpy(fk.dst, &d, 4);
     fk.version = 4;
-    fk.protocol = p.tunnel == TunnelType::teredo ? 17 : 41;
+    fk.protocol = tunnel_outer_protocol(p.tunnel);
     return;
   }
   std::memcpy(fk.src, p.src, 16);
@@ -55,14 +55,13 @@ inline uint64_t make_key_hashed(const PacketInfo& p, FlowKey& k, const FlowCache
   std::memcpy(w, p.src, 16);
   std::memcpy(w + 2, p.dst, 16);
   const bool tunnel = p.tunnel != TunnelType::none;
-  const bool teredo = p.tunnel == TunnelType::teredo;
   w[4] = tunnel ? (uint64_t{p.outer_dst4} << 32 | p.outer_src4) : 0;
   uint64_t ports = 0;
   if (p.has_ports)
     ports = uint64_t{p.dport} << 16 | p.sport;
   else if (p.has_icmp)
     ports = uint64_t{static_cast<uint16_t>(p.icmp_type << 8 | p.icmp_code)} << 16;
-  if (teredo) ports |= uint64_t{p.outer_dport} << 48 | uint64_t{p.outer_sport} << 32;
+  if (tunnel_has_outer_ports(p.tunnel)) ports |= uint64_t{p.outer_dport} << 48 | uint64_t{p.outer_sport} << 32;
   w[5] = ports;
   w[6] = uint64_t{key_flags(p)} << 56 | uint64_t{static_cast<uint8_t>(p.tunnel)} << 48 |
          uint64_t{p.ip_version} << 40 | uint64_t{p.protocol} << 32 | uint64_t{p.vlan_inner} << 16 | p.vlan_outer;

@@ -1,9 +1,7 @@
+#include "probe/base/protocols.hpp"
 #include "probe/records/flow_json.hpp"
 
-#include <cstring>
-
 #include "probe/decode/plugin.hpp"
-#include "plugins/teredo.hpp"
 #include "probe/base/json_writer.hpp"
 #include "probe/decode/packet_json.hpp"
 
@@ -15,22 +13,7 @@ void derive_tunnel_facts(const FlowKey& key, const DecodeConfig& cfg, PacketInfo
   out.outer_dst4 = key.outer_dst4;
   out.outer_sport = key.outer_sport;
   out.outer_dport = key.outer_dport;
-  if (key.tunnel == TunnelType::teredo) {
-    if (is_teredo_address(key.src))
-      teredo_decode_address(key.src, out.teredo);
-    else if (is_teredo_address(key.dst))
-      teredo_decode_address(key.dst, out.teredo);
-    return;
-  }
-  uint8_t ip6[40] = {};
-  std::memcpy(ip6 + 8, key.src, 16);
-  std::memcpy(ip6 + 24, key.dst, 16);
-  for (const Proto41Plugin& plugin : proto41_plugins()) {
-    if (plugin.type == key.tunnel) {
-      plugin.match(ip6, cfg, out);
-      break;
-    }
-  }
+  tunnel_facts_from_key(key.tunnel, key.src, key.dst, cfg, out);
 }
 
 void append_flow_json(std::string& out, const FlowRecord& r, const DecodeConfig& cfg) {
@@ -64,7 +47,7 @@ void append_flow_json(std::string& out, const FlowRecord& r, const DecodeConfig&
     // No transport header was seen (a later fragment without its first):
     // no ports, no ICMP type, rather than a made-up 0.
     o.boolean("transportHeaderMissing", true);
-  } else if (k.protocol == 1 || k.protocol == 58) {
+  } else if (is_icmp_protocol(k.protocol)) {
     o.num(v4 ? "icmpTypeIPv4" : "icmpTypeIPv6", k.dport >> 8);
     o.num(v4 ? "icmpCodeIPv4" : "icmpCodeIPv6", k.dport & 0xff);
     // The IPFIX element (type * 256 + code): what nfdump and IPFIX carry.
@@ -73,7 +56,7 @@ void append_flow_json(std::string& out, const FlowRecord& r, const DecodeConfig&
     o.num("sourceTransportPort", k.sport);
     o.num("destinationTransportPort", k.dport);
   }
-  if (k.protocol == 6) o.num("tcpControlBits", r.tcp_flags);
+  if (k.protocol == kIpProtoTcp) o.num("tcpControlBits", r.tcp_flags);
   o.num("ipClassOfService", r.tos);
   o.num("minimumTTL", r.min_ttl);
   o.num("maximumTTL", r.max_ttl);

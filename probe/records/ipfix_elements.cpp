@@ -1,3 +1,4 @@
+#include "probe/base/protocols.hpp"
 #include "probe/records/ipfix_elements.hpp"
 
 #include <fixbuf/public.h>
@@ -12,15 +13,9 @@ namespace tunprobe::ipfix {
 
 namespace {
 
-// The value tables of the generated model are read from these X-macro
-// tables by templates/generate.py; these checks keep the IPFIX numbers
-// where the generator found them.
-#define TUNPROBE_X(e, v, n) static_assert(static_cast<unsigned>(TunnelType::e) == v);
-TUNPROBE_TUNNEL_TYPES(TUNPROBE_X)
-#undef TUNPROBE_X
-#define TUNPROBE_X(e, v, n) static_assert(static_cast<unsigned>(AddrClass::e) == v);
-TUNPROBE_ADDR_CLASSES(TUNPROBE_X)
-#undef TUNPROBE_X
+// The value tables of the generated model are read from the X-macro tables
+// (tunnel types, address classes) by templates/generate.py; their headers
+// check that each value is its row's index.
 
 constexpr uint8_t kTypeIpv6 = 19;
 
@@ -43,13 +38,16 @@ struct Facts {
   }
 };
 
-bool is_icmp(const FlowKey& k) { return k.protocol == 1 || k.protocol == 58; }
+bool is_icmp(const FlowKey& k) { return is_icmp_protocol(k.protocol); }
 
 uint64_t fact_value(Fact f, Facts& x) {
   const FlowRecord& r = x.r;
   const FlowKey& k = r.key;
   const bool tun = k.tunnel != TunnelType::none;
   const bool teredo = k.tunnel == TunnelType::teredo;
+  const bool ports = tunnel_has_outer_ports(k.tunnel);
+  // Embedded addresses and relays: the protocol-41 plug-ins' facts.
+  const bool in_ipv4 = tunnel_carrier(k.tunnel) == Carrier::ipv4;
   switch (f) {
     case Fact::flowStartMilliseconds: return r.first_ms;
     case Fact::flowEndMilliseconds: return r.last_ms;
@@ -61,7 +59,7 @@ uint64_t fact_value(Fact f, Facts& x) {
     case Fact::destinationTransportPort: return is_icmp(k) ? 0 : k.dport;
     case Fact::portOrIcmpTypeCode: return k.dport;
     case Fact::protocolIdentifier: return k.protocol;
-    case Fact::tcpControlBits: return k.protocol == 6 ? r.tcp_flags : 0;
+    case Fact::tcpControlBits: return k.protocol == kIpProtoTcp ? r.tcp_flags : 0;
     case Fact::icmpTypeCodeIPv4:
     case Fact::icmpTypeCodeIPv6:
     case Fact::icmpTypeCode: return is_icmp(k) ? k.dport : 0;
@@ -79,8 +77,8 @@ uint64_t fact_value(Fact f, Facts& x) {
       return k.ip_version == 6 ? (static_cast<uint64_t>(r.src_class) << 8 | static_cast<uint64_t>(r.dst_class)) : 0;
     case Fact::tunnelSourceIPv4Address: return tun ? k.outer_src4 : 0;
     case Fact::tunnelDestinationIPv4Address: return tun ? k.outer_dst4 : 0;
-    case Fact::tunnelSourceTransportPort: return teredo ? k.outer_sport : 0;
-    case Fact::tunnelDestinationTransportPort: return teredo ? k.outer_dport : 0;
+    case Fact::tunnelSourceTransportPort: return ports ? k.outer_sport : 0;
+    case Fact::tunnelDestinationTransportPort: return ports ? k.outer_dport : 0;
     case Fact::tunnelOctetDeltaCount: return tun ? r.outer_octets : 0;
     case Fact::teredoServerIPv4Address: return teredo && x.t().teredo.has_address ? x.t().teredo.server_ipv4 : 0;
     case Fact::teredoClientIPv4Address: return teredo && x.t().teredo.has_address ? x.t().teredo.client_ipv4 : 0;
@@ -91,10 +89,10 @@ uint64_t fact_value(Fact f, Facts& x) {
     case Fact::teredoOriginCount: return teredo ? r.teredo_origin : 0;
     case Fact::teredoHeaders: return teredo ? (r.teredo_auth > 0 ? 1u : 0u) | (r.teredo_origin > 0 ? 2u : 0u) : 0;
     case Fact::teredoTrailers: return teredo ? r.teredo_trailers : 0;
-    case Fact::embeddedSourceIPv4Address: return tun && !teredo ? x.t().embedded_src4 : 0;
-    case Fact::embeddedDestinationIPv4Address: return tun && !teredo ? x.t().embedded_dst4 : 0;
-    case Fact::tunnelRelayIPv4Address: return tun && !teredo ? x.t().relay4 : 0;
-    case Fact::outerProtocolIdentifier: return !tun ? 0 : teredo ? 17 : 41;
+    case Fact::embeddedSourceIPv4Address: return in_ipv4 ? x.t().embedded_src4 : 0;
+    case Fact::embeddedDestinationIPv4Address: return in_ipv4 ? x.t().embedded_dst4 : 0;
+    case Fact::tunnelRelayIPv4Address: return in_ipv4 ? x.t().relay4 : 0;
+    case Fact::outerProtocolIdentifier: return tunnel_outer_protocol(k.tunnel);
     case Fact::zero: return 0;
     case Fact::sourceIPv6Address:
     case Fact::destinationIPv6Address: return 0;  // 16 bytes: handled by the caller

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "probe/base/address_text.hpp"
 #include "probe/records/ipfix_elements.hpp"
 
 namespace tunprobe::ipfix {
@@ -128,13 +129,11 @@ bool FileReader::next(std::vector<FieldValue>& fields, uint16_t& template_id, ui
     switch (f.type) {
       case FB_IP4_ADDR: {
         const uint32_t a = static_cast<uint32_t>(read_uint(p, 4));
-        f.text = fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+        f.text = ipv4_text(a);
         break;
       }
       case FB_IP6_ADDR: {
-        char buf[INET6_ADDRSTRLEN];
-        inet_ntop(AF_INET6, p, buf, sizeof buf);
-        f.text = buf;
+        f.text = ipv6_text(p);
         break;
       }
       case FB_UINT_8: case FB_UINT_16: case FB_UINT_32: case FB_UINT_64: case FB_BOOL:

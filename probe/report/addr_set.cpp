@@ -30,13 +30,13 @@ bool AddrSet::add(const Ipv6& a, TunnelType t, AddrClass c) {
     Entry& e = table_[i];
     if (e.mask == 0) {
       std::memcpy(e.addr, a.data(), 16);
-      e.mask = static_cast<uint8_t>(1u << ti);
+      e.mask = static_cast<TransportMask>(1u << ti);
       e.cls = static_cast<uint8_t>(c);
       ++used_;
       return true;
     }
     if (std::memcmp(e.addr, a.data(), 16) == 0) {
-      e.mask |= static_cast<uint8_t>(1u << ti);
+      e.mask |= static_cast<TransportMask>(1u << ti);
       return false;
     }
   }

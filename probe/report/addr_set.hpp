@@ -2,7 +2,7 @@
 //
 // An AddrSet holds each distinct address once, with a mask of the
 // transports it was seen in (bit t = TunnelType t, bit 0 = native) and its
-// class: 18 bytes in an open-addressing table (load <= 0.7). Every count
+// class: 20 bytes in an open-addressing table (load <= 0.7). Every count
 // of Tables 1-3 follows from it at the end, exactly. When the AddrCounter's
 // budget (--exact-limit addresses in all sets together) is exceeded, its
 // largest set turns into HyperLogLog sketches, one per count it feeds;
@@ -20,8 +20,11 @@
 
 namespace tunprobe::report {
 
-inline constexpr std::size_t kTransports = 6;  // TunnelType values; 0 = native
-inline constexpr std::size_t kClasses = 20;    // AddrClass values
+inline constexpr std::size_t kTransports = kTunnelTypeCount;  // TunnelType values; 0 = native
+inline constexpr std::size_t kClasses = kAddrClassNames.size();  // AddrClass values
+// A set's entry keeps one bit per transport.
+using TransportMask = uint16_t;
+static_assert(kTransports <= 16, "AddrSet::Entry's transport mask is 16 bits");
 
 // Link-local, multicast, unspecified and loopback addresses name no host:
 // they are kept apart (counted as "not counted") in every table.
@@ -54,7 +57,7 @@ class AddrSet {
  private:
   struct Entry {
     uint8_t addr[16];
-    uint8_t mask;  // 0 = empty slot
+    TransportMask mask;  // 0 = empty slot
     uint8_t cls;
   };
   struct Sketches {

@@ -1,3 +1,4 @@
+#include "probe/base/protocols.hpp"
 #include "probe/report/aggregate.hpp"
 
 #include <algorithm>
@@ -5,16 +6,17 @@
 namespace tunprobe::report {
 
 bool has_ports(uint8_t protocol) {
-  return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 33 || protocol == 136;
+  return protocol == kIpProtoTcp || protocol == kIpProtoUdp || protocol == kIpProtoSctp || protocol == kIpProtoDccp ||
+         protocol == kIpProtoUdpLite;
 }
 
 Service service_of(uint8_t protocol, uint16_t sport, uint16_t dport) {
-  if (protocol == 1 || protocol == 58) return {ServiceKind::icmp};
+  if (is_icmp_protocol(protocol)) return {ServiceKind::icmp};
   if (!has_ports(protocol)) return {ServiceKind::other_protocol};
   const uint16_t port = std::min(sport, dport);
-  if (port == 80 && protocol == 6) return {ServiceKind::http};
-  if (port == 443 && (protocol == 6 || protocol == 17)) return {ServiceKind::https};
-  if (port == 53 && (protocol == 6 || protocol == 17)) return {ServiceKind::dns};
+  if (port == 80 && protocol == kIpProtoTcp) return {ServiceKind::http};
+  if (port == 443 && (protocol == kIpProtoTcp || protocol == kIpProtoUdp)) return {ServiceKind::https};
+  if (port == 53 && (protocol == kIpProtoTcp || protocol == kIpProtoUdp)) return {ServiceKind::dns};
   return {ServiceKind::port, protocol, port};
 }
 

@@ -430,7 +430,7 @@ class IpfixSource final : public RecordSource {
     }
     if (has(t, kTunnel) || has(t, kCesTunnel)) {
       const uint64_t tt = has(t, kTunnel) ? u(kTunnel) : u(kCesTunnel);
-      if (tt >= kTunnelTypeNames.size()) {
+      if (tt >= kTunnelTypeCount) {
         set_error(msg_offset_, fmt::format("message {}: tunnelType {} is not a tunnel type", msg_index_, tt));
         return false;
       }

@@ -72,7 +72,7 @@ class FlowSax final : public nlohmann::json_sax<json> {
       case kDport: return ranged(v, 65535, f_.dport);
       case kVersion: return ranged(v, 255, f_.ip_version);
       case kTunnel:
-        if (v >= kTunnelTypeNames.size()) return fail("is not a tunnel type");
+        if (v >= kTunnelTypeCount) return fail("is not a tunnel type");
         f_.tunnel = static_cast<TunnelType>(v);
         break;
       case kSrcClass:

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <span>
 #include <nlohmann/json.hpp>
+
+#include "probe/base/address_text.hpp"
 
 #ifndef TUNPROBE_VERSION
 #define TUNPROBE_VERSION "unknown"
@@ -14,30 +17,20 @@ namespace tunprobe::report {
 
 namespace {
 
-constexpr TunnelType kTable1Order[] = {TunnelType::none,   TunnelType::sixtofour, TunnelType::teredo,
-                                       TunnelType::isatap, TunnelType::sixinfour, TunnelType::sixrd};
-constexpr TunnelType kTunnelOrder[] = {TunnelType::teredo, TunnelType::sixtofour, TunnelType::isatap,
-                                       TunnelType::sixinfour, TunnelType::sixrd};
-
+// Rows and columns per transport follow the tunnel table
+// (probe/base/tunnel_type.hpp): native first, then each tunnel type.
 std::string transport_key(TunnelType t) {
   return t == TunnelType::none ? "native" : std::string(tunnel_type_name(t));
 }
 
-std::string transport_label(TunnelType t) {
-  switch (t) {
-    case TunnelType::none: return "native";
-    case TunnelType::teredo: return "Teredo";
-    case TunnelType::isatap: return "ISATAP";
-    default: return std::string(tunnel_type_name(t));
-  }
-}
+std::string transport_label(TunnelType t) { return std::string(tunnel_type_label(t)); }
+
+// Each tunnel type, without native.
+constexpr std::span<const TunnelTypeInfo> tunnel_rows() { return std::span(kTunnelTypes).subspan(1); }
 
 constexpr const char* kKindKeys[kKinds] = {"ipv4", "native", "tunneled"};
 constexpr const char* kKindLabels[kKinds] = {"IPv4", "native IPv6", "tunneled IPv6"};
 
-std::string ipv4_text(uint32_t a) {
-  return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
-}
 
 std::string protocol_name(uint8_t p) {
   switch (p) {
@@ -99,7 +92,8 @@ Table table1(const AddrCounts& p, const std::map<int64_t, AddrCounts>& days) {
     total += p.transport[i];
     avg_total += avg[i];
   }
-  for (const TunnelType tt : kTable1Order) {
+  for (const TunnelTypeInfo& ti : kTunnelTypes) {
+    const TunnelType tt = ti.type;
     const auto i = static_cast<std::size_t>(tt);
     t.rows.push_back({Cell::str(transport_key(tt)), Cell::str(transport_label(tt)),
                       Cell::count(p.transport[i], p.estimated), Cell::share(p.transport[i], total, p.estimated),
@@ -201,7 +195,8 @@ Table table5(const Aggregator& agg) {
   t.title = "Table 5: Tunnel distribution";
   t.columns = with({{"tunnel", "", false}, {"label", "tunnel"}}, kTrafficColumns);
   const Traffic& total = agg.kinds[static_cast<std::size_t>(Kind::tunneled)];
-  for (const TunnelType tt : kTunnelOrder) {
+  for (const TunnelTypeInfo& ti : tunnel_rows()) {
+    const TunnelType tt = ti.type;
     std::vector<Cell> row{Cell::str(transport_key(tt)), Cell::str(transport_label(tt))};
     traffic_cells(row, agg.tunnels[static_cast<std::size_t>(tt)], total);
     t.rows.push_back(std::move(row));
@@ -316,7 +311,8 @@ Table relays(const Aggregator& agg, unsigned top) {
                {"flows", "flows"}, {"flowShare", "share of the tunnel's flows"},
                {"packets", "packets"}, {"bytes", "bytes"}};
   t.group_column = 1;
-  for (const TunnelType tt : kTunnelOrder) {
+  for (const TunnelTypeInfo& ti : tunnel_rows()) {
+    const TunnelType tt = ti.type;
     std::vector<std::pair<uint32_t, Traffic>> v;
     for (const auto& [key, tr] : agg.relays)
       if (static_cast<TunnelType>(key >> 32) == tt) v.push_back({static_cast<uint32_t>(key), tr});
@@ -341,7 +337,8 @@ Table high_ports(const Aggregator& agg) {
     traffic_cells(row, agg.high_kinds[k], agg.kinds[k]);
     t.rows.push_back(std::move(row));
   }
-  for (const TunnelType tt : kTunnelOrder) {
+  for (const TunnelTypeInfo& ti : tunnel_rows()) {
+    const TunnelType tt = ti.type;
     const auto i = static_cast<std::size_t>(tt);
     std::vector<Cell> row{Cell::str(transport_key(tt)), Cell::str("tunneled: " + transport_label(tt))};
     traffic_cells(row, agg.high_tunnels[i], agg.tunnels[i]);
@@ -359,11 +356,12 @@ Table daily_addresses(const std::map<int64_t, AddrCounts>& days, bool in_text) {
   t.title = "Unique IPv6 addresses per day";
   t.in_text = in_text;
   t.columns = {{"day", "day (UTC)"}};
-  for (const TunnelType tt : kTable1Order) t.columns.push_back({transport_key(tt), transport_label(tt)});
+  for (const TunnelTypeInfo& ti : kTunnelTypes) t.columns.push_back({transport_key(ti.type), transport_label(ti.type)});
   t.columns.push_back({"all", "all (distinct)"});
   for (const auto& [day, c] : days) {
     std::vector<Cell> row{Cell::str(day_name(day))};
-    for (const TunnelType tt : kTable1Order) row.push_back(Cell::count(c.transport[static_cast<std::size_t>(tt)], c.estimated));
+    for (const TunnelTypeInfo& ti : kTunnelTypes)
+      row.push_back(Cell::count(c.transport[static_cast<std::size_t>(ti.type)], c.estimated));
     row.push_back(Cell::count(c.all, c.estimated));
     t.rows.push_back(std::move(row));
   }
@@ -534,6 +532,12 @@ Report build_report(const Aggregator& agg, const std::vector<InputSummary>& inpu
   meta["estimated"] = agg.addrs.any_estimated();
   meta["top"] = opt.top;
   meta["perDay"] = opt.per_day;
+  // The charts' series per transport: key, label and colour from the tunnel
+  // table, so that scripts/report_charts.py names no tunnel itself.
+  nlohmann::ordered_json transports = nlohmann::ordered_json::array();
+  for (const TunnelTypeInfo& ti : kTunnelTypes)
+    transports.push_back({{"key", transport_key(ti.type)}, {"label", ti.label}, {"colour", ti.colour}});
+  meta["transports"] = transports;
   r.json_meta = meta.dump();
   return r;
 }

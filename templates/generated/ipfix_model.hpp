@@ -103,7 +103,7 @@ inline constexpr Element kElements[] = {
     {"postNATDestinationIPv4Address", 0, 226, 4, 18, 0, 0, "nfdump profile: the tunnel's outer IPv4 destination (0.0.0.0 for native flows)."},
     {"postNAPTSourceTransportPort", 0, 227, 2, 2, 4, 0, "nfdump profile: the outer UDP source port of a Teredo flow (0 otherwise)."},
     {"postNAPTDestinationTransportPort", 0, 228, 2, 2, 4, 0, "nfdump profile: the outer UDP destination port of a Teredo flow (0 otherwise)."},
-    {"ingressVRFID", 0, 234, 4, 3, 4, 0, "nfdump profile: the tunnelType value (0 none, 1 teredo, 2 6to4, 3 isatap, 4 6in4, 5 6rd)."},
+    {"ingressVRFID", 0, 234, 4, 3, 4, 0, "nfdump profile: the tunnelType value."},
     {"egressVRFID", 0, 235, 4, 3, 4, 0, "nfdump profile: sourceAddressClass * 256 + destinationAddressClass (IPv6 flows; 0 for IPv4)."},
     {"dot1qCustomerVlanId", 0, 245, 2, 2, 4, 0, "The second (QinQ) 802.1Q tag's VLAN id (0: none)."},
     {"tunnelType", kPenTunprobe, 1, 1, 1, 4, 0, "The tunnel that carried the flow; 0 for native traffic."},

@@ -169,7 +169,7 @@ def main():
     subprocess.run(["/usr/bin/python3", gen, "--out", work], check=True, stdout=subprocess.DEVNULL)
     failures = 0
     runs = 0
-    for name in ("mix", "relay", "sixrd", "ports", "snap96", "snap50", "tcpend", "longrun", "clock0"):
+    for name in ("mix", "relay", "sixrd", "ports", "snap96", "snap50", "carriers", "tcpend", "longrun", "clock0"):
         truth = json.load(open(os.path.join(work, name + ".truth.json")))
         pcap = os.path.join(work, name + ".pcap")
         args = truth.get("decodeArgs", [])

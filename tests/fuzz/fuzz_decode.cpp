@@ -11,9 +11,9 @@ namespace {
 
 tunprobe::DecodeConfig wide_config() {
   tunprobe::DecodeConfig cfg;
-  cfg.teredo_detect = tunprobe::TeredoDetect::content;
-  cfg.teredo_ports[1] = 3545;
-  cfg.teredo_port_count = 2;
+  cfg.detect(tunprobe::TunnelType::teredo) = tunprobe::UdpDetect::content;
+  cfg.ports(tunprobe::TunnelType::teredo).port[1] = 3545;
+  cfg.ports(tunprobe::TunnelType::teredo).count = 2;
   // 2a01:e00::/26, an example 6rd prefix.
   cfg.sixrd[0].prefix[0] = 0x2a;
   cfg.sixrd[0].prefix[1] = 0x01;

@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.cache.capacity = 16;
   cfg.cache.active_timeout_ms = 5000;
   cfg.cache.inactive_timeout_ms = 1000;
-  cfg.decode.teredo_detect = (size & 1) != 0 ? tunprobe::TeredoDetect::content : tunprobe::TeredoDetect::ports;
+  cfg.decode.detect(tunprobe::TunnelType::teredo) = (size & 1) != 0 ? tunprobe::UdpDetect::content : tunprobe::UdpDetect::ports;
   Collected c;
   tunprobe::RecordSink sink(&collect, &c);
   tunprobe::Pipeline pipe(cfg, 0, sink);

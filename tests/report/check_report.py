@@ -42,8 +42,12 @@ import sys
 from collections import defaultdict
 
 MS_PER_DAY = 86_400_000
-TRANSPORTS = ["native", "6to4", "teredo", "isatap", "6in4", "6rd"]
-TUNNELS = ["teredo", "6to4", "isatap", "6in4", "6rd"]
+# The report's rows follow tunprobe's tunnel table (probe/base/tunnel_type.hpp).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import tunnel_types  # noqa: E402
+TUNNELS = [t["name"] for t in tunnel_types.TYPES[1:]]
+TRANSPORTS = ["native"] + TUNNELS
+LABELS = {"native": "native", **{t["name"]: t["label"] for t in tunnel_types.TYPES[1:]}}
 NOT_COUNTED = {"link-local", "multicast", "unspecified", "loopback"}
 PORT_PROTOCOLS = {6: "tcp", 17: "udp", 132: "sctp", 33: "dccp", 136: "udplite"}
 TOP = 10
@@ -293,8 +297,7 @@ def pct(x):
 
 def check_markdown(tag, md, exp, several_days):
     """Spot checks of report.md against the expected values."""
-    labels = {"native": "native", "6to4": "6to4", "teredo": "Teredo", "isatap": "ISATAP", "6in4": "6in4",
-              "6rd": "6rd"}
+    labels = LABELS
     for r in exp["table1_addresses"][:-1]:
         line = f"| {labels[r['transport']]} | {r['addresses']:,} | {pct(r['share'])} |"
         if several_days:
@@ -325,9 +328,10 @@ def png_size(path):
 
 
 def check_charts(tag, out, ndays):
-    want = {"tunnels": ("Tunnel distribution", 15), "traffic": ("Traffic distribution", 9),
+    # Flows, packets and bytes per tunnel type; one bar per transport a day.
+    want = {"tunnels": ("Tunnel distribution", 3 * len(TUNNELS)), "traffic": ("Traffic distribution", 9),
             "address_classes": ("Address classes", 18),
-            "addresses_per_day": ("Unique IPv6 addresses per day", 6 * ndays)}
+            "addresses_per_day": ("Unique IPv6 addresses per day", len(TRANSPORTS) * ndays)}
     try:
         manifest = json.load(open(os.path.join(out, "charts", "charts.json")))
     except (OSError, ValueError) as e:

@@ -20,40 +20,43 @@
 #include <utility>
 #include <vector>
 
+#include "probe/base/protocols.hpp"
+
 namespace tb {
 
 using Bytes = std::vector<uint8_t>;
 using A6 = std::array<uint8_t, 16>;
 
-// EtherTypes, PPP protocols, IP protocol numbers.
-inline constexpr uint16_t kEtherIpv4 = 0x0800;
+// EtherTypes, PPP protocols, IP protocol numbers: the tree's own
+// (probe/base/protocols.hpp), plus a few only the tests send.
+using tunprobe::kEtherIpv4;
+using tunprobe::kEtherIpv6;
+using tunprobe::kEtherMpls;
+using tunprobe::kEtherPppoeSession;
+using tunprobe::kEtherQinQ;
+using tunprobe::kEtherQinQOld;
+using tunprobe::kEtherVlan;
+using tunprobe::kPppIpv4;
+using tunprobe::kPppIpv6;
 inline constexpr uint16_t kEtherArp = 0x0806;
-inline constexpr uint16_t kEtherIpv6 = 0x86dd;
-inline constexpr uint16_t kEtherVlan = 0x8100;
-inline constexpr uint16_t kEtherQinQ = 0x88a8;
-inline constexpr uint16_t kEtherQinQOld = 0x9100;
-inline constexpr uint16_t kEtherMpls = 0x8847;
-inline constexpr uint16_t kEtherPppoeSession = 0x8864;
 inline constexpr uint16_t kEtherLldp = 0x88cc;
-inline constexpr uint16_t kPppIpv4 = 0x0021;
-inline constexpr uint16_t kPppIpv6 = 0x0057;
 inline constexpr uint16_t kPppLcp = 0xc021;
 
-inline constexpr uint8_t kHopByHop = 0;
-inline constexpr uint8_t kIcmp = 1;
-inline constexpr uint8_t kIpip = 4;
-inline constexpr uint8_t kTcp = 6;
-inline constexpr uint8_t kUdp = 17;
-inline constexpr uint8_t kIpv6 = 41;
-inline constexpr uint8_t kRouting = 43;
-inline constexpr uint8_t kFragment = 44;
-inline constexpr uint8_t kGre = 47;
-inline constexpr uint8_t kEsp = 50;
-inline constexpr uint8_t kAh = 51;
-inline constexpr uint8_t kIcmpv6 = 58;
-inline constexpr uint8_t kNoNext = 59;
-inline constexpr uint8_t kDstOpts = 60;
-inline constexpr uint8_t kSctp = 132;
+inline constexpr uint8_t kHopByHop = tunprobe::kIpProtoHopByHop;
+inline constexpr uint8_t kIcmp = tunprobe::kIpProtoIcmp;
+inline constexpr uint8_t kIpip = tunprobe::kIpProtoIpip;
+inline constexpr uint8_t kTcp = tunprobe::kIpProtoTcp;
+inline constexpr uint8_t kUdp = tunprobe::kIpProtoUdp;
+inline constexpr uint8_t kIpv6 = tunprobe::kIpProtoIpv6;
+inline constexpr uint8_t kRouting = tunprobe::kIpProtoRouting;
+inline constexpr uint8_t kFragment = tunprobe::kIpProtoFragment;
+inline constexpr uint8_t kGre = tunprobe::kIpProtoGre;
+inline constexpr uint8_t kEsp = tunprobe::kIpProtoEsp;
+inline constexpr uint8_t kAh = tunprobe::kIpProtoAh;
+inline constexpr uint8_t kIcmpv6 = tunprobe::kIpProtoIcmpv6;
+inline constexpr uint8_t kNoNext = tunprobe::kIpProtoNoNext;
+inline constexpr uint8_t kDstOpts = tunprobe::kIpProtoDstOpts;
+inline constexpr uint8_t kSctp = tunprobe::kIpProtoSctp;
 
 // ---------------------------------------------------------------- bytes
 

@@ -92,7 +92,7 @@ TEST_CASE("6in4: a manual tunnel to a broker", "[6in4]") {
 
 TEST_CASE("Teredo addresses over protocol 41 are 6in4", "[6in4]") {
   DecodeConfig cfg;
-  cfg.teredo_detect = tunprobe::TeredoDetect::ports;  // content detection is for UDP only; so is this
+  cfg.detect(tunprobe::TunnelType::teredo) = tunprobe::UdpDetect::ports;  // content detection is for UDP only; so is this
   for (const DecodeConfig& c : {DecodeConfig{}, cfg}) {
     const PacketInfo p = parse_cfg(p41(kCpe, kBroker, ipv6(kTeredo, kNative, kUdp, udp(3544, 3544, filler(8)))), c);
     REQUIRE(p.verdict == Verdict::ok);

@@ -9,17 +9,21 @@
 
 using tunprobe::DecodeConfig;
 using tunprobe::parse_sixrd_prefix;
-using tunprobe::parse_teredo_ports;
+using tunprobe::TunnelType;
+
+std::string parse_teredo_ports(std::string_view text, tunprobe::DecodeConfig& cfg) {
+  return tunprobe::parse_udp_ports(TunnelType::teredo, text, cfg);
+}
 using tunprobe::SixrdPrefix;
 
 TEST_CASE("DecodeConfig defaults", "[config]") {
   const DecodeConfig cfg;
-  CHECK(cfg.teredo_port_count == 1);
-  CHECK(cfg.teredo_ports[0] == 3544);
-  CHECK(cfg.is_teredo_port(3544));
-  CHECK_FALSE(cfg.is_teredo_port(3545));
-  CHECK_FALSE(cfg.is_teredo_port(0));  // the unused slots are zero
-  CHECK(cfg.teredo_detect == tunprobe::TeredoDetect::content);
+  CHECK(cfg.ports(TunnelType::teredo).count == 1);
+  CHECK(cfg.ports(TunnelType::teredo).port[0] == 3544);
+  CHECK(cfg.is_port(TunnelType::teredo, 3544));
+  CHECK_FALSE(cfg.is_port(TunnelType::teredo, 3545));
+  CHECK_FALSE(cfg.is_port(TunnelType::teredo, 0));  // the unused slots are zero
+  CHECK(cfg.detect(tunprobe::TunnelType::teredo) == tunprobe::UdpDetect::content);
   CHECK(cfg.sixrd_count == 0);
 }
 
@@ -27,31 +31,31 @@ TEST_CASE("parse_teredo_ports accepts port lists", "[config]") {
   DecodeConfig cfg;
   SECTION("one port") {
     CHECK(parse_teredo_ports("3545", cfg) == "");
-    CHECK(cfg.teredo_port_count == 1);
-    CHECK(cfg.teredo_ports[0] == 3545);
-    CHECK(cfg.is_teredo_port(3545));
-    CHECK_FALSE(cfg.is_teredo_port(3544));
+    CHECK(cfg.ports(TunnelType::teredo).count == 1);
+    CHECK(cfg.ports(TunnelType::teredo).port[0] == 3545);
+    CHECK(cfg.is_port(TunnelType::teredo, 3545));
+    CHECK_FALSE(cfg.is_port(TunnelType::teredo, 3544));
   }
   SECTION("several, in order, with the extremes") {
     CHECK(parse_teredo_ports("3544,1,65535", cfg) == "");
-    CHECK(cfg.teredo_port_count == 3);
-    CHECK(cfg.teredo_ports[0] == 3544);
-    CHECK(cfg.teredo_ports[1] == 1);
-    CHECK(cfg.teredo_ports[2] == 65535);
-    CHECK(cfg.is_teredo_port(1));
-    CHECK(cfg.is_teredo_port(65535));
+    CHECK(cfg.ports(TunnelType::teredo).count == 3);
+    CHECK(cfg.ports(TunnelType::teredo).port[0] == 3544);
+    CHECK(cfg.ports(TunnelType::teredo).port[1] == 1);
+    CHECK(cfg.ports(TunnelType::teredo).port[2] == 65535);
+    CHECK(cfg.is_port(TunnelType::teredo, 1));
+    CHECK(cfg.is_port(TunnelType::teredo, 65535));
   }
   SECTION("eight ports is the limit") {
     CHECK(parse_teredo_ports("1,2,3,4,5,6,7,8", cfg) == "");
-    CHECK(cfg.teredo_port_count == 8);
-    CHECK(cfg.is_teredo_port(8));
+    CHECK(cfg.ports(TunnelType::teredo).count == 8);
+    CHECK(cfg.is_port(TunnelType::teredo, 8));
   }
   SECTION("a second call replaces the first set") {
     REQUIRE(parse_teredo_ports("1,2,3", cfg) == "");
     REQUIRE(parse_teredo_ports("4", cfg) == "");
-    CHECK(cfg.teredo_port_count == 1);
-    CHECK(cfg.is_teredo_port(4));
-    CHECK_FALSE(cfg.is_teredo_port(2));
+    CHECK(cfg.ports(TunnelType::teredo).count == 1);
+    CHECK(cfg.is_port(TunnelType::teredo, 4));
+    CHECK_FALSE(cfg.is_port(TunnelType::teredo, 2));
   }
 }
 
@@ -82,13 +86,13 @@ TEST_CASE("parse_teredo_ports rejects bad input with a message", "[config]") {
 
 TEST_CASE("parse_teredo_detect", "[config]") {
   DecodeConfig cfg;
-  CHECK(tunprobe::parse_teredo_detect("ports", cfg) == "");
-  CHECK(cfg.teredo_detect == tunprobe::TeredoDetect::ports);
-  CHECK(tunprobe::parse_teredo_detect("content", cfg) == "");
-  CHECK(cfg.teredo_detect == tunprobe::TeredoDetect::content);
+  CHECK(tunprobe::parse_udp_detect(tunprobe::TunnelType::teredo, "ports", cfg) == "");
+  CHECK(cfg.detect(tunprobe::TunnelType::teredo) == tunprobe::UdpDetect::ports);
+  CHECK(tunprobe::parse_udp_detect(tunprobe::TunnelType::teredo, "content", cfg) == "");
+  CHECK(cfg.detect(tunprobe::TunnelType::teredo) == tunprobe::UdpDetect::content);
   for (const char* bad : {"", "heuristic", "Content", "port", "content "}) {
     INFO(bad);
-    CHECK(tunprobe::parse_teredo_detect(bad, cfg) ==
+    CHECK(tunprobe::parse_udp_detect(tunprobe::TunnelType::teredo, bad, cfg) ==
           std::string("--teredo-detect: '") + bad + "' is not a detection mode (content or ports)");
   }
 }

@@ -22,7 +22,7 @@ Bytes udp4(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, const Byt
 
 DecodeConfig ports_only() {
   DecodeConfig cfg;
-  cfg.teredo_detect = tunprobe::TeredoDetect::ports;
+  cfg.detect(tunprobe::TunnelType::teredo) = tunprobe::UdpDetect::ports;
   return cfg;
 }
 
@@ -515,11 +515,11 @@ TEST_CASE("Teredo by content on any port (the default), and by ports only", "[te
   }
   SECTION("configured ports replace 3544; either UDP port matches") {
     DecodeConfig cfg;
-    REQUIRE(tunprobe::parse_teredo_ports("3545,51413", cfg).empty());
+    REQUIRE(tunprobe::parse_udp_ports(tunprobe::TunnelType::teredo, "3545,51413", cfg).empty());
     // By content 3544 still carries this packet; by ports only it does not.
     PacketInfo p = parse_cfg(udp4(kMapped, kRelay, 40000, 3544, to_native), cfg);
     CHECK(p.tunnel == TunnelType::teredo);
-    cfg.teredo_detect = tunprobe::TeredoDetect::ports;
+    cfg.detect(tunprobe::TunnelType::teredo) = tunprobe::UdpDetect::ports;
     p = parse_cfg(udp4(kMapped, kRelay, 40000, 3544, to_native), cfg);
     CHECK(p.verdict == Verdict::ok);
     CHECK(p.tunnel == TunnelType::none);

@@ -44,6 +44,9 @@ PREFIXES = 192
 # gen_traffic.py's captures of flows over time (its "flows over time"
 # section): nothing in them that the parser reads is new.
 TIME_CAPTURES = {"tcpend", "longrun", "clock0"}
+# Carriers the core's parser does not decode yet (AYIYA on UDP 5072): the
+# model would take their inner flow, the core the outer UDP one.
+NOT_IN_CORE = {"carriers"}
 
 # --flip-teredo-detect is tp-rtl-golden's: it swaps --teredo-detect content
 # and ports, whichever the capture's options leave.
@@ -85,7 +88,7 @@ def main() -> int:
     for truth_path in sorted(glob.glob(os.path.join(caps, "*.truth.json"))):
         with open(truth_path) as f:
             truth = json.load(f)
-        if truth["linkType"] != 1 or os.path.splitext(truth["capture"])[0] in TIME_CAPTURES:
+        if truth["linkType"] != 1 or os.path.splitext(truth["capture"])[0] in TIME_CAPTURES | NOT_IN_CORE:
             continue
         pcap = os.path.join(caps, truth["capture"])
         ethernet.append(pcap)

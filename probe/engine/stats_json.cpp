@@ -1,0 +1,142 @@
+#include "probe/engine/stats_json.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "probe/base/json_writer.hpp"
+
+namespace tunprobe {
+
+namespace {
+
+// Writes `json` and a newline to `path`: into PATH.tmp, then renamed over
+// PATH. A PATH that exists and is not a regular file (/dev/stdout, a FIFO)
+// is written in place: renaming over it would replace the device; so is a
+// file in a directory where PATH.tmp cannot be created.
+bool replace_file(const std::string& path, const std::string& json) {
+  struct stat st {};
+  bool in_place = ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(in_place ? path.c_str() : tmp.c_str(), "w");
+  if (f == nullptr && !in_place) {
+    in_place = true;
+    f = std::fopen(path.c_str(), "w");
+  }
+  if (f == nullptr) return false;
+  const bool written = std::fwrite(json.data(), 1, json.size(), f) == json.size() && std::fputc('\n', f) != EOF;
+  const bool closed = std::fclose(f) == 0;
+  if (in_place) return written && closed;
+  if (!written || !closed) {
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+void write_stats_json(const std::string& path, const RunProgress& p) {
+  std::string j;
+  {
+    JsonObject o(j);
+    o.boolean("running", true);
+    o.raw("seconds", fmt::format("{:.3f}", p.seconds));
+    o.raw("packetsPerSecond", fmt::format("{:.0f}", p.packets_per_second));
+    o.num("packets", p.packets);
+    o.num("liveFlows", p.live_flows);
+    o.num("flows", p.flows);
+    o.num("droppedPackets", p.dropped);
+    o.num("missedPackets", p.missed);
+    o.num("cacheEvictions", p.evictions);
+  }
+  replace_file(path, j);
+}
+
+void write_stats_json(const std::string& path, const RunSummary& s) {
+  std::string j;
+  {
+    JsonObject o(j);
+    o.boolean("interrupted", s.interrupted);
+    o.raw("seconds", fmt::format("{:.6f}", s.seconds));
+    o.str("dispatch", s.dispatch);
+    o.num("packets", s.packets);
+    o.num("bytes", s.bytes);
+    o.num("flowPackets", s.flow_packets);
+    o.num("droppedPackets", s.dropped);
+    o.num("flows", s.flows);
+    o.num("cacheEvictions", s.evictions);
+    o.num("cacheExpiredOnFull", s.expired_on_full);
+    o.num("timeBackwardsPackets", s.time_backwards);
+    o.num("fragmentOrphans", s.frag_orphans);
+    o.num("workerRingWaits", s.ring_stalls);
+    o.num("dispatcherRingWaits", s.dispatch_stalls);
+    std::string v;
+    {
+      JsonObject vo(v);
+      for (std::size_t i = 0; i < kVerdictCount; ++i) vo.num(kVerdictInfo[i].name, s.verdicts[i]);
+    }
+    o.raw("verdicts", v);
+    o.raw("workers", json_array(s.workers, [](JsonObject& wo, const WorkerSummary& w) {
+            wo.num("packets", w.packets);
+            wo.num("flows", w.flows);
+          }));
+    o.raw("ports", json_array(s.ports, [](JsonObject& po, const PortSummary& p) {
+            po.str("input", p.input);
+            po.num("queues", p.queues);
+            po.num("ipackets", p.ipackets);
+            po.num("imissed", p.imissed);
+            po.num("ierrors", p.ierrors);
+            po.num("rxNoMbuf", p.rx_nombuf);
+            if (p.is_file) po.num("filePackets", p.expected);
+            if (p.kernel) {
+              po.num("kernelSocketDrops", p.kernel_socket_drops);
+              po.num("kernelInterfaceDrops", p.kernel_interface_drops);
+            }
+          }));
+    o.raw("inputs", json_array(s.inputs, [](JsonObject& io, const FileInputStats& in) {
+            io.str("input", in.input);
+            io.num("files", in.files);
+            io.num("filesRead", in.files_read);
+            io.num("filesTruncated", in.files_truncated);
+            io.num("filesSkipped", in.files_skipped);
+            io.num("filesUnreadable", in.files_unreadable);
+            io.num("filesEmpty", in.files_empty);
+            io.num("packets", in.packets);
+            io.num("bytes", in.bytes);
+            io.num("packetsBackInTime", in.back_in_time);
+          }));
+    if (!s.inputs.empty()) {
+      o.num("maxOpenFiles", s.max_open_files);
+      o.num("readerMbufWaits", s.reader_mbuf_waits);
+    }
+    o.raw("mbufPools", json_array(s.pools, [](JsonObject& po, const PoolSummary& p) {
+            po.num("socket", static_cast<uint64_t>(p.socket));
+            po.num("mbufs", p.mbufs);
+            po.num("rxDescriptors", p.demand.rx_descriptors);
+            po.num("ringSlots", p.demand.ring_slots);
+            po.num("cacheSlots", p.demand.cache_slots);
+            po.num("burstSlots", p.demand.burst_slots);
+            po.num("bytes", p.bytes);
+          }));
+    o.num("ealMemoryMB", s.eal_memory_mb);
+    o.raw("outputs", json_array(s.outputs, [](JsonObject& oo, const OutputSummary& x) {
+            oo.str("output", x.output);
+            if (!x.profile.empty()) oo.str("profile", x.profile);
+            oo.num("written", x.written);
+            oo.num("delivered", x.delivered);
+            oo.num("failed", x.failed);
+            oo.num("dropped", x.dropped);
+            oo.num("buffered", x.buffered);
+            oo.num("bufferedPeak", x.buffered_peak);
+            oo.num("messages", x.messages);
+            oo.num("sendErrors", x.send_errors);
+            oo.num("connections", x.connections);
+            oo.num("files", x.files);
+          }));
+  }
+  if (!replace_file(path, j)) fmt::print(stderr, "tunprobe: --stats-json {}: cannot write\n", path);
+}
+
+}  // namespace tunprobe
