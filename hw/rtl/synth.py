@@ -65,7 +65,7 @@ def main() -> int:
     rules = args.rules
     if rules == "auto":
         with open(os.path.join(HERE, "..", "..", "probe", "decode", "decode_config.hpp")) as f:
-            rules = "issue10" if "TeredoDetect" in f.read() else "current"
+            rules = "issue10" if any(w in f.read() for w in ("TeredoDetect", "UdpDetect")) else "current"
     os.makedirs(args.out, exist_ok=True)
     srcs = [os.path.join(HERE, s) for s in SOURCES]
     netlist = os.path.join(args.out, "tp_synth_top.json")

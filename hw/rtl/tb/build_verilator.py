@@ -31,9 +31,10 @@ RULES = {
 
 def rules_of_tree(rtl: str) -> str:
     """The rule set the decoder of the tree follows (as hw/rtl/meson.build's
-    rtl_parser=auto): the parser change of issue 10 brought TeredoDetect."""
+    rtl_parser=auto): the parser change of issue 10 brought TeredoDetect (UdpDetect since the
+    plug-in tables)."""
     with open(os.path.join(rtl, "..", "..", "probe", "decode", "decode_config.hpp")) as f:
-        return "issue10" if "TeredoDetect" in f.read() else "current"
+        return "issue10" if any(w in f.read() for w in ("TeredoDetect", "UdpDetect")) else "current"
 
 
 def main() -> int:

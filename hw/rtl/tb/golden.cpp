@@ -62,10 +62,10 @@ namespace {
 
 // Teredo off the configured ports (the core's cfg_teredo_any_port):
 // --teredo-detect content.
-bool teredo_any_port(const DecodeConfig& c) { return c.teredo_detect == TeredoDetect::content; }
+bool teredo_any_port(const DecodeConfig& c) { return c.detect(TunnelType::teredo) == UdpDetect::content; }
 
 void flip_teredo_any_port(DecodeConfig& c) {
-  c.teredo_detect = c.teredo_detect == TeredoDetect::content ? TeredoDetect::ports : TeredoDetect::content;
+  c.detect(TunnelType::teredo) = teredo_any_port(c) ? UdpDetect::ports : UdpDetect::content;
 }
 
 struct Out {
@@ -161,9 +161,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   // The configuration as the core's inputs.
-  std::string c = fmt::format("C {:d} {}", teredo_any_port(cfg), static_cast<unsigned>(cfg.teredo_port_count));
-  for (std::size_t i = 0; i < DecodeConfig::kMaxTeredoPorts; ++i)
-    c += fmt::format(" {}", i < cfg.teredo_port_count ? cfg.teredo_ports[i] : 0);
+  const PortSet& teredo = cfg.ports(TunnelType::teredo);
+  std::string c = fmt::format("C {:d} {}", teredo_any_port(cfg), static_cast<unsigned>(teredo.count));
+  for (std::size_t i = 0; i < PortSet::kMax; ++i) c += fmt::format(" {}", i < teredo.count ? teredo.port[i] : 0);
   std::fprintf(out.rec, "%s\n", c.c_str());
 
   const std::size_t prefixes = vm["prefixes"].as<std::size_t>();
