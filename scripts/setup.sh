@@ -3,7 +3,9 @@
 # build in ./build. Idempotent: packages already present are not fetched
 # again, and an existing build directory is reused.
 #
-#   sudo scripts/setup.sh            (or as root)
+#   scripts/setup.sh     as root, or as a user who may sudo: only the
+#                        package installation runs under sudo, the build
+#                        stays the user's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,16 +20,20 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
+  as_root=()
   if [ "$(id -u)" -ne 0 ]; then
-    echo "setup.sh: missing packages (${missing[*]}); run as root to install them" >&2
-    exit 1
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "setup.sh: missing packages (${missing[*]}); run it as root (there is no sudo here)" >&2
+      exit 1
+    fi
+    as_root=(sudo)
   fi
   echo "setup.sh: installing ${missing[*]}"
   # tshark asks whether non-root users may capture: answer no, quietly.
-  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-  apt-get update -q
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | "${as_root[@]}" debconf-set-selections
+  "${as_root[@]}" apt-get update -q
   # With recommends: the `dpdk` package recommends the NIC drivers (ixgbe, i40e, mlx5 ...).
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
 if [ ! -f build/build.ninja ]; then
