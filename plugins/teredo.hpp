@@ -18,9 +18,10 @@
 // nested check inside a tunnel.
 //
 // Checks, cheapest first:
-//   0. (other ports only, inline in teredo_candidate) the UDP length leaves
-//      40 bytes, 40 are captured, the first byte is an IPv6 version nibble
-//      or the 0x00 of an indicator: any other UDP costs these compares;
+//   0. (other ports only: kTeredoContentFilter, applied by the parser) the
+//      UDP length leaves 40 bytes, 40 are captured, the first byte is an
+//      IPv6 version nibble or the 0x00 of an indicator: any other UDP costs
+//      these compares;
 //   1. an authentication header, if present, is complete;
 //   2. an origin indication, if present, is complete; each header at most
 //      once and in this order (a second header fails check 3);
@@ -62,13 +63,6 @@ namespace tunprobe {
 
 // Fills server/client/port/flags from a Teredo address.
 void teredo_decode_address(const uint8_t a[16], TeredoInfo& t) noexcept;
-
-// The cheapest test for UDP off the configured ports (check 0 above): can
-// this payload be Teredo at all? `avail` is how many bytes are readable,
-// `udp_payload_len` what the UDP header declares.
-inline bool teredo_candidate(const uint8_t* payload, std::size_t avail, std::size_t udp_payload_len) noexcept {
-  return avail >= 40 && udp_payload_len >= 40 && ((payload[0] & 0xf0) == 0x60 || payload[0] == 0x00);
-}
 
 struct TeredoMatch {
   bool teredo;            // the payload is taken as Teredo

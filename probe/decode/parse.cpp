@@ -156,14 +156,22 @@ inline bool udp_wanted(const UdpPlugin& plugin, const UdpPayload& u, bool on_por
 }
 
 // Asks the UDP plug-ins in table order (probe/decode/plugin.hpp). The first
-// claim wins.
+// claim wins. kScratch: the plug-ins' facts go to a scratch copy, made only
+// for a plug-in that looks (nested detection); else into `out`.
+template <bool kScratch>
 inline UdpClaim claim_udp(const UdpPayload& u, uint16_t sport, uint16_t dport, const DecodeConfig& cfg,
                           PacketInfo& out) noexcept {
   Verdict port_verdict = Verdict::ok;
   for (const UdpPlugin& plugin : udp_plugins()) {
     const bool on_port = cfg.either_port(plugin.type, sport, dport);
     if (!udp_wanted(plugin, u, on_port, cfg)) continue;
-    const UdpMatch m = plugin.match(u.data, u.avail, u.declared, on_port, out);
+    UdpMatch m;
+    if constexpr (kScratch) {
+      PacketInfo scratch;
+      m = plugin.match(u.data, u.avail, u.declared, on_port, scratch);
+    } else {
+      m = plugin.match(u.data, u.avail, u.declared, on_port, out);
+    }
     if (m.claimed) return {&plugin, m};
     if (port_verdict == Verdict::ok) port_verdict = m.verdict;
   }
@@ -176,7 +184,7 @@ inline UdpClaim claim_udp(const UdpPayload& u, uint16_t sport, uint16_t dport, c
 // payload failed its checks.
 void try_udp(const uint8_t* udp, const uint8_t* end, const DecodeConfig& cfg, PacketInfo& out) noexcept {
   const UdpPayload u = udp_payload(udp, end);
-  const UdpClaim c = claim_udp(u, out.sport, out.dport, cfg, out);
+  const UdpClaim c = claim_udp<false>(u, out.sport, out.dport, cfg, out);
   if (c.plugin == nullptr) {
     out.verdict = c.match.verdict;
     return;
@@ -331,15 +339,9 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
   // One level of tunnel is decoded; a tunnel inside it is only counted.
   if (next == kIpProtoIpv6 || next == kIpProtoIpip) return Verdict::tunnel_nested;
   if (next == kIpProtoUdp) {
-    // The same UDP plug-ins' decision as for the outer UDP header; their
-    // facts go to a scratch copy, made only for a plug-in that looks.
-    const UdpPayload u = udp_payload(h, end);
-    for (const UdpPlugin& plugin : udp_plugins()) {
-      const bool on_port = cfg.either_port(plugin.type, out.sport, out.dport);
-      if (!udp_wanted(plugin, u, on_port, cfg)) continue;
-      PacketInfo scratch;
-      if (plugin.match(u.data, u.avail, u.declared, on_port, scratch).claimed) return Verdict::tunnel_nested;
-    }
+    // The same UDP plug-ins' decision as for the outer UDP header.
+    if (claim_udp<true>(udp_payload(h, end), out.sport, out.dport, cfg, out).plugin != nullptr)
+      return Verdict::tunnel_nested;
   }
   return Verdict::ok;
 }
