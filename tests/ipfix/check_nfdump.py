@@ -44,7 +44,7 @@ def test():
     compare_flows("nfdump", got, want)
     print(f"nfcapd: {len(recs)} flows, each with the generator's packets and octets")
 
-    raw = run(["nfdump", "-r", path, "-6", "-o", "raw"]).stdout
+    raw = run(["nfdump", "-R", path, "-6", "-o", "raw"]).stdout
     for field in ("src xlt ip", "dst xlt ip", "src xlt port", "dst xlt port", "ingress VRF"):
         check(field in raw, f"nfdump -o raw shows no '{field}'")
     tunneled = [r for r in recs if int(r.get("ingress_vrf", 0)) != 0]
