@@ -21,7 +21,7 @@ inline UdpMatch no(Verdict v) noexcept { return {false, v, 0}; }
 }  // namespace
 
 UdpMatch ayiya_udp_match(const uint8_t* p, std::size_t avail, std::size_t declared, bool on_port,
-                         PacketInfo& /*info*/) noexcept {
+                         PacketInfo* /*info*/) noexcept {
   if (!on_port) return no(Verdict::ok);  // ports only: no content filter is registered
   // 1. The fixed header, then its defined values, then the identity and
   // the signature it announces.

@@ -44,6 +44,6 @@ namespace tunprobe {
 
 // The UDP plug-in (probe/decode/plugin.hpp).
 UdpMatch ayiya_udp_match(const uint8_t* payload, std::size_t avail, std::size_t declared, bool on_port,
-                         PacketInfo& info) noexcept;
+                         PacketInfo* info) noexcept;
 
 }  // namespace tunprobe

@@ -22,11 +22,37 @@ constexpr auto kProto41 = std::to_array<Proto41Plugin>({
 });
 
 constexpr auto kUdp = std::to_array<UdpPlugin>({
-    {TunnelType::teredo, kTeredoContentFilter, &teredo_udp_match, &teredo_key_facts},
-    {TunnelType::ayiya, ContentFilter{}, &ayiya_udp_match, nullptr},
+    make_udp_plugin(TunnelType::teredo, kTeredoContentFilter, &teredo_udp_match, &teredo_key_facts),
+    make_udp_plugin(TunnelType::ayiya, ContentFilter{}, &ayiya_udp_match, nullptr),
 });
 
+// Plug-in I and the ones after it. `plugin` is a constant expression: its
+// match is a direct call.
+template <std::size_t I>
+[[gnu::always_inline]] inline UdpClaim claim_from(const uint8_t* payload, std::size_t avail, std::size_t declared,
+                                                  uint16_t sport, uint16_t dport, const DecodeConfig& cfg,
+                                                  PacketInfo* info, Verdict port_verdict) noexcept {
+  if constexpr (I == kUdp.size()) {
+    return {TunnelType::none, port_verdict, 0};
+  } else {
+    constexpr const UdpPlugin& plugin = kUdp[I];
+    const bool on_port = cfg.either_port(plugin.type, sport, dport);
+    if (on_port || (plugin.by_content && cfg.detect(plugin.type) == UdpDetect::content &&
+                    plugin.content.accepts(payload, avail, declared))) {
+      const UdpMatch m = plugin.match(payload, avail, declared, on_port, info);
+      if (m.claimed) return {plugin.type, m.verdict, m.inner_offset};
+      if (port_verdict == Verdict::ok) port_verdict = m.verdict;
+    }
+    return claim_from<I + 1>(payload, avail, declared, sport, dport, cfg, info, port_verdict);
+  }
+}
+
 }  // namespace
+
+UdpClaim claim_udp(const uint8_t* payload, std::size_t avail, std::size_t declared, uint16_t sport, uint16_t dport,
+                   const DecodeConfig& cfg, PacketInfo* info) noexcept {
+  return claim_from<0>(payload, avail, declared, sport, dport, cfg, info, Verdict::ok);
+}
 
 std::span<const Proto41Plugin> proto41_plugins() noexcept { return kProto41; }
 const std::span<const UdpPlugin> kUdpPluginTable{kUdp};

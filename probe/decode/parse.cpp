@@ -142,54 +142,18 @@ inline UdpPayload udp_payload(const uint8_t* udp, const uint8_t* end) noexcept {
   return {payload, payload <= end ? static_cast<std::size_t>(end - payload) : 0, load_be16(udp + 4) - 8u};
 }
 
-struct UdpClaim {
-  const UdpPlugin* plugin;  // null: no plug-in claimed the datagram
-  UdpMatch match;           // unclaimed: the verdict of the first plug-in whose port it was
-};
-
-// Is this UDP datagram one for `plugin` to look at? On its ports always;
-// elsewhere when it is told by content and its filter passes (a few
-// compares for a datagram of no tunnel).
-inline bool udp_wanted(const UdpPlugin& plugin, const UdpPayload& u, bool on_port, const DecodeConfig& cfg) noexcept {
-  return on_port ||
-         (cfg.detect(plugin.type) == UdpDetect::content && plugin.content.accepts(u.data, u.avail, u.declared));
-}
-
-// Asks the UDP plug-ins in table order (probe/decode/plugin.hpp). The first
-// claim wins. kScratch: the plug-ins' facts go to a scratch copy, made only
-// for a plug-in that looks (nested detection); else into `out`.
-template <bool kScratch>
-inline UdpClaim claim_udp(const UdpPayload& u, uint16_t sport, uint16_t dport, const DecodeConfig& cfg,
-                          PacketInfo& out) noexcept {
-  Verdict port_verdict = Verdict::ok;
-  for (const UdpPlugin& plugin : udp_plugins()) {
-    const bool on_port = cfg.either_port(plugin.type, sport, dport);
-    if (!udp_wanted(plugin, u, on_port, cfg)) continue;
-    UdpMatch m;
-    if constexpr (kScratch) {
-      PacketInfo scratch;
-      m = plugin.match(u.data, u.avail, u.declared, on_port, scratch);
-    } else {
-      m = plugin.match(u.data, u.avail, u.declared, on_port, out);
-    }
-    if (m.claimed) return {&plugin, m};
-    if (port_verdict == Verdict::ok) port_verdict = m.verdict;
-  }
-  return {nullptr, {false, port_verdict, 0}};
-}
-
 // A tunnel in UDP: when a plug-in claims the datagram, the outer header
 // moves to the outer fields and the carried packet is parsed; otherwise it
 // stays a UDP flow, with a plug-in's verdict when its port matched but the
 // payload failed its checks.
 void try_udp(const uint8_t* udp, const uint8_t* end, const DecodeConfig& cfg, PacketInfo& out) noexcept {
   const UdpPayload u = udp_payload(udp, end);
-  const UdpClaim c = claim_udp<false>(u, out.sport, out.dport, cfg, out);
-  if (c.plugin == nullptr) {
-    out.verdict = c.match.verdict;
+  const UdpClaim c = claim_udp(u.data, u.avail, u.declared, out.sport, out.dport, cfg, &out);
+  if (c.type == TunnelType::none) {
+    out.verdict = c.verdict;
     return;
   }
-  const uint8_t* ip6 = u.data + c.match.inner_offset;
+  const uint8_t* ip6 = u.data + c.inner_offset;
   // The outer ports (= out.sport/dport), from the header: reading the two
   // fields just written as one would stall on store forwarding.
   out.outer_sport = load_be16(udp);
@@ -197,9 +161,9 @@ void try_udp(const uint8_t* udp, const uint8_t* end, const DecodeConfig& cfg, Pa
   save_outer(out);
   out.frag_outer = out.is_fragment;
   reset_l4(out);
-  out.tunnel = c.plugin->type;
+  out.tunnel = c.type;
   const Verdict inner = parse_ipv6(ip6, end, true, cfg, out);
-  out.verdict = inner != Verdict::ok ? inner : c.match.verdict;
+  out.verdict = inner != Verdict::ok ? inner : c.verdict;
 }
 
 // Protocol 41: validate the inner header, let the plug-ins name the tunnel,
@@ -340,7 +304,8 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
   if (next == kIpProtoIpv6 || next == kIpProtoIpip) return Verdict::tunnel_nested;
   if (next == kIpProtoUdp) {
     // The same UDP plug-ins' decision as for the outer UDP header.
-    if (claim_udp<true>(udp_payload(h, end), out.sport, out.dport, cfg, out).plugin != nullptr)
+    const UdpPayload u = udp_payload(h, end);
+    if (claim_udp(u.data, u.avail, u.declared, out.sport, out.dport, cfg, nullptr).type != TunnelType::none)
       return Verdict::tunnel_nested;
   }
   return Verdict::ok;

@@ -60,11 +60,12 @@ struct UdpMatch {
 
 // `payload`: the UDP payload, `avail` bytes of it readable, `declared` the
 // UDP length less its header; `on_port`: a port of the datagram is one of
-// the plug-in's. On a claim it fills the plug-in's facts in `info`
+// the plug-in's. On a claim it fills the plug-in's facts in `*info`
 // (never the outer or inner IP fields: the parser does those); otherwise
-// it leaves `info` as it was.
+// it leaves `*info` as it was. `info` null: decide only (nested detection
+// asks whether a datagram inside a tunnel is a tunnel, and keeps no facts).
 using UdpMatchFn = UdpMatch (*)(const uint8_t* payload, std::size_t avail, std::size_t declared, bool on_port,
-                                PacketInfo& info) noexcept;
+                                PacketInfo* info) noexcept;
 
 // The cheapest test of content detection, as data: the parser applies it
 // inline before calling the plug-in, so that a UDP datagram of no tunnel
@@ -89,12 +90,35 @@ struct UdpPlugin {
   ContentFilter content;  // empty: found on its ports only
   UdpMatchFn match;
   KeyFactsFn key_facts;   // may be null: no facts beyond the outer header
+  bool by_content;        // content.any(), computed: the parser's first test off the ports
 };
 
-// The table itself (plugins/registry.cpp), read on every UDP datagram: a
-// span in memory, not a call.
+constexpr UdpPlugin make_udp_plugin(TunnelType type, ContentFilter content, UdpMatchFn match,
+                                    KeyFactsFn key_facts) {
+  return UdpPlugin{type, content, match, key_facts, content.any()};
+}
+
+// The table itself (plugins/registry.cpp), for the command line and the
+// key facts.
 extern const std::span<const UdpPlugin> kUdpPluginTable;
 inline std::span<const UdpPlugin> udp_plugins() noexcept { return kUdpPluginTable; }
+
+// What the UDP plug-ins together say of one datagram.
+struct UdpClaim {
+  TunnelType type;        // none: no plug-in claimed it
+  Verdict verdict;        // claimed: the plug-in's verdict; not: the verdict of the first plug-in whose port it was
+  uint16_t inner_offset;  // claimed: where the carried IPv6 header starts in the payload
+};
+
+// The UDP dispatch (plugins/registry.cpp), for the outer UDP header and for
+// nested detection: asks the plug-ins in table order; the first claim wins.
+// A plug-in looks at a datagram on its ports, and elsewhere when it is told
+// by content (DecodeConfig::detect) and its ContentFilter passes. The loop
+// over the table is unrolled there at compile time, so that the plug-ins'
+// match functions are direct calls (Teredo's inlined): one call per UDP
+// datagram. `info` null: decide only.
+UdpClaim claim_udp(const uint8_t* payload, std::size_t avail, std::size_t declared, uint16_t sport, uint16_t dport,
+                   const DecodeConfig& cfg, PacketInfo* info) noexcept;
 
 // The facts a flow key implies for its tunnel type: called with the key's
 // inner addresses and `info`'s outer addresses set. Empty for none.
