@@ -45,6 +45,14 @@ void build_field_vector(const PacketInfo& pkt, FieldVector& out) noexcept {
     version = 4;
     store_ipv4_slot(a.addr, pkt.outer_src4);
     store_ipv4_slot(b.addr, pkt.outer_dst4);
+  } else if (tunnel_carrier(pkt.tunnel) == Carrier::ipv4_gre) {
+    // GRE: the outer packet, protocol 47 without ports, as the RTL core
+    // (which does not decode GRE) sees it. One tunnel's inner flows meet
+    // on one worker.
+    version = 4;
+    protocol = kIpProtoGre;
+    store_ipv4_slot(a.addr, pkt.outer_src4);
+    store_ipv4_slot(b.addr, pkt.outer_dst4);
   } else {
     version = pkt.ip_version;
     if (version == 4) {

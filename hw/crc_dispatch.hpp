@@ -41,7 +41,9 @@
 //     packet otherwise. Outer addresses, tunnel type and VLAN ids are NOT
 //     in the vector: the two directions of one inner flow may cross
 //     different relays (6to4 anycast) or VLANs and must still meet on one
-//     worker. (Exception: tunneled fragments, below.)
+//     worker. (Exception: tunneled fragments, below.) GRE (gre, gre-ipv4)
+//     is hashed as the outer IPv4 packet (its pair, protocol 47, ports 0):
+//     the RTL core does not decode GRE, and the two must agree.
 //   * Symmetry: the endpoints (address, port) and (address', port') are
 //     ordered before they are written: the lower one is the one whose
 //     16-byte address slot is smaller as a big-endian number (memcmp), and

@@ -56,6 +56,7 @@
 #include <cstdint>
 
 #include "probe/base/bytes.hpp"
+#include "probe/base/protocols.hpp"
 #include "probe/decode/address_forms.hpp"
 #include "probe/decode/packet.hpp"
 #include "probe/decode/plugin.hpp"
@@ -105,22 +106,6 @@ constexpr std::size_t kIpv6Header = 40;
 constexpr std::size_t kOriginLength = 8;
 constexpr std::size_t kAuthFixed = 4 + 8 + 1;  // indicator+lengths, nonce, confirmation
 constexpr uint8_t kNoNextHeader = 59;
-
-// Check 5: the next headers an IPv6 packet inside Teredo may start with.
-// The IANA IPv6 extension headers (RFC 7045 section 4: hop-by-hop 0,
-// routing 43, fragment 44, ESP 50, AH 51, destination options 60, Mobility
-// 135, HIP 139, Shim6 140, experimental 253 and 254), the transports (TCP 6,
-// UDP 17, DCCP 33, ICMPv6 58, SCTP 132, UDP-Lite 136), no next header 59
-// (bubbles), and the tunnels (IPv4 4, IPv6 41, GRE 47).
-constexpr std::array<uint64_t, 4> kNextHeaders = [] {
-  std::array<uint64_t, 4> set{};
-  for (unsigned n : {0u, 4u, 6u, 17u, 33u, 41u, 43u, 44u, 47u, 50u, 51u, 58u, 59u, 60u, 132u, 135u, 136u, 139u,
-                     140u, 253u, 254u})
-    set[n >> 6] |= uint64_t{1} << (n & 63);
-  return set;
-}();
-
-inline bool known_next_header(uint8_t n) noexcept { return (kNextHeaders[n >> 6] >> (n & 63)) & 1; }
 
 inline TeredoMatch not_teredo(bool on_port, Verdict v) noexcept {
   return TeredoMatch{false, on_port ? v : Verdict::ok, 0};
@@ -174,7 +159,7 @@ inline TeredoMatch not_teredo(bool on_port, Verdict v) noexcept {
   // 5, 6. Off the configured ports, the content must say Teredo.
   if (content) {
     const Verdict fail = on_port ? Verdict::teredo_length_mismatch : Verdict::ok;
-    if (!known_next_header(ip6[6])) return not_teredo(on_port, fail);
+    if (!is_known_first_next_header(ip6[6])) return not_teredo(on_port, fail);
     if (!is_teredo_address(ip6 + 8) && !is_teredo_address(ip6 + 24) && !is_teredo_link_local(ip6 + 8) &&
         !is_teredo_link_local(ip6 + 24))
       return not_teredo(on_port, fail);

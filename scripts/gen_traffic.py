@@ -10,7 +10,8 @@ Writes capture files (classic pcap, microsecond timestamps from
 with a ground-truth file beside it:
 
   mix.pcap      default decoder settings. Native IPv4 (TCP/UDP/ICMP, options,
-                GRE, IP-in-IP, Ethernet padding, snaplen cut) and native IPv6
+                IP-in-IP, Ethernet padding, snaplen cut; IPv4 in GRE, a
+                gre-ipv4 tunnel) and native IPv6
                 with an address of every class (eui64, privacy, low,
                 embedded-ipv4, other, link-local, multicast, ula,
                 documentation, unspecified, loopback, ipv4-mapped, teredo,
@@ -62,9 +63,10 @@ with a ground-truth file beside it:
                 directions, TCP, UDP and ICMPv6 inside, bubbles (direct,
                 indirect through the server, one with a nonce trailer), plus
                 UDP that must stay IPv4 (DNS whose id looks like a Teredo
-                header, IPv6 in UDP without a Teredo end, a Teredo-addressed
-                payload whose lengths disagree, one followed by bytes that
-                are no trailer, one with an unknown next header, a router
+                header, IPv6 in UDP without a Teredo end (ipv6-udp is
+                looked for only when asked), a Teredo-addressed payload
+                whose lengths disagree, one followed by bytes that are no
+                trailer, one with an unknown next header, a router
                 solicitation from a link-local address that is not
                 Teredo's, random payload) and the usual port-3544
                 qualification.
@@ -87,6 +89,31 @@ with a ground-truth file beside it:
                 IPv6 header of the tunnels is cut (teredo_truncated on 3544,
                 plain UDP elsewhere, proto41_truncated) and native IPv6 is
                 dropped (ipv6_truncated).
+  carriers.pcap decoded with --ipv6-udp-ports 4500 --ipv6-udp-detect content:
+                the carriers beyond the first five.
+                AYIYA (UDP 5072) both ways, its control messages and decoys.
+                GRE (RFC 2784, RFC 2890): IPv6 in GRE (gre) as a TCP session
+                both ways without a key, the same inner packets under keys
+                100, 200, 0 and none (four flows), checksum + key + sequence
+                number, sequence number only (ICMPv6 echo), checksum only;
+                IPv4 in GRE (gre-ipv4), a DNS exchange and a TCP session with
+                a key; tunnels in GRE (6in4 and Teredo in gre-ipv4,
+                IPv6-in-IPv6 in gre: tunnel_nested); GRE that stays the IPv4
+                flow of protocol 47: PPTP's version 1, the RFC 1701 routing
+                and strict source route bits (gre_bad_header), protocol
+                types 0x9999 and 0x6558 (gre_other_protocol), payloads that
+                are not the packet the protocol type says or do not fit
+                (gre_bad_payload), headers cut by the IPv4 length or the
+                capture (gre_truncated), an inner TCP header cut
+                (l4_truncated, the gre flow), an outer-fragmented GRE
+                packet (the later fragment in the inner flow). IPv6
+                directly in UDP (ipv6-udp, on its port and by content): a
+                mobile node and its home agent on UDP 4500 (UDP and TCP
+                both ways), the same on ephemeral ports; plain UDP beside it (payload length
+                one byte beyond the datagram on 4500, one byte short of it
+                elsewhere, a multicast source), IPv6 without a Teredo end on
+                port 3544 (Teredo: RFC 4380's checks alone decide there) and
+                Teredo on ephemeral ports (Teredo, not ipv6-udp).
   raw.pcap, null.pcap, sll.pcap
                 the other link types tunprobe reads (LINKTYPE_RAW, DLT_NULL
                 in both byte orders, Linux cooked), with their truncations.
@@ -116,7 +143,9 @@ never by running tunprobe):
   "flows"                 the unidirectional flows a probe must produce, in
                           order of their first packet: "key" (tunnelType,
                           tunnelSource/DestinationIPv4Address for tunnels,
-                          tunnelSource/DestinationTransportPort for Teredo,
+                          tunnelSource/DestinationTransportPort for the UDP
+                          carriers (Teredo, AYIYA, ipv6-udp), greKey for GRE
+                          with a key (present or not, and its value),
                           vlanId / dot1qCustomerVlanId where tagged, the
                           inner or native source/destinationIPv4/IPv6Address,
                           protocolIdentifier, source/destinationTransportPort;
@@ -197,7 +226,8 @@ FLOW_VERDICTS = {
     "teredo_auth_truncated", "teredo_origin_truncated", "teredo_truncated", "teredo_not_ipv6",
     "teredo_length_mismatch", "teredo_bubble_payload", "proto41_truncated", "proto41_not_ipv6",
     "proto41_length_mismatch", "ayiya_truncated", "ayiya_bad_header", "ayiya_control", "ayiya_ipv4_payload",
-    "ayiya_length_mismatch", "tunnel_nested",
+    "ayiya_length_mismatch", "gre_truncated", "gre_bad_header", "gre_other_protocol", "gre_bad_payload",
+    "tunnel_nested",
 }
 ALL_VERDICTS = DROP_VERDICTS | FLOW_VERDICTS
 
@@ -642,6 +672,88 @@ def ayiya(osrc, odst, sport, dport, inner, ttl=None, **hdr):
     return raw, facts
 
 
+def inet_checksum(data):
+    """The Internet checksum (RFC 1071) of `data`."""
+    if len(data) % 2:
+        data += b"\x00"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+# GRE (RFC 2784, RFC 2890): the first 16 bits. C, R, K, S, then RFC 1701's
+# strict source route and recursion bits, reserved0 (bits 4-12), version.
+GRE_C, GRE_R, GRE_K, GRE_S, GRE_SSR = 0x8000, 0x4000, 0x2000, 0x1000, 0x0800
+GRE_IPV6, GRE_IPV4 = 0x86DD, 0x0800
+
+
+def gre_header(proto, payload=b"", key=None, csum=False, seq=None, flags=0, version=0, fields=None):
+    """A GRE header for `payload`: the flags word (C, K, S from the options,
+    any other bits in `flags`), the protocol type, then checksum + reserved1
+    (if C), key (if K), sequence number (if S). `fields` replaces the
+    optional fields (bytes; for headers that RFC 2890 does not describe)."""
+    word = flags | version
+    word |= GRE_C if csum else 0
+    word |= GRE_K if key is not None else 0
+    word |= GRE_S if seq is not None else 0
+    if fields is None:
+        fields = (b"\x00\x00\x00\x00" if csum else b"") + (struct.pack("!I", key) if key is not None else b"") \
+            + (struct.pack("!I", seq) if seq is not None else b"")
+    hdr = struct.pack("!HH", word, proto) + fields
+    if csum:  # RFC 2784 2.5: over the GRE header and the payload, the field zero
+        hdr = hdr[:4] + struct.pack("!H", inet_checksum(hdr + payload)) + hdr[6:]
+    return hdr
+
+
+def gre(osrc, odst, inner, proto=None, key=None, csum=False, seq=None, ttl=None, ident=None, flags=0,
+        version=0, fields=None, after=b"", decoy=False):
+    """GRE over IPv4 (protocol 47) carrying `inner` (a Net, or bytes). The
+    protocol type defaults to the inner packet's (0x86DD for IPv6, 0x0800
+    for IPv4); the tunnel is "gre" (IPv6) or "gre-ipv4", its facts the
+    outer IPv4 pair and, with a key (K bit), "greKey", then the inner
+    packet's. With `decoy` (or bytes for `inner`) the facts are those of
+    the outer IPv4 packet: protocol 47, no ports. `after`: bytes after the
+    inner packet, inside the GRE payload."""
+    ttl = rng.choice((62, 63, 64, 254, 255)) if ttl is None else ttl
+    ident = rng.getrandbits(16) if ident is None else ident
+    payload = (inner.raw if isinstance(inner, Net) else inner) + after
+    if proto is None:
+        proto = GRE_IPV6 if payload[0] >> 4 == 6 else GRE_IPV4
+    body = gre_header(proto, payload, key=key, csum=csum, seq=seq, flags=flags, version=version,
+                      fields=fields) + payload
+    raw = bytes(IP(src=osrc, dst=odst, ttl=ttl, id=ident, proto=47) / Raw(body))
+    if decoy or not isinstance(inner, Net):
+        return raw, ip4_facts(osrc, odst, 47, 0, ttl, len(raw))
+    return raw, gre_facts(osrc, odst, inner, key)
+
+
+def gre_facts(osrc, odst, inner, key=None):
+    facts = {"tunnelType": "gre" if inner.facts["ipVersion"] == 6 else "gre-ipv4",
+             "tunnelSourceIPv4Address": osrc, "tunnelDestinationIPv4Address": odst}
+    if key is not None:
+        facts["greKey"] = key
+    facts.update(inner.facts)
+    return facts
+
+
+def ipv6_udp(osrc, odst, sport, dport, inner, ttl=None, ident=None):
+    """IPv6 directly in UDP (draft-ebalard-mext-m6t: a mobile node's packets
+    to its home agent through a NAT, UDP 4500 and others): IPv4/UDP, then
+    exactly one IPv6 packet. Facts as Teredo's: outer addresses and ports."""
+    ttl = rng.choice((54, 60, 64, 117)) if ttl is None else ttl
+    ident = rng.getrandbits(16) if ident is None else ident
+    raw = bytes(IP(src=osrc, dst=odst, ttl=ttl, id=ident) / UDP(sport=sport, dport=dport) / Raw(inner.raw))
+    return raw, ipv6_udp_facts(osrc, odst, sport, dport, inner)
+
+
+def ipv6_udp_facts(osrc, odst, sport, dport, inner):
+    facts = {"tunnelType": "ipv6-udp", "tunnelSourceIPv4Address": osrc, "tunnelDestinationIPv4Address": odst,
+             "tunnelSourceTransportPort": sport, "tunnelDestinationTransportPort": dport}
+    facts.update(inner.facts)
+    return facts
+
+
 # RFC 6081 section 4 trailers: type, length of the rest, value. The bits are
 # those of probe/decode/packet.hpp (kTeredoTrailer*).
 TRAILER_NONCE, TRAILER_ALTERNATE, TRAILER_ND, TRAILER_RANDOM_PORT, TRAILER_UNPARSED = 0x01, 0x02, 0x04, 0x08, 0x80
@@ -944,8 +1056,12 @@ class Capture:
                 "dropPackets": drops, "flows": len(flows), "flowsPerTunnelType": dict(sorted(flows_per_tunnel.items()))}
 
 
+# A GRE tunnel's key (RFC 2890) is part of the flow key: present or not, and
+# its value (tunnels between the same two endpoints that differ in their key
+# are different tunnels).
 FLOW_KEY_FIELDS = ("tunnelType", "tunnelSourceIPv4Address", "tunnelDestinationIPv4Address",
-                   "tunnelSourceTransportPort", "tunnelDestinationTransportPort", "vlanId", "dot1qCustomerVlanId",
+                   "tunnelSourceTransportPort", "tunnelDestinationTransportPort", "greKey", "vlanId",
+                   "dot1qCustomerVlanId",
                    "sourceIPv4Address", "destinationIPv4Address", "sourceIPv6Address", "destinationIPv6Address",
                    "protocolIdentifier")
 
@@ -1064,9 +1180,11 @@ def build_mix():
           case="ipv4 with options (ihl 6)")
     c.eth(ip4(CLIENT4, "198.51.100.200", udp(40001, 7, rbytes(12)), options=[b"\x07\x27\x04" + bytes(36), b"\x00"]),
           case="ipv4 with 40 bytes of options (ihl 15, record route)")
-    c.eth(ip4("10.0.0.1", "10.0.0.2", other(47, b"\x00\x00\x08\x00" + bytes(IP(src="10.9.0.1", dst="10.9.0.2")
-                                                                               / ICMP()))),
-          case="ipv4 gre (no ports)")
+    gin = bytes(IP(src="10.9.0.1", dst="10.9.0.2") / ICMP())
+    g4 = ip4("10.0.0.1", "10.0.0.2", other(47, b"\x00\x00\x08\x00" + gin))
+    gin = Net(gin, {**ip4_facts("10.9.0.1", "10.9.0.2", 1, 0, 64, len(gin)), "icmpTypeIPv4": 8, "icmpCodeIPv4": 0})
+    c.eth((g4.raw, gre_facts("10.0.0.1", "10.0.0.2", gin)),
+          case="ipv4 in gre (RFC 2784, no optional fields): gre-ipv4, the inner icmp echo")
     c.eth(ip4("10.0.0.1", "10.0.0.3", other(4, bytes(IP(src="10.9.0.1", dst="10.9.0.3") / UDP(sport=1, dport=2)))),
           case="ipv4 ip-in-ip: not a tunnel tunprobe decodes")
     c.eth(ip4(CLIENT4, WEB4, sctp(36412, 36412)), case="ipv4 sctp")
@@ -1855,7 +1973,7 @@ def build_ports():
 def build_carriers():
     """The carriers beyond the paper's five: AYIYA (SixXS, UDP 5072) with its
     decoys and control messages."""
-    c = Capture("carriers")
+    c = Capture("carriers", decode_args=["--ipv6-udp-ports", "4500", "--ipv6-udp-detect", "content"])
     # --- AYIYA: a SixXS user behind a NAT and its PoP --------------------
     user, pop, uport = "192.0.2.88", "198.51.100.1", 41234
     t_user = V6_EUI64_2
@@ -1887,7 +2005,175 @@ def build_carriers():
           case="ayiya with a byte after the ipv6 packet")
     c.eth(ip4(user, pop, udp(uport, 5073, ayiya_header() + inner.raw)),
           case="ayiya-shaped payload on 5073 (not configured): ipv4")
+    # The random numbers the next sections draw are given back after them: the
+    # captures written after this one keep their bytes.
+    state = rng.getstate()
+    carriers_gre(c)
+    carriers_ipv6_udp(c)
+    rng.setstate(state)
     return c
+
+
+def carriers_gre(c):
+    """GRE (RFC 2784, RFC 2890): IPv6 in GRE (gre) and IPv4 in GRE
+    (gre-ipv4), with and without key, checksum and sequence number; tunnels
+    inside GRE; GRE that is not decoded (PPTP, RFC 1701 bits, other protocol
+    types, payloads that disagree with the protocol type, cut headers)."""
+    # --- IPv6 in GRE between two routers -----------------------------------
+    GA, GB = "192.0.2.161", "198.51.100.161"  # a branch router and its hub
+    for i in range(3):
+        c.eth(gre(GA, GB, ip6(V6_EUI64, V6_LOW, tcp(51100, 443, ["S", "A", "PA"][i], rbytes([0, 0, 420][i])))),
+              case="gre ipv6, no key: branch -> hub, tcp")
+        c.eth(gre(GB, GA, ip6(V6_LOW, V6_EUI64, tcp(443, 51100, ["SA", "PA", "FA"][i], rbytes([0, 1200, 0][i])),
+                              hlim=58)), case="gre ipv6, no key: hub -> branch, tcp")
+    # The key names the tunnel (RFC 2890 2.1): the same inner packets between
+    # the same routers under keys 100, 200 and 0 and without a key are four
+    # flows.
+    for key, n in ((100, 2), (200, 2), (0, 1), (None, 1)):
+        for _ in range(n):
+            c.eth(gre(GA, GB, ip6(V6_PRIV2, V6_OTHER, udp(51101, 8443, rbytes(60))), key=key),
+                  case=f"gre ipv6, key {key}: the same inner udp, a flow per key" if key is not None else
+                  "gre ipv6 without a key: the same inner udp, its own flow")
+    for s in (1, 2):
+        c.eth(gre(GA, GB, ip6(V6_EUI64, V6_OTHER, tcp(51102, 22, "PA", rbytes(48 * s))), key=0x0A0B0C0D, csum=True,
+                  seq=s), case="gre ipv6 with checksum, key and sequence number (12 bytes of optional fields)")
+    c.eth(gre(GA, GB, ip6(V6_EUI64, V6_OTHER, echo6(0x47, 1, 56)), seq=3), case="gre ipv6, sequence number only: "
+          "icmpv6 echo")
+    c.eth(gre(GB, GA, ip6(V6_OTHER, V6_EUI64, echo6(0x47, 1, 56, reply=True), hlim=60), seq=9),
+          case="gre ipv6, sequence number only: icmpv6 echo reply")
+    c.eth(gre(GA, GB, ip6(V6_EUI64, V6_LOW, udp(51103, 53, dns("gre.example.com"))), csum=True),
+          case="gre ipv6, checksum only")
+    # --- IPv4 in GRE (gre-ipv4): a site-to-site VPN ------------------------
+    GC, GD = "203.0.113.161", "198.51.100.162"
+    c.eth(gre(GC, GD, ip4("10.20.0.5", "10.30.0.53", udp(53200, 53, dns("intranet.example", "A", ident=0x6e6e)))),
+          case="gre-ipv4: dns query")
+    c.eth(gre(GD, GC, ip4("10.30.0.53", "10.20.0.5", udp(53, 53200, dns("intranet.example", "A", "10.30.0.80",
+                                                                       ident=0x6e6e)), ttl=63)),
+          case="gre-ipv4: dns answer")
+    for i, (fwd, fl, n) in enumerate(((True, "S", 0), (False, "SA", 0), (True, "A", 0), (True, "PA", 700),
+                                      (False, "FA", 0))):
+        src, dst, sp, dp = ("10.20.0.5", "10.30.0.80", 40100, 80) if fwd else ("10.30.0.80", "10.20.0.5", 80, 40100)
+        c.eth(gre(GC if fwd else GD, GD if fwd else GC, ip4(src, dst, tcp(sp, dp, fl, rbytes(n))), key=7),
+              case="gre-ipv4 with key 7: tcp " + ("site a -> site b" if fwd else "site b -> site a"))
+    c.eth(gre(GC, GD, ip4("10.20.0.5", "10.30.0.1", icmp4(8, 0, rbytes(32), ident=0x11, seq=1)), key=7, seq=1),
+          case="gre-ipv4 with key and sequence number: icmp echo")
+    # --- Tunnels inside GRE: the first inner level, tunnel_nested ----------
+    he_lan = eui64("2001:470:1f0b:12ab::", "a4:5e:60:c1:22:33")
+    n41 = ip4("10.20.0.6", "10.40.0.1", other(41, ip6(he_lan, V6_LOW, tcp(51104, 443, "S")).raw))
+    c.eth(gre(GC, GD, n41, key=7), verdict="tunnel_nested", case="6in4 (protocol 41) inside gre-ipv4: nested")
+    tin = ip6(T_CLIENT, V6_LOW, udp(51105, 443, rbytes(20)), hlim=128)
+    c.eth(gre(GC, GD, ip4("10.20.0.7", "10.40.0.2", udp(CLIENT_PORT, 3544, tin.raw))), verdict="tunnel_nested",
+          case="teredo (udp 3544) inside gre-ipv4: nested")
+    in6 = bytes(IPv6(src=V6_ULA.text, dst=V6_ULA2.text, hlim=64) / TCP(sport=1, dport=2, flags="S"))
+    c.eth(gre(GA, GB, Net(ip6_raw(V6_EUI64, V6_EMB, 41, in6), ip6_facts(V6_EUI64, V6_EMB, 41, 0, 64, 40 + len(in6)))),
+          verdict="tunnel_nested", case="ipv6-in-ipv6 inside gre: nested")
+    # --- GRE that is not decoded: the outer IPv4 flow of protocol 47 -------
+    PA, PB = "203.0.113.171", "198.51.100.171"  # a PPTP client and server
+    ppp = b"\xff\x03\x00\x21" + ip4("192.168.77.2", "10.0.0.53", udp(53300, 53, dns("pptp.example", "A"))).raw
+    c.eth(gre(PA, PB, ppp, proto=0x880B, version=1, flags=GRE_K | GRE_S | 0x0080,
+              fields=struct.pack("!HHII", len(ppp), 0x4A21, 1, 0)), verdict="gre_bad_header",
+          case="pptp enhanced gre (version 1, RFC 2637) carrying ppp: gre_bad_header")
+    sre = struct.pack("!HBB", 0x0800, 0, 4) + socket.inet_aton("192.0.2.1") + b"\x00\x00\x00\x00"
+    c.eth(gre(GA, GB, ip6(V6_EUI64, V6_LOW, tcp(51106, 443, "S")).raw, flags=GRE_R, fields=bytes(4) + sre),
+          verdict="gre_bad_header", case="gre with the RFC 1701 routing bit and a source route: gre_bad_header")
+    c.eth(gre(GC, GD, ip4("10.20.0.5", "10.30.0.80", tcp(40101, 80, "S")).raw, flags=GRE_SSR),
+          verdict="gre_bad_header", case="gre with RFC 1701's strict source route bit (bit 4): gre_bad_header")
+    c.eth(gre(GA, GB, rbytes(64), proto=0x9999), verdict="gre_other_protocol",
+          case="gre protocol type 0x9999: gre_other_protocol")
+    bridged = MAC_B + MAC_A + b"\x08\x06" + bytes(ARP(psrc="10.20.0.5", pdst="10.20.0.1"))
+    c.eth(gre(GC, GD, bridged, proto=0x6558, key=5001), verdict="gre_other_protocol",
+          case="gre transparent ethernet bridging (0x6558) carrying arp: gre_other_protocol")
+    c.eth(gre(GA, GB, ip4("10.20.0.5", "10.30.0.80", udp(40102, 53, rbytes(20))).raw, proto=GRE_IPV6),
+          verdict="gre_bad_payload", case="gre protocol type ipv6 carrying ipv4: gre_bad_payload")
+    c.eth(gre(GC, GD, ip6(V6_EUI64, V6_LOW, udp(51107, 53, rbytes(20))).raw, proto=GRE_IPV4),
+          verdict="gre_bad_payload", case="gre protocol type ipv4 carrying ipv6: gre_bad_payload")
+    c.eth(gre(GA, GB, patch(ip6(V6_EUI64, V6_LOW, udp(51108, 53, rbytes(20))).raw, 4, "!H", 300)),
+          verdict="gre_bad_payload", case="gre ipv6 whose payload length exceeds the gre payload: gre_bad_payload")
+    c.eth(gre(GC, GD, fix_ip4_checksum(patch(ip4("10.20.0.5", "10.30.0.80", udp(40103, 53, rbytes(20))).raw, 0, "!B",
+                                             0x44))), verdict="gre_bad_payload",
+          case="gre ipv4 whose inner header length is 16: gre_bad_payload")
+    c.eth(gre(GC, GD, fix_ip4_checksum(patch(ip4("10.20.0.5", "10.30.0.80", udp(40104, 53, rbytes(20))).raw, 2, "!H",
+                                             900))), verdict="gre_bad_payload",
+          case="gre ipv4 whose inner total length exceeds the gre payload: gre_bad_payload")
+    for body, case in ((struct.pack("!HH", GRE_K, GRE_IPV6) + b"\x00\x01", "gre key bit set, 6 bytes of gre"),
+                       (b"\x00\x00", "gre header of 2 bytes")):
+        raw = bytes(IP(src=GA, dst=GB, ttl=64, id=rng.getrandbits(16), proto=47) / Raw(body))
+        c.eth((raw, ip4_facts(GA, GB, 47, 0, 64, len(raw))), verdict="gre_truncated",
+              case=case + " (the ipv4 total length ends it): gre_truncated")
+    built = gre(GA, GB, ip6(V6_EUI64, V6_LOW, tcp(51109, 443, "PA", rbytes(200))), key=100)
+    c.eth((built[0], ip4_facts(GA, GB, 47, 0, built[0][8], len(built[0]))), verdict="gre_truncated",
+          snap=14 + 20 + 8 + 30, case="gre ipv6, inner ipv6 header cut by the capture: gre_truncated")
+    built = gre(GC, GD, ip4("10.20.0.5", "10.30.0.80", tcp(40105, 80, "PA", rbytes(200))))
+    c.eth((built[0], ip4_facts(GC, GD, 47, 0, built[0][8], len(built[0]))), verdict="gre_truncated",
+          snap=14 + 20 + 4 + 12, case="gre-ipv4, inner ipv4 header cut by the capture: gre_truncated")
+    # Cut after the inner IP header: the tunnel's flow, with what was
+    # captured of the transport header.
+    raw, facts = gre(GA, GB, ip6(V6_EUI64, V6_LOW, tcp(51100, 443, "PA", rbytes(900))))
+    verdict, facts = cut(facts, 14 + 20 + 4 + 40, 14 + 20 + 4 + 40 + 10, 6)
+    c.eth((raw, facts), verdict=verdict, snap=14 + 20 + 4 + 40 + 10,
+          case="gre ipv6, inner tcp header cut by the capture at 10 bytes: the gre flow, ports")
+    # Outer-fragmented GRE: the first fragment holds the GRE header and the
+    # inner headers; the later one is plain IPv4 protocol 47 in the inner
+    # flow (matched on the outer addresses, id and protocol).
+    inner = ip6(V6_EUI64, V6_LOW, tcp(51110, 443, "PA", rbytes(1400)))
+    body = gre_header(GRE_IPV6, inner.raw, key=100) + inner.raw
+    ident = 0x47F1
+    first = bytes(IP(src=GA, dst=GB, ttl=64, id=ident, proto=47, flags="MF") / Raw(body[:1000]))
+    rest = bytes(IP(src=GA, dst=GB, ttl=64, id=ident, proto=47, frag=1000 // 8) / Raw(body[1000:]))
+    facts = gre_facts(GA, GB, inner, key=100)
+    facts.update({"fragmentIdentification": ident, "fragmentOffset": 0, "firstFragment": True})
+    k = c.eth((first, facts), case="gre ipv6 with key, outer ipv4 first fragment")
+    facts = ip4_facts(GA, GB, 47, 0, 64, len(rest))
+    facts.update({"fragmentIdentification": ident, "fragmentOffset": 1000, "firstFragment": False})
+    c.eth((rest, facts), case="gre ipv6 with key, outer ipv4 later fragment (plain ipv4 protocol 47; inner flow)",
+          flow_key=c.key_of(k))
+
+
+def carriers_ipv6_udp(c):
+    """IPv6 directly in UDP (draft-ebalard-mext-m6t), looked for only when
+    asked (the capture's --ipv6-udp-ports 4500 --ipv6-udp-detect content):
+    a mobile node and its home agent on UDP 4500 and on ephemeral ports; UDP
+    that is not it (lengths off by one, a multicast source); on port 3544
+    and with a Teredo end it is Teredo's."""
+    MN, HA = "203.0.113.150", "198.51.100.150"  # a mobile node behind a NAT and its home agent
+    hoa = eui64("2a01:4f8:c17:b8f::", "02:16:3e:5a:01:02")
+    for i in range(2):
+        c.eth(ipv6_udp(MN, HA, 4500, 4500, ip6(hoa, V6_OTHER, udp(51200, 443, rbytes(300 + 500 * i)))),
+              case="ipv6 in udp 4500: mobile node -> home agent, udp")
+    c.eth(ipv6_udp(HA, MN, 4500, 4500, ip6(V6_OTHER, hoa, udp(443, 51200, rbytes(1100)), hlim=55)),
+          case="ipv6 in udp 4500: home agent -> mobile node, udp")
+    for i, (fwd, fl, n) in enumerate(((True, "S", 0), (False, "SA", 0), (True, "A", 0), (True, "PA", 250),
+                                      (False, "PA", 900))):
+        inner = (ip6(hoa, V6_LOW, tcp(51201, 443, fl, rbytes(n))) if fwd else
+                 ip6(V6_LOW, hoa, tcp(443, 51201, fl, rbytes(n)), hlim=57))
+        c.eth(ipv6_udp(MN if fwd else HA, HA if fwd else MN, 4500, 4500, inner),
+              case="ipv6 in udp 4500: tcp, " + ("mobile node -> home agent" if fwd else "home agent -> mobile node"))
+    # By content, off the configured port: a home-made tunnel between two hosts.
+    for fwd in (True, False):
+        inner = (ip6(V6_PRIV, V6_OTHER, udp(51205, 51820, rbytes(148))) if fwd else
+                 ip6(V6_OTHER, V6_PRIV, udp(51820, 51205, rbytes(92)), hlim=50))
+        c.eth(ipv6_udp(*(("192.0.2.212", "198.51.100.212", 41000, 42000) if fwd else
+                         ("198.51.100.212", "192.0.2.212", 42000, 41000)), inner),
+              case="ipv6 in udp by content on ephemeral ports: ipv6-udp")
+    # On a Teredo port Teredo's checks alone decide: no Teredo end, still Teredo.
+    n = ip6(V6_PRIV, V6_LOW, udp(51202, 53, dns("m6t.example.com")))
+    c.eth(teredo("192.0.2.210", "198.51.100.210", 40500, 3544, n),
+          case="ipv6 without a teredo end on port 3544: teredo (its port), not ipv6-udp")
+    # Not IPv6 in UDP: plain UDP flows.
+    for delta, what, ports in ((-1, "one byte short of the datagram, by content", (40501, 40502)),
+                               (1, "one byte beyond the datagram, on port 4500", (4500, 4500))):
+        n = ip6(hoa, V6_LOW, udp(51203, 443, rbytes(40)))
+        body = n.raw + (b"\x00" if delta < 0 else b"")
+        if delta > 0:
+            body = patch(body, 4, "!H", len(body) - 40 + 1)
+        c.eth(ip4(MN, "198.51.100.151", udp(*ports, body)),
+              case=f"version 6 in udp, payload length {what}: plain udp")
+    mc = ip6(A("ff05::1:3", "multicast"), V6_LOW, udp(547, 547, rbytes(30)))
+    c.eth(ip4(MN, "198.51.100.151", udp(40503, 40504, mc.raw)),
+          case="ipv6 in udp from a multicast source: plain udp")
+    c.eth(teredo(CLIENT_NAT, "192.0.2.211", CLIENT_PORT, 50555, ip6(T_CLIENT, V6_LOW, udp(51204, 443, rbytes(80)),
+                                                                   hlim=128)),
+          case="teredo (2001:0::/32 end) on ephemeral ports: teredo, not ipv6-udp")
 
 
 def build_raw():
@@ -2194,6 +2480,31 @@ def write_flood(path, count, seed=7):
 
 RANDOM_UDP_KINDS = ("random", "ipv6", "origin+ipv6", "auth+ipv6", "link-local", "trailer")
 
+# The next headers an IPv6 packet carried in UDP may start with, for the
+# content checks of Teredo and IPv6 in UDP (probe/base/protocols.hpp's
+# kKnownFirstNextHeaders): the IANA extension headers (RFC 7045), the
+# transports, no next header (bubbles), the tunnels.
+KNOWN_FIRST_NEXT_HEADERS = (0, 4, 6, 17, 33, 41, 43, 44, 47, 50, 51, 58, 59, 60, 132, 135, 136, 139, 140, 253, 254)
+# RFC 4380 5.2.1: the qualification procedure's link-local interface ids.
+TEREDO_LINK_LOCAL_IIDS = (0x8000FFFFFFFFFFFD, 0x0000FFFFFFFFFFFD, 0x800054455245444F)
+
+
+def is_teredo_end(a):
+    """A Teredo address (2001:0::/32) or a Teredo link-local address."""
+    return a[:4] == b"\x20\x01\x00\x00" or (a[:8] == b"\xfe\x80" + bytes(6)
+                                           and int.from_bytes(a[8:16], "big") in TEREDO_LINK_LOCAL_IIDS)
+
+
+def is_ipv6_in_udp(payload, udp_payload_len):
+    """The rule of tunnel type ipv6-udp (draft-ebalard-mext-m6t), written
+    again from its description: the UDP payload is exactly one IPv6 packet
+    (version 6, 40 + payload length = the UDP payload length), which starts
+    with a known next header, comes from no multicast source and has no
+    Teredo end (that is Teredo's)."""
+    return (len(payload) >= 40 and payload[0] >> 4 == 6 and 40 + int.from_bytes(payload[4:6], "big") == udp_payload_len
+            and payload[6] in KNOWN_FIRST_NEXT_HEADERS and payload[8] != 0xFF
+            and not is_teredo_end(payload[8:24]) and not is_teredo_end(payload[24:40]))
+
 
 def write_random_udp(path, count, seed=11):
     """Random UDP for the Teredo false-positive rate: nothing in it is Teredo.
@@ -2210,15 +2521,19 @@ def write_random_udp(path, count, seed=11):
     after the IPv6 packet. On the Teredo port the RFC 4380 checks alone
     decide (an exactly fitting IPv6 packet there is Teredo by definition),
     so adversarial payloads go to other ports; random payloads go to every
-    port. Returns the number of datagrams of each kind.
+    port. Returns the number of datagrams of each kind, and the indices of
+    the datagrams that are IPv6 in UDP (is_ipv6_in_udp(): an adversarial
+    IPv6 header that fits exactly, with a known next header and no
+    multicast source, is a packet of tunnel type ipv6-udp by definition).
     """
     import random
     import struct as st
     rnd = random.Random(seed)
     eth = bytes.fromhex("0200000000010200000000020800")
     well_known = (53, 123, 443, 500, 4500, 1900, 5353, 3478, 27015, 51820, 1194, 161)
-    known_next = (0, 4, 6, 17, 33, 41, 43, 44, 47, 50, 51, 58, 59, 60, 132, 135, 136, 139, 140, 253, 254)
+    known_next = KNOWN_FIRST_NEXT_HEADERS
     kinds = {k: 0 for k in RANDOM_UDP_KINDS}
+    ipv6_udp = []
     base = 1767225600
     with open(path, "wb") as f:
         f.write(st.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
@@ -2251,6 +2566,8 @@ def write_random_udp(path, count, seed=11):
                 tail = rnd.randbytes(rnd.randrange(1, 13)) if kind == "trailer" else b""
                 payload = head + ip6 + rnd.randbytes(plen) + tail
             kinds[kind] += 1
+            if is_ipv6_in_udp(payload, len(payload)):
+                ipv6_udp.append(i)
             udp = st.pack("!HHHH", ports[0], ports[1], 8 + len(payload), 0) + payload
             src4 = rnd.getrandbits(32) | 0x01000000
             ip = st.pack("!BBHHHBBHII", 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0, src4,
@@ -2258,7 +2575,7 @@ def write_random_udp(path, count, seed=11):
             frame = eth + ip
             t = base * 1000000 + i * 10
             f.write(st.pack("<IIII", t // 1000000, t % 1000000, len(frame), len(frame)) + frame)
-    return kinds
+    return kinds, ipv6_udp
 
 
 def main():
@@ -2270,16 +2587,23 @@ def main():
                     help="write only flood.pcap: N frames from random sources, each a new flow")
     ap.add_argument("--random-udp", nargs=2, metavar=("N", "PATH"),
                     help="write only PATH: N random and adversarial UDP datagrams, none of them Teredo (for the "
-                         "false-positive rate of Teredo detection by content)")
+                         "false-positive rate of Teredo detection by content), and PATH.truth.json: the indices of "
+                         "those that are IPv6 in UDP (ipv6-udp)")
     args = ap.parse_args()
     if args.random_udp is not None:
         n = int(args.random_udp[0])
         if n < 1:
             ap.error("--random-udp: N must be at least 1")
         os.makedirs(os.path.dirname(os.path.abspath(args.random_udp[1])), exist_ok=True)
-        kinds = write_random_udp(args.random_udp[1], n)
+        kinds, ipv6_udp = write_random_udp(args.random_udp[1], n)
+        # The datagrams that are IPv6 in UDP, for the check: PATH.truth.json.
+        with open(args.random_udp[1] + ".truth.json", "w") as f:
+            json.dump({"packets": n, "kinds": kinds, "ipv6UdpIndices": ipv6_udp}, f)
+            f.write("\n")
         print(f"{args.random_udp[1]}: {n} udp datagrams, none teredo: "
-              + ", ".join(f"{v} {k}" for k, v in kinds.items()), file=sys.stderr)
+              + ", ".join(f"{v} {k}" for k, v in kinds.items())
+              + f"; {len(ipv6_udp)} of them ipv6 in udp (their indices in {args.random_udp[1]}.truth.json)",
+              file=sys.stderr)
         return 0
     if args.out is None:
         ap.error("--out DIR is required")

@@ -15,12 +15,12 @@ def read(path=HEADER):
     m = re.search(r"#define\s+TUNPROBE_TUNNEL_TYPES\(X\)((?:[^\n]*\\\n)+[^\n]*\n)", text)
     if not m:
         raise SystemExit(f"tunnel_types.py: no TUNPROBE_TUNNEL_TYPES table in {path}")
-    rows = re.findall(r'X\(\s*(\w+)\s*,\s*(\d+)\s*,\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,\s*(\w+)\s*,\s*(\d+)\s*\)',
+    rows = re.findall(r'X\(\s*(\w+)\s*,\s*(\d+)\s*,\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,\s*(\w+)\s*,\s*(\d+)\s*,\s*(\w+)\s*\)',
                       m.group(1))
     if not rows:
         raise SystemExit(f"tunnel_types.py: TUNPROBE_TUNNEL_TYPES in {path} has no rows")
-    return [{"enumerator": e, "value": int(v), "name": n, "label": l, "colour": c, "carrier": k, "port": int(p)}
-            for e, v, n, l, c, k, p in rows]
+    return [{"enumerator": e, "value": int(v), "name": n, "label": l, "colour": c, "carrier": k, "port": int(p),
+             "detect": d} for e, v, n, l, c, k, p, d in rows]
 
 
 TYPES = read()

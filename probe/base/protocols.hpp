@@ -3,6 +3,7 @@
 // Numbers" (EtherTypes).
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace tunprobe {
@@ -27,6 +28,23 @@ inline constexpr uint8_t kIpProtoSctp = 132;    // RFC 9260
 inline constexpr uint8_t kIpProtoUdpLite = 136; // RFC 3828
 
 // EtherTypes.
+// The next headers an IPv6 packet carried in UDP may start with, for the
+// content checks of Teredo and IPv6-in-UDP: the IANA IPv6 extension headers
+// (RFC 7045 section 4: hop-by-hop 0, routing 43, fragment 44, ESP 50, AH
+// 51, destination options 60, Mobility 135, HIP 139, Shim6 140,
+// experimental 253 and 254), the transports (TCP 6, UDP 17, DCCP 33, ICMPv6
+// 58, SCTP 132, UDP-Lite 136), no next header 59 (Teredo bubbles), and the
+// tunnels (IPv4 4, IPv6 41, GRE 47).
+inline constexpr std::array<uint64_t, 4> kKnownFirstNextHeaders = [] {
+  std::array<uint64_t, 4> set{};
+  for (unsigned n : {0u, 4u, 6u, 17u, 33u, 41u, 43u, 44u, 47u, 50u, 51u, 58u, 59u, 60u, 132u, 135u, 136u, 139u,
+                     140u, 253u, 254u})
+    set[n >> 6] |= uint64_t{1} << (n & 63);
+  return set;
+}();
+
+constexpr bool is_known_first_next_header(uint8_t n) noexcept { return (kKnownFirstNextHeaders[n >> 6] >> (n & 63)) & 1; }
+
 inline constexpr uint16_t kEtherIpv4 = 0x0800;
 inline constexpr uint16_t kEtherIpv6 = 0x86dd;
 inline constexpr uint16_t kEtherVlan = 0x8100;     // IEEE 802.1Q

@@ -61,6 +61,10 @@ enum class Disposition : uint8_t { kFlow, kDrop };
   X(ayiya_control, kFlow, "AYIYA message without a packet (heartbeat, echo, MOTD, query): IPv4")  \
   X(ayiya_ipv4_payload, kFlow, "AYIYA carrying IPv4: counted, kept as the IPv4 UDP flow")          \
   X(ayiya_length_mismatch, kFlow, "UDP on an AYIYA port, no IPv6 packet of the UDP length: IPv4")   \
+  X(gre_truncated, kFlow, "GRE header, its optional fields or the inner IP header cut: kept as IPv4") \
+  X(gre_bad_header, kFlow, "GRE version not 0 (PPTP) or RFC 1701 bits set: kept as IPv4")        \
+  X(gre_other_protocol, kFlow, "GRE carrying neither IPv6 nor IPv4: kept as the IPv4 GRE flow")  \
+  X(gre_bad_payload, kFlow, "GRE payload not the IP packet its protocol type says: kept as IPv4") \
   X(tunnel_nested, kFlow, "tunnel inside a tunnel: counted, inner level not decoded")
 
 enum class Verdict : uint8_t {

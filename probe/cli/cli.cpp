@@ -48,17 +48,22 @@ po::options_description decoder_options() {
     const std::string name(tunnel_type_name(plugin.type));
     const std::string label(tunnel_type_label(plugin.type));
     if (plugin.content.any())
-      d.add_options()((name + "-detect").c_str(), po::value<std::string>()->default_value("content"),
+      d.add_options()((name + "-detect").c_str(),
+                      po::value<std::string>()->default_value(
+                          tunnel_type_info(plugin.type).default_detect == UdpDetect::content ? "content" : "ports"),
                       fmt::format("how {0} is found on UDP: 'content' (on any port, when the payload passes the "
-                                  "plug-in's content checks: for Teredo an IPv6 packet with consistent lengths, a "
-                                  "known next header and a Teredo or Teredo link-local end; relays use ephemeral "
-                                  "ports) or 'ports' (only --{1}-ports)", label, name)
+                                  "plug-in's content checks, README \"Tunnels\": for Teredo an IPv6 packet with "
+                                  "consistent lengths, a known next header and a Teredo or Teredo link-local end, "
+                                  "as relays use ephemeral ports; for IPv6 in UDP exactly one IPv6 packet with no "
+                                  "Teredo end) or 'ports' (only --{1}-ports)", label, name)
                           .c_str());
+    const uint16_t port = tunnel_type_info(plugin.type).default_port;
     d.add_options()((name + "-ports").c_str(),
-                    po::value<std::string>()->default_value(std::to_string(tunnel_type_info(plugin.type).default_port)),
-                    fmt::format("UDP ports that carry {}, comma-separated (1..65535, at most {}); on these the "
-                                "plug-in's header checks alone decide, and a payload that fails them gets a "
-                                "verdict of its own and stays a UDP flow", label, PortSet::kMax)
+                    po::value<std::string>()->default_value(port != 0 ? std::to_string(port) : "none"),
+                    fmt::format("UDP ports that carry {}, comma-separated (1..65535, at most {}), or 'none'; on "
+                                "these the plug-in's header checks alone decide, and a payload that fails them "
+                                "gets a verdict of its own (where the plug-in has one) and stays a UDP flow",
+                                label, PortSet::kMax)
                         .c_str());
   }
   return d;

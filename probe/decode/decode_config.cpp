@@ -68,6 +68,11 @@ std::string parse_sixrd_prefix(std::string_view text, SixrdPrefix& out) {
 std::string parse_udp_ports(TunnelType type, std::string_view text, DecodeConfig& cfg) {
   const std::string option = fmt::format("--{}-ports", tunnel_type_name(type));
   PortSet set;
+  // "none": found by content only (a tunnel without a port of its own).
+  if (text == "none") {
+    cfg.ports(type) = set;
+    return {};
+  }
   while (!text.empty()) {
     const auto comma = text.find(',');
     const std::string_view item = text.substr(0, comma);
@@ -81,7 +86,7 @@ std::string parse_udp_ports(TunnelType type, std::string_view text, DecodeConfig
     text.remove_prefix(comma + 1);
     if (text.empty()) return fmt::format("{}: '' is not a port (1..65535)", option);
   }
-  if (set.count == 0) return fmt::format("{}: give at least one port (1..65535)", option);
+  if (set.count == 0) return fmt::format("{}: give at least one port (1..65535), or 'none'", option);
   cfg.ports(type) = set;
   return {};
 }

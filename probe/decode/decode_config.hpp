@@ -24,14 +24,6 @@ struct SixrdPrefix {
   uint32_t ipv4_prefix = 0;   // the common high bits (the rest zero)
 };
 
-// How a UDP tunnel (Teredo) is recognised.
-//   content  every UDP datagram whose payload passes the Teredo content
-//            checks (plugins/teredo.hpp) is Teredo, on any port: Teredo
-//            data between a client and a relay runs on the client's mapped
-//            port and the relay's ephemeral port. The configured ports are
-//            the fast path, validated with the RFC 4380 rules only.
-//   ports    only the configured ports carry Teredo.
-enum class UdpDetect : uint8_t { content, ports };
 
 // The UDP ports of one UDP-carried tunnel type.
 // Port 0 (reserved, RFC 768) is never a tunnel's.
@@ -52,6 +44,13 @@ struct PortSet {
   bool either(uint16_t a, uint16_t b) const noexcept { return contains(a) || contains(b); }
 };
 
+// Each UDP tunnel type's default detection, from the tunnel table.
+constexpr std::array<UdpDetect, kTunnelTypeCount> default_udp_detect() {
+  std::array<UdpDetect, kTunnelTypeCount> a{};
+  for (const TunnelTypeInfo& i : kTunnelTypes) a[static_cast<std::size_t>(i.type)] = i.default_detect;
+  return a;
+}
+
 // Each UDP tunnel type's default port, from the tunnel table.
 constexpr std::array<PortSet, kTunnelTypeCount> default_udp_ports() {
   std::array<PortSet, kTunnelTypeCount> a{};
@@ -66,7 +65,7 @@ struct DecodeConfig {
   std::array<PortSet, kTunnelTypeCount> udp_ports = default_udp_ports();
   // Per tunnel type: found by content on any port, or on its ports only
   // (--NAME-detect); only the UDP plug-ins that can be told by content look.
-  std::array<UdpDetect, kTunnelTypeCount> udp_detect{};
+  std::array<UdpDetect, kTunnelTypeCount> udp_detect = default_udp_detect();
   std::array<SixrdPrefix, kMaxSixrdPrefixes> sixrd{};
   uint8_t sixrd_count = 0;
 

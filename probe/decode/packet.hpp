@@ -53,8 +53,9 @@ struct PacketInfo {
   TunnelType tunnel = TunnelType::none;
   uint32_t outer_src4 = 0;
   uint32_t outer_dst4 = 0;
-  uint16_t outer_sport = 0;   // Teredo: outer UDP ports
+  uint16_t outer_sport = 0;   // UDP carriers: the outer ports; GRE: the key's high and low 16 bits
   uint16_t outer_dport = 0;
+  bool gre_key_present = false;  // GRE: the K bit (RFC 2890 2.1); the key is outer_sport:outer_dport
   uint32_t outer_length = 0;  // outer IPv4 total length
   uint8_t outer_ttl = 0;
 
@@ -103,6 +104,9 @@ struct PacketInfo {
   AddrClass src_class = AddrClass::none;
   AddrClass dst_class = AddrClass::none;
 };
+
+// GRE: the key, from the outer-port slot.
+inline uint32_t gre_key(const PacketInfo& p) noexcept { return uint32_t{p.outer_sport} << 16 | p.outer_dport; }
 
 inline uint32_t ipv4_of(const uint8_t a[16]) noexcept {
   return (uint32_t{a[0]} << 24) | (uint32_t{a[1]} << 16) | (uint32_t{a[2]} << 8) | a[3];

@@ -20,6 +20,7 @@ void append_tunnel_fields(JsonObject& o, const PacketInfo& p) {
     o.num("tunnelSourceTransportPort", p.outer_sport);
     o.num("tunnelDestinationTransportPort", p.outer_dport);
   }
+  if (p.gre_key_present) o.num("greKey", gre_key(p));
   if (p.tunnel == TunnelType::teredo) {
     const TeredoInfo& t = p.teredo;
     if (t.has_address) {

@@ -127,6 +127,14 @@ void reset_l4(PacketInfo& out) noexcept {
 // true for the packet inside a tunnel: a tunnel found there is nested.
 Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const DecodeConfig& cfg,
                    PacketInfo& out) noexcept;
+Verdict parse_ipv4(const uint8_t* p, const uint8_t* end, bool inner, const DecodeConfig& cfg,
+                   PacketInfo& out) noexcept;
+
+// A transport header inside a tunnel that is itself a tunnel: counted
+// (tunnel_nested), not decoded. The same plug-ins decide as for the outer
+// header.
+inline bool nested_tunnel(const uint8_t* l4, const uint8_t* end, uint8_t protocol, const PacketInfo& out,
+                          const DecodeConfig& cfg) noexcept;
 
 // The UDP payload behind the header at `udp` (8 bytes readable), for the
 // UDP plug-ins. The declared length was checked to be at least 8
@@ -194,7 +202,30 @@ void try_proto41(const uint8_t* ip6, const uint8_t* end, std::size_t ip_payload_
   out.verdict = parse_ipv6(ip6, end, true, cfg, out);
 }
 
-Verdict parse_ipv4(const uint8_t* p, const uint8_t* end, const DecodeConfig& cfg, PacketInfo& out) noexcept {
+// GRE: when its protocol type is a carried IP packet, the outer header
+// moves to the outer fields (the GRE key into the outer-port slot) and the
+// carried packet is parsed; otherwise it stays the IPv4 GRE flow with the
+// plug-in's verdict.
+void try_gre(const uint8_t* gre, const uint8_t* end, std::size_t ip_payload_len, bool fragment,
+             const DecodeConfig& cfg, PacketInfo& out) noexcept {
+  const std::size_t avail = gre <= end ? static_cast<std::size_t>(end - gre) : 0;
+  const GreClaim c = claim_gre(gre, avail, ip_payload_len, fragment);
+  if (c.type == TunnelType::none) {
+    out.verdict = c.verdict;
+    return;
+  }
+  save_outer(out);
+  out.frag_outer = out.is_fragment;
+  out.tunnel = c.type;
+  out.gre_key_present = c.key_present;
+  out.outer_sport = static_cast<uint16_t>(c.key >> 16);
+  out.outer_dport = static_cast<uint16_t>(c.key);
+  const uint8_t* inner = gre + c.inner_offset;
+  out.verdict = c.inner_version == 6 ? parse_ipv6(inner, end, true, cfg, out) : parse_ipv4(inner, end, true, cfg, out);
+}
+
+Verdict parse_ipv4(const uint8_t* p, const uint8_t* end, bool inner, const DecodeConfig& cfg,
+                   PacketInfo& out) noexcept {
   if (end - p < 20) return Verdict::ipv4_truncated;
   if ((p[0] >> 4) != 4) return Verdict::ip_bad_version;
   const std::size_t ihl = static_cast<std::size_t>(p[0] & 0x0f) * 4;
@@ -216,17 +247,30 @@ Verdict parse_ipv4(const uint8_t* p, const uint8_t* end, const DecodeConfig& cfg
   const bool more = (frag & 0x2000) != 0;
   const uint16_t offset = static_cast<uint16_t>((frag & 0x1fff) * 8);
   if (more || offset != 0) {
-    out.is_fragment = true;
-    out.first_fragment = offset == 0;
-    out.frag_id = load_be16(p + 4);
-    out.frag_offset = offset;
-    out.frag_proto = out.protocol;
+    // An outer fragment already names the flow's fragments.
+    if (!out.is_fragment) {
+      out.is_fragment = true;
+      out.first_fragment = offset == 0;
+      out.frag_id = load_be16(p + 4);
+      out.frag_offset = offset;
+      out.frag_proto = out.protocol;
+    }
     // A later fragment carries no transport header: no ports, no ICMP type
     // (its bytes are the middle of a datagram, RFC 791 3.2).
     if (offset != 0) return Verdict::ok;
   }
 
   const uint8_t* l4 = p + ihl;
+  if (inner) {
+    const Verdict v = parse_l4(l4, end, out.protocol, out);
+    if (v != Verdict::ok) return v;
+    return nested_tunnel(l4, end, out.protocol, out, cfg) ? Verdict::tunnel_nested : Verdict::ok;
+  }
+  if (out.protocol == kIpProtoGre) {
+    out.verdict = Verdict::ok;
+    try_gre(l4, end, total - ihl, out.is_fragment, cfg, out);
+    return out.verdict;
+  }
   if (out.protocol == kIpProtoIpv6) {
     out.verdict = Verdict::ok;
     try_proto41(l4, end, total - ihl, out.is_fragment, cfg, out);
@@ -300,15 +344,16 @@ Verdict parse_ipv6(const uint8_t* p, const uint8_t* end, bool inner, const Decod
   out.protocol = next;
   const Verdict v = parse_l4(h, end, next, out);
   if (v != Verdict::ok || !inner) return v;
-  // One level of tunnel is decoded; a tunnel inside it is only counted.
-  if (next == kIpProtoIpv6 || next == kIpProtoIpip) return Verdict::tunnel_nested;
-  if (next == kIpProtoUdp) {
-    // The same UDP plug-ins' decision as for the outer UDP header.
-    const UdpPayload u = udp_payload(h, end);
-    if (claim_udp(u.data, u.avail, u.declared, out.sport, out.dport, cfg, nullptr).type != TunnelType::none)
-      return Verdict::tunnel_nested;
-  }
-  return Verdict::ok;
+  return nested_tunnel(h, end, next, out, cfg) ? Verdict::tunnel_nested : Verdict::ok;
+}
+
+// One level of tunnel is decoded; a tunnel inside it is only counted.
+inline bool nested_tunnel(const uint8_t* l4, const uint8_t* end, uint8_t protocol, const PacketInfo& out,
+                          const DecodeConfig& cfg) noexcept {
+  if (protocol == kIpProtoIpv6 || protocol == kIpProtoIpip || protocol == kIpProtoGre) return true;
+  if (protocol != kIpProtoUdp) return false;
+  const UdpPayload u = udp_payload(l4, end);
+  return claim_udp(u.data, u.avail, u.declared, out.sport, out.dport, cfg, nullptr).type != TunnelType::none;
 }
 
 void classify(PacketInfo& out) noexcept {
@@ -326,7 +371,7 @@ void parse_ip_unclassified(const uint8_t* p, const uint8_t* end, unsigned versio
   }
   const unsigned version = version_hint != 0 ? version_hint : static_cast<unsigned>(p[0] >> 4);
   if (version == 4)
-    out.verdict = parse_ipv4(p, end, cfg, out);
+    out.verdict = parse_ipv4(p, end, false, cfg, out);
   else if (version == 6)
     out.verdict = parse_ipv6(p, end, false, cfg, out);
   else

@@ -120,6 +120,21 @@ struct UdpClaim {
 UdpClaim claim_udp(const uint8_t* payload, std::size_t avail, std::size_t declared, uint16_t sport, uint16_t dport,
                    const DecodeConfig& cfg, PacketInfo* info) noexcept;
 
+// GRE (IPv4 protocol 47): the header is parsed once (plugins/gre.hpp), then
+// its protocol type picks the tunnel in plugins/registry.cpp's table.
+struct GreClaim {
+  TunnelType type;        // none: not decoded, `verdict` says why
+  Verdict verdict;
+  uint8_t inner_version;  // claimed: 4 or 6, the carried packet's
+  uint16_t inner_offset;  // claimed: where the carried packet starts (the GRE header's length)
+  bool key_present;
+  uint32_t key;
+};
+
+// `gre`: the GRE header, `avail` bytes readable, `declared` the IPv4
+// payload length; `fragment`: the outer packet is a first fragment.
+GreClaim claim_gre(const uint8_t* gre, std::size_t avail, std::size_t declared, bool fragment) noexcept;
+
 // The facts a flow key implies for its tunnel type: called with the key's
 // inner addresses and `info`'s outer addresses set. Empty for none.
 void tunnel_facts_from_key(TunnelType type, const uint8_t src[16], const uint8_t dst[16], const DecodeConfig& cfg,

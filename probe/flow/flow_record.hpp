@@ -43,7 +43,8 @@ TUNPROBE_END_REASONS(TUNPROBE_X)
 constexpr std::string_view end_reason_name(EndReason r) { return kEndReasonNames[static_cast<std::size_t>(r)]; }
 
 // The flow key (DESIGN.md): inner (or native) 5-tuple + tunnel type + outer
-// IPv4 pair (+ outer UDP ports for Teredo) + VLAN ids. ICMP has no ports:
+// IPv4 pair (+ outer UDP ports for UDP carriers, the GRE key for GRE) +
+// VLAN ids. ICMP has no ports:
 // the destination port holds type << 8 | code (the NetFlow convention), so
 // echo requests and replies are separate flows. A packet that should carry
 // a transport header but whose header was not seen (a later fragment whose
@@ -71,6 +72,9 @@ struct alignas(8) FlowKey {
 static_assert(sizeof(FlowKey) == 56);
 
 inline constexpr uint8_t kKeyNoTransport = 0x01;
+// GRE: the packets carried a key (RFC 2890 2.1; in outer_sport:outer_dport),
+// so that key 0 and no key are two tunnels.
+inline constexpr uint8_t kKeyGreKey = 0x02;
 
 // IP protocols whose packets carry ports or an ICMP type in the flow key.
 constexpr bool protocol_has_transport_key(uint8_t protocol) {
@@ -80,7 +84,9 @@ constexpr bool protocol_has_transport_key(uint8_t protocol) {
 // The key's flags for a parsed packet.
 inline uint8_t key_flags(const PacketInfo& p) noexcept {
   // Most packets have ports: the cheap tests first.
-  return !p.has_ports && !p.has_icmp && protocol_has_transport_key(p.protocol) ? kKeyNoTransport : 0;
+  return static_cast<uint8_t>(
+      (!p.has_ports && !p.has_icmp && protocol_has_transport_key(p.protocol) ? kKeyNoTransport : 0) |
+      (p.gre_key_present ? kKeyGreKey : 0));
 }
 
 inline bool key_equal(const FlowKey& a, const FlowKey& b) noexcept {
@@ -107,8 +113,8 @@ inline void make_key(const PacketInfo& p, FlowKey& k) noexcept {
   } else {
     k.sport = k.dport = 0;
   }
-  k.outer_sport = tunnel_has_outer_ports(p.tunnel) ? p.outer_sport : 0;
-  k.outer_dport = tunnel_has_outer_ports(p.tunnel) ? p.outer_dport : 0;
+  k.outer_sport = tunnel_has_outer_id(p.tunnel) ? p.outer_sport : 0;
+  k.outer_dport = tunnel_has_outer_id(p.tunnel) ? p.outer_dport : 0;
   k.vlan_outer = p.vlan_outer;
   k.vlan_inner = p.vlan_inner;
   k.protocol = p.protocol;

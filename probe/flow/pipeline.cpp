@@ -61,7 +61,7 @@ inline uint64_t make_key_hashed(const PacketInfo& p, FlowKey& k, const FlowCache
     ports = uint64_t{p.dport} << 16 | p.sport;
   else if (p.has_icmp)
     ports = uint64_t{static_cast<uint16_t>(p.icmp_type << 8 | p.icmp_code)} << 16;
-  if (tunnel_has_outer_ports(p.tunnel)) ports |= uint64_t{p.outer_dport} << 48 | uint64_t{p.outer_sport} << 32;
+  if (tunnel_has_outer_id(p.tunnel)) ports |= uint64_t{p.outer_dport} << 48 | uint64_t{p.outer_sport} << 32;
   w[5] = ports;
   w[6] = uint64_t{key_flags(p)} << 56 | uint64_t{static_cast<uint8_t>(p.tunnel)} << 48 |
          uint64_t{p.ip_version} << 40 | uint64_t{p.protocol} << 32 | uint64_t{p.vlan_inner} << 16 | p.vlan_outer;

@@ -13,6 +13,7 @@ void derive_tunnel_facts(const FlowKey& key, const DecodeConfig& cfg, PacketInfo
   out.outer_dst4 = key.outer_dst4;
   out.outer_sport = key.outer_sport;
   out.outer_dport = key.outer_dport;
+  out.gre_key_present = (key.flags & kKeyGreKey) != 0;
   tunnel_facts_from_key(key.tunnel, key.src, key.dst, cfg, out);
 }
 

@@ -80,6 +80,8 @@ uint64_t fact_value(Fact f, Facts& x) {
     case Fact::tunnelSourceTransportPort: return ports ? k.outer_sport : 0;
     case Fact::tunnelDestinationTransportPort: return ports ? k.outer_dport : 0;
     case Fact::tunnelOctetDeltaCount: return tun ? r.outer_octets : 0;
+    case Fact::greKey:
+      return tunnel_has_gre_key(k.tunnel) && (k.flags & kKeyGreKey) ? (uint32_t{k.outer_sport} << 16 | k.outer_dport) : 0;
     case Fact::teredoServerIPv4Address: return teredo && x.t().teredo.has_address ? x.t().teredo.server_ipv4 : 0;
     case Fact::teredoClientIPv4Address: return teredo && x.t().teredo.has_address ? x.t().teredo.client_ipv4 : 0;
     case Fact::teredoClientPort: return teredo && x.t().teredo.has_address ? x.t().teredo.client_port : 0;
@@ -127,9 +129,9 @@ std::string check_pen(uint64_t pen) {
 }
 
 const Template& template_for(const Profile& p, const FlowKey& k) {
-  const TemplateKind want = k.tunnel != TunnelType::none && k.ip_version == 6 ? TemplateKind::tunneled
-                            : k.ip_version == 6                               ? TemplateKind::ipv6
-                                                                              : TemplateKind::ipv4;
+  const bool tunnel = k.tunnel != TunnelType::none;
+  const TemplateKind want = k.ip_version == 6 ? (tunnel ? TemplateKind::tunneled : TemplateKind::ipv6)
+                                              : (tunnel ? TemplateKind::tunneled_ipv4 : TemplateKind::ipv4);
   for (uint16_t i = 0; i < p.template_count; ++i)
     if (p.templates[i].kind == want) return p.templates[i];
   return p.templates[0];
@@ -157,8 +159,15 @@ std::size_t encode_record(const Template& t, const FlowRecord& r, const DecodeCo
     const Element& e = kElements[f.element];
     if (e.type == kTypeIpv6) {
       const uint8_t* a = f.fact == Fact::sourceIPv6Address ? r.key.src : r.key.dst;
-      if (r.key.ip_version == 6) std::memcpy(out + off, a, 16);
-      else std::memset(out + off, 0, 16);
+      if (r.key.ip_version == 6) {
+        std::memcpy(out + off, a, 16);
+      } else {
+        // An IPv4 address in an IPv6 element (the flowmon profile's inner
+        // addresses of IPv4 in GRE): IPv4-mapped, RFC 4291 2.5.5.2.
+        std::memset(out + off, 0, 10);
+        out[off + 10] = out[off + 11] = 0xff;
+        std::memcpy(out + off + 12, a, 4);
+      }
     } else {
       // Host byte order, the element's length (little-endian hosts: the
       // low bytes of the 64-bit value come first).

@@ -448,6 +448,15 @@ class IpfixSource final : public RecordSource {
       out.dport = static_cast<uint16_t>(u(kCesDport));
       out.protocol = static_cast<uint8_t>(u(kCesProto));
       out.ip_version = 6;
+      // IPv4 in GRE: the inner IPv4 addresses IPv4-mapped (RFC 4291 2.5.5.2).
+      static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+      if (std::memcmp(out.src.data(), kMapped, 12) == 0 && std::memcmp(out.dst.data(), kMapped, 12) == 0) {
+        for (uint8_t* a : {out.src.data(), out.dst.data()}) {
+          std::memmove(a, a + 12, 4);
+          std::memset(a + 4, 0, 12);
+        }
+        out.ip_version = 4;
+      }
     }
     if (out.ip_version != 4 && out.ip_version != 6) {
       set_error(msg_offset_, fmt::format("message {}: ipVersion {}", msg_index_, out.ip_version));

@@ -44,6 +44,7 @@ enum class Fact : uint8_t {
   tunnelSourceTransportPort,
   tunnelDestinationTransportPort,
   tunnelOctetDeltaCount,
+  greKey,
   teredoServerIPv4Address,
   teredoClientIPv4Address,
   teredoClientPort,
@@ -62,7 +63,7 @@ enum class Fact : uint8_t {
   portOrIcmpTypeCode,
   zero,
 };
-inline constexpr std::size_t kFactCount = 46;
+inline constexpr std::size_t kFactCount = 47;
 
 // type: IANA abstract data type number (RFC 5610; libfixbuf's FB_* values);
 // semantics, units: RFC 5610 numbers (libfixbuf: << 8, << 16).
@@ -124,6 +125,7 @@ inline constexpr Element kElements[] = {
     {"teredoBubbleCount", kPenTunprobe, 16, 4, 3, 3, 3, "Teredo bubbles (next header 59, no payload) in the flow."},
     {"teredoAuthCount", kPenTunprobe, 17, 4, 3, 3, 3, "Packets with a Teredo authentication header."},
     {"teredoOriginCount", kPenTunprobe, 18, 4, 3, 3, 3, "Packets with a Teredo origin indication."},
+    {"greKey", kPenTunprobe, 19, 4, 3, 4, 0, "GRE tunnels: the key of the GRE header (RFC 2890 2.1), 0 when the packets carried none."},
     {"tunnelSrcIPv6", 16982, 400, 16, 19, 4, 0, "flowmon profile: the inner IPv6 source."},
     {"tunnelDstIPv6", 16982, 401, 16, 19, 4, 0, "flowmon profile: the inner IPv6 destination."},
     {"tunnelSrcPort", 16982, 402, 2, 2, 4, 0, "flowmon profile: the inner source port."},
@@ -136,14 +138,14 @@ inline constexpr Element kElements[] = {
     {"tunnelTeredoTrailers", 16982, 409, 1, 1, 4, 0, "flowmon profile: RFC 6081 trailers seen after the IPv6 packets of a Teredo flow, as bits: 1 nonce, 2 alternate address, 4 neighbor discovery option, 8 random port, 128 bytes that are no RFC 6081 trailer."},
     {"tunnelHOPLimit", 16982, 414, 1, 1, 4, 0, "flowmon profile: the inner hop limit (the lowest seen, minimumTTL)."},
 };
-inline constexpr std::size_t kElementCount = 57;
+inline constexpr std::size_t kElementCount = 58;
 
 struct Field {
   uint16_t element;  // index into kElements
   Fact fact;
 };
 
-enum class TemplateKind : uint8_t { ipv4, ipv6, tunneled };
+enum class TemplateKind : uint8_t { ipv4, ipv6, tunneled, tunneled_ipv4 };
 
 struct Template {
   uint16_t id;
@@ -231,6 +233,7 @@ inline constexpr Field kFields_default_tunneled[] = {
     {31, Fact::tunnelSourceTransportPort},  // tunnelSourceTransportPort
     {32, Fact::tunnelDestinationTransportPort},  // tunnelDestinationTransportPort
     {33, Fact::tunnelOctetDeltaCount},  // tunnelOctetDeltaCount
+    {46, Fact::greKey},  // greKey
     {34, Fact::teredoServerIPv4Address},  // teredoServerIPv4Address
     {35, Fact::teredoClientIPv4Address},  // teredoClientIPv4Address
     {36, Fact::teredoClientPort},  // teredoClientPort
@@ -242,10 +245,38 @@ inline constexpr Field kFields_default_tunneled[] = {
     {39, Fact::embeddedDestinationIPv4Address},  // embeddedDestinationIPv4Address
     {40, Fact::tunnelRelayIPv4Address},  // tunnelRelayIPv4Address
 };
+inline constexpr Field kFields_default_tunneled_ipv4[] = {
+    {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
+    {20, Fact::flowEndMilliseconds},  // flowEndMilliseconds
+    {1, Fact::packetDeltaCount},  // packetDeltaCount
+    {0, Fact::octetDeltaCount},  // octetDeltaCount
+    {6, Fact::sourceIPv4Address},  // sourceIPv4Address
+    {8, Fact::destinationIPv4Address},  // destinationIPv4Address
+    {5, Fact::sourceTransportPort},  // sourceTransportPort
+    {7, Fact::destinationTransportPort},  // destinationTransportPort
+    {2, Fact::protocolIdentifier},  // protocolIdentifier
+    {4, Fact::tcpControlBits},  // tcpControlBits
+    {11, Fact::icmpTypeCodeIPv4},  // icmpTypeCodeIPv4
+    {18, Fact::flowEndReason},  // flowEndReason
+    {16, Fact::ipVersion},  // ipVersion
+    {3, Fact::ipClassOfService},  // ipClassOfService
+    {12, Fact::minimumTTL},  // minimumTTL
+    {13, Fact::maximumTTL},  // maximumTTL
+    {14, Fact::vlanId},  // vlanId
+    {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
+    {28, Fact::tunnelType},  // tunnelType
+    {29, Fact::tunnelSourceIPv4Address},  // tunnelSourceIPv4Address
+    {30, Fact::tunnelDestinationIPv4Address},  // tunnelDestinationIPv4Address
+    {31, Fact::tunnelSourceTransportPort},  // tunnelSourceTransportPort
+    {32, Fact::tunnelDestinationTransportPort},  // tunnelDestinationTransportPort
+    {33, Fact::tunnelOctetDeltaCount},  // tunnelOctetDeltaCount
+    {46, Fact::greKey},  // greKey
+};
 inline constexpr Template kTemplates_default[] = {
     {256, "ipv4", TemplateKind::ipv4, kFields_default_ipv4, 19},
     {257, "ipv6", TemplateKind::ipv6, kFields_default_ipv6, 21},
-    {258, "tunneled-ipv6", TemplateKind::tunneled, kFields_default_tunneled, 36},
+    {258, "tunneled-ipv6", TemplateKind::tunneled, kFields_default_tunneled, 37},
+    {259, "tunneled-ipv4", TemplateKind::tunneled_ipv4, kFields_default_tunneled_ipv4, 25},
 };
 
 inline constexpr Field kFields_nfdump_ipv4[] = {
@@ -314,10 +345,35 @@ inline constexpr Field kFields_nfdump_tunneled[] = {
     {23, Fact::tunnelSourceTransportPort},  // postNAPTSourceTransportPort
     {24, Fact::tunnelDestinationTransportPort},  // postNAPTDestinationTransportPort
 };
+inline constexpr Field kFields_nfdump_tunneled_ipv4[] = {
+    {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
+    {20, Fact::flowEndMilliseconds},  // flowEndMilliseconds
+    {1, Fact::packetDeltaCount},  // packetDeltaCount
+    {0, Fact::octetDeltaCount},  // octetDeltaCount
+    {6, Fact::sourceIPv4Address},  // sourceIPv4Address
+    {8, Fact::destinationIPv4Address},  // destinationIPv4Address
+    {11, Fact::icmpTypeCodeIPv4},  // icmpTypeCodeIPv4
+    {5, Fact::sourceTransportPort},  // sourceTransportPort
+    {7, Fact::portOrIcmpTypeCode},  // destinationTransportPort
+    {2, Fact::protocolIdentifier},  // protocolIdentifier
+    {4, Fact::tcpControlBits},  // tcpControlBits
+    {18, Fact::flowEndReason},  // flowEndReason
+    {3, Fact::ipClassOfService},  // ipClassOfService
+    {12, Fact::minimumTTL},  // minimumTTL
+    {13, Fact::maximumTTL},  // maximumTTL
+    {14, Fact::vlanId},  // vlanId
+    {15, Fact::dot1qCustomerVlanId},  // postVlanId
+    {25, Fact::tunnelType},  // ingressVRFID
+    {21, Fact::tunnelSourceIPv4Address},  // postNATSourceIPv4Address
+    {22, Fact::tunnelDestinationIPv4Address},  // postNATDestinationIPv4Address
+    {23, Fact::tunnelSourceTransportPort},  // postNAPTSourceTransportPort
+    {24, Fact::tunnelDestinationTransportPort},  // postNAPTDestinationTransportPort
+};
 inline constexpr Template kTemplates_nfdump[] = {
     {260, "ipv4", TemplateKind::ipv4, kFields_nfdump_ipv4, 18},
     {261, "ipv6", TemplateKind::ipv6, kFields_nfdump_ipv6, 19},
     {262, "tunneled-ipv6", TemplateKind::tunneled, kFields_nfdump_tunneled, 23},
+    {263, "tunneled-ipv4", TemplateKind::tunneled_ipv4, kFields_nfdump_tunneled_ipv4, 22},
 };
 
 inline constexpr Field kFields_flowmon_ipv4[] = {
@@ -371,28 +427,54 @@ inline constexpr Field kFields_flowmon_tunneled[] = {
     {18, Fact::flowEndReason},  // flowEndReason
     {14, Fact::vlanId},  // vlanId
     {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
-    {46, Fact::sourceIPv6Address},  // tunnelSrcIPv6
-    {47, Fact::destinationIPv6Address},  // tunnelDstIPv6
-    {48, Fact::sourceTransportPort},  // tunnelSrcPort
-    {49, Fact::destinationTransportPort},  // tunnelDstPort
-    {50, Fact::protocolIdentifier},  // tunnelProtocol
-    {51, Fact::tunnelType},  // tunnelType
-    {52, Fact::tcpControlBits},  // tunnelTCPFlags
-    {53, Fact::icmpTypeCode},  // tunnelICMPcode
-    {54, Fact::teredoHeaders},  // tunnelTeredoHeaders
-    {55, Fact::teredoTrailers},  // tunnelTeredoTrailers
-    {56, Fact::minimumTTL},  // tunnelHOPLimit
+    {47, Fact::sourceIPv6Address},  // tunnelSrcIPv6
+    {48, Fact::destinationIPv6Address},  // tunnelDstIPv6
+    {49, Fact::sourceTransportPort},  // tunnelSrcPort
+    {50, Fact::destinationTransportPort},  // tunnelDstPort
+    {51, Fact::protocolIdentifier},  // tunnelProtocol
+    {52, Fact::tunnelType},  // tunnelType
+    {53, Fact::tcpControlBits},  // tunnelTCPFlags
+    {54, Fact::icmpTypeCode},  // tunnelICMPcode
+    {55, Fact::teredoHeaders},  // tunnelTeredoHeaders
+    {56, Fact::teredoTrailers},  // tunnelTeredoTrailers
+    {57, Fact::minimumTTL},  // tunnelHOPLimit
+};
+inline constexpr Field kFields_flowmon_tunneled_ipv4[] = {
+    {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
+    {20, Fact::flowEndMilliseconds},  // flowEndMilliseconds
+    {1, Fact::packetDeltaCount},  // packetDeltaCount
+    {0, Fact::tunnelOctetDeltaCount},  // octetDeltaCount
+    {6, Fact::tunnelSourceIPv4Address},  // sourceIPv4Address
+    {8, Fact::tunnelDestinationIPv4Address},  // destinationIPv4Address
+    {5, Fact::tunnelSourceTransportPort},  // sourceTransportPort
+    {7, Fact::tunnelDestinationTransportPort},  // destinationTransportPort
+    {2, Fact::outerProtocolIdentifier},  // protocolIdentifier
+    {18, Fact::flowEndReason},  // flowEndReason
+    {14, Fact::vlanId},  // vlanId
+    {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
+    {47, Fact::sourceIPv6Address},  // tunnelSrcIPv6
+    {48, Fact::destinationIPv6Address},  // tunnelDstIPv6
+    {49, Fact::sourceTransportPort},  // tunnelSrcPort
+    {50, Fact::destinationTransportPort},  // tunnelDstPort
+    {51, Fact::protocolIdentifier},  // tunnelProtocol
+    {52, Fact::tunnelType},  // tunnelType
+    {53, Fact::tcpControlBits},  // tunnelTCPFlags
+    {54, Fact::icmpTypeCode},  // tunnelICMPcode
+    {55, Fact::teredoHeaders},  // tunnelTeredoHeaders
+    {56, Fact::teredoTrailers},  // tunnelTeredoTrailers
+    {57, Fact::minimumTTL},  // tunnelHOPLimit
 };
 inline constexpr Template kTemplates_flowmon[] = {
     {270, "ipv4", TemplateKind::ipv4, kFields_flowmon_ipv4, 17},
     {271, "ipv6", TemplateKind::ipv6, kFields_flowmon_ipv6, 17},
     {272, "tunneled-ipv6", TemplateKind::tunneled, kFields_flowmon_tunneled, 23},
+    {273, "tunneled-ipv4", TemplateKind::tunneled_ipv4, kFields_flowmon_tunneled_ipv4, 23},
 };
 
 inline constexpr Profile kProfiles[] = {
-    {"default", "The inner flow in standard elements, the tunnel facts in tunprobe's enterprise elements (--pen). The JSON output has the same names.", kTemplates_default, 3},
-    {"nfdump", "Only standard elements that nfcapd 1.7 stores; the tunnel facts on the post-NAT/NAPT and VRF elements (README, nfdump mapping).", kTemplates_nfdump, 3},
-    {"flowmon", "FlowMon tunnel plug-in layout: a tunneled flow is the outer IPv4 flow in standard elements, its IPv6 content in PEN 16982 elements 400-409 and 414.", kTemplates_flowmon, 3},
+    {"default", "The inner flow in standard elements, the tunnel facts in tunprobe's enterprise elements (--pen). The JSON output has the same names.", kTemplates_default, 4},
+    {"nfdump", "Only standard elements that nfcapd 1.7 stores; the tunnel facts on the post-NAT/NAPT and VRF elements (README, nfdump mapping).", kTemplates_nfdump, 4},
+    {"flowmon", "FlowMon tunnel plug-in layout: a tunneled IPv6 flow is the outer IPv4 flow in standard elements, its IPv6 content in PEN 16982 elements 400-409 and 414. A tunneled IPv4 flow (GRE) has the same layout, its inner addresses IPv4-mapped (::ffff:a.b.c.d, RFC 4291 2.5.5.2) in elements 400 and 401: FlowMon publishes no inner-IPv4 elements.", kTemplates_flowmon, 4},
 };
 inline constexpr std::size_t kProfileCount = 3;
 

@@ -15,9 +15,13 @@ destination; with verdict "ok" the transport header that follows it must
 have the same ports (TCP, UDP, SCTP) or ICMPv6 type and code, and TCP flags
 (with another flow verdict, a cut or malformed transport header, whatever
 both print). Where the frame holds one IPv6 header these must agree too:
-VLAN ids, the outer IPv4 addresses, the Teredo outer ports, server, client
-address and port, authentication header and origin indication, the 6to4 /
-ISATAP embedded IPv4 addresses, IPv6 total length and hop limit.
+VLAN ids, the outer IPv4 addresses, the outer ports of the UDP carriers
+(Teredo, AYIYA, IPv6 in UDP), the Teredo server, client address and port,
+authentication header and origin indication, the 6to4 / ISATAP embedded
+IPv4 addresses, the GRE key, IPv6 total length and hop limit. IPv4 in GRE
+(gre-ipv4) is compared the same way on the IPv4 header right after tshark's
+GRE header: addresses, ports or ICMP type and code, TCP flags, total length
+and TTL, with the outer addresses and the GRE key.
 
 tshark runs with IPv4/IPv6 reassembly off, so that each frame is dissected
 alone, and with the Teredo heuristic on (--enable-heuristic teredo_udp;
@@ -25,12 +29,20 @@ tshark 4.0 has no teredo.* preference) unless the capture is decoded with
 --teredo-detect ports; Teredo ports other than 3544 given in
 --teredo-ports become "-d udp.port==P,teredo".
 
-A packet that tshark decodes as IPv6 inside IPv4 while tunprobe says no
-tunnel is a mismatch too. The one exception is KNOWN below: packets, named
-by capture and by the generator's "case" note, on which tunprobe and tshark
-4.0 knowingly disagree, each with its reason; an entry that no packet uses
-any more is itself a mismatch, so the table cannot go stale. (With --pcap
-there are no case notes: every disagreement is reported.)
+tshark has no dissector for IPv6 directly in UDP (draft-ebalard-mext-m6t,
+tunprobe's ipv6-udp): its Teredo heuristic takes such a datagram on a port
+no other dissector owns, and on a port one does (UDP 4500, IPsec NAT
+traversal) tshark is run a second time with "-d udp.port==P,teredo" for
+the lower port of each ipv6-udp packet it did not decode: Teredo without
+its optional headers is that framing, an IPv6 packet as the UDP payload.
+
+A packet that tshark decodes as IPv6 inside IPv4, or as IPv4 right after a
+GRE header, while tunprobe says no tunnel is a mismatch too. The one
+exception is KNOWN below: packets, named by capture and by the generator's
+"case" note, on which tunprobe and tshark 4.0 knowingly disagree, each with
+its reason; an entry that no packet uses any more is itself a mismatch, so
+the table cannot go stale. (With --pcap there are no case notes: every
+disagreement is reported.)
 
 Exits 1 on any mismatch, 77 (meson's "skipped") when tshark is not
 installed.
@@ -49,14 +61,17 @@ FIELDS = ["frame.number", "frame.protocols", "vlan.id", "ip.src", "ip.dst", "ipv
           "sctp.dstport", "icmpv6.type", "icmpv6.code", "teredo.auth.nonce", "teredo.orig.addr", "teredo.orig.port",
           "ipv6.src_ts_ipv4", "ipv6.src_tc_ipv4", "ipv6.src_tc_port", "ipv6.dst_ts_ipv4", "ipv6.dst_tc_ipv4",
           "ipv6.dst_tc_port", "ipv6.src_6to4_gw_ipv4", "ipv6.dst_6to4_gw_ipv4", "ipv6.src_isatap_ipv4",
-          "ipv6.dst_isatap_ipv4"]
+          "ipv6.dst_isatap_ipv4", "gre.key", "ip.len", "ip.ttl", "icmp.type", "icmp.code"]
 TRANSPORTS = ("tcp", "udp", "sctp", "icmpv6")
+TRANSPORTS4 = ("tcp", "udp", "sctp", "icmp")
 
 # (capture, case) -> why tunprobe and tshark 4.0 disagree on that packet.
 # Tunnel types carried in UDP (tunprobe's tunnel table): their outer ports.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 import tunnel_types  # noqa: E402
 UDP_CARRIED = {t["name"]: t["carrier"] == "ipv4_udp" for t in tunnel_types.TYPES}
+# Tunnel types carried in GRE: the outer addresses and the key.
+GRE_CARRIED = {t["name"] for t in tunnel_types.TYPES if t["carrier"] == "ipv4_gre"}
 
 KNOWN = {
     ("carriers.pcap", "ayiya echo request and forward (op 3) carrying a ping"):
@@ -81,12 +96,34 @@ KNOWN = {
         "59); tunprobe walks every header of the IANA registry (RFC 7045) and finds the TCP ports",
     ("relay.pcap", "ipv6 in udp without a 2001:0:: address: ipv4"):
         "tshark's heuristic takes any IPv6 packet with a matching length; tunprobe also wants a Teredo end "
-        "(2001:0::/32 or a qualification link-local address, RFC 4380 4 and 5.2.1)",
+        "(2001:0::/32 or a qualification link-local address, RFC 4380 4 and 5.2.1), and looks for IPv6 in UDP "
+        "of other kinds (ipv6-udp) only when asked (--ipv6-udp-detect, --ipv6-udp-ports)",
     ("relay.pcap", "teredo-addressed payload with next header 99 (no ipv6 packet starts so): ipv4"):
         "tshark's heuristic does not look at the next header; tunprobe wants one an IPv6 packet starts with",
     ("relay.pcap", "router solicitation from a link-local address that is not teredo's: ipv4"):
         "tshark's heuristic does not look at the addresses; fe80::8000:ffff:ffff:fffe is none of RFC 4380 "
         "5.2.1's link-local addresses",
+    ("carriers.pcap", "version 6 in udp, payload length one byte beyond the datagram, on port 4500: plain udp"):
+        "tshark has no dissector for IPv6 in UDP; its Teredo dissector, given port 4500 here (see above), does "
+        "not compare the IPv6 payload length with the datagram (tunprobe: the UDP flow)",
+    ("carriers.pcap", "ipv6 in udp from a multicast source: plain udp"):
+        "tshark's Teredo heuristic does not look at the addresses; an IPv6 packet from a multicast source "
+        "(ff05::1:3) is no packet a host sends into a tunnel (RFC 4291 2.7), so tunprobe keeps the UDP flow",
+    ("carriers.pcap", "gre with the RFC 1701 routing bit and a source route: gre_bad_header"):
+        "tshark parses RFC 1701's routing fields and dissects the payload; RFC 2784 2.3 has a receiver "
+        "discard a packet with the R bit set (tunprobe: gre_bad_header, the IPv4 flow of protocol 47)",
+    ("carriers.pcap", "gre with RFC 1701's strict source route bit (bit 4): gre_bad_header"):
+        "tshark dissects the payload whatever RFC 1701's bits say; RFC 2784 2.3 has a receiver discard a "
+        "packet with any of bits 1-5 set (tunprobe: gre_bad_header)",
+    ("carriers.pcap", "gre protocol type ipv4 carrying ipv6: gre_bad_payload"):
+        "tshark's IPv4 dissector hands a header of version 6 to IPv6; the GRE protocol type (0x0800) says "
+        "IPv4 (tunprobe: gre_bad_payload, the IPv4 flow of protocol 47)",
+    ("carriers.pcap", "gre ipv6 whose payload length exceeds the gre payload: gre_bad_payload"):
+        "tshark dissects an IPv6 header in GRE without checking its payload length against the GRE payload "
+        "(tunprobe: gre_bad_payload)",
+    ("carriers.pcap", "gre ipv4 whose inner total length exceeds the gre payload: gre_bad_payload"):
+        "tshark dissects an IPv4 header in GRE whose total length exceeds the GRE payload (it flags it "
+        "malformed; tunprobe: gre_bad_payload)",
 }
 
 
@@ -94,7 +131,7 @@ def norm6(text):
     return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
 
 
-def tshark_args(decode_args):
+def tshark_args(decode_args, ipv6_udp_ports=()):
     args = ["-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE"]
     ports_only = "--teredo-detect" in decode_args and decode_args[decode_args.index("--teredo-detect") + 1] == "ports"
     if not ports_only:
@@ -103,11 +140,13 @@ def tshark_args(decode_args):
         for port in decode_args[decode_args.index("--teredo-ports") + 1].split(","):
             if port != "3544":
                 args += ["-d", f"udp.port=={port},teredo"]
+    for port in sorted(ipv6_udp_ports):
+        args += ["-d", f"udp.port=={port},teredo"]
     return args
 
 
-def run_tshark(pcap, decode_args):
-    cmd = ["tshark", "-n", "-r", pcap, *tshark_args(decode_args), "-T", "fields", "-E", "separator=/t",
+def run_tshark(pcap, decode_args, ipv6_udp_ports=()):
+    cmd = ["tshark", "-n", "-r", pcap, *tshark_args(decode_args, ipv6_udp_ports), "-T", "fields", "-E", "separator=/t",
            "-E", "occurrence=a", "-E", "aggregator=,"]
     for f in FIELDS:
         cmd += ["-e", f]
@@ -161,6 +200,55 @@ def tshark_inner(row):
     return out
 
 
+def tshark_inner4(row):
+    """What tshark found in the IPv4 header right after the frame's first
+    GRE header, and in the transport header after that: dict, or None when
+    there is no such header with its addresses."""
+    protos = row["frame.protocols"][0].split(":") if row["frame.protocols"] else []
+    if "gre" not in protos:
+        return None
+    start = protos.index("gre") + 1
+    if start >= len(protos) or protos[start] != "ip":
+        return None
+    nth = protos[:start].count("ip")  # the occurrence of this IPv4 header's fields
+    if nth >= len(row["ip.src"]) or nth >= len(row["ip.dst"]):
+        return None
+    out = {"src": row["ip.src"][nth], "dst": row["ip.dst"][nth], "nth": nth, "transport": None, "tcp_flags": None}
+    for i in range(start + 1, len(protos)):
+        if protos[i] in ("ip", "ipv6"):
+            break  # a tunnel inside: the next header is not this packet's transport
+        if protos[i] in TRANSPORTS4:
+            name = protos[i]
+            k = protos[:i].count(name)
+            if name == "icmp":
+                t, c = row["icmp.type"], row["icmp.code"]
+                if k < len(t) and k < len(c):
+                    out["transport"] = (name, int(t[k]), int(c[k]))
+            else:
+                s, d = row[name + ".srcport"], row[name + ".dstport"]
+                if k < len(s) and k < len(d):
+                    out["transport"] = (name, int(s[k]), int(d[k]))
+                if name == "tcp" and k < len(row["tcp.flags"]):
+                    out["tcp_flags"] = int(row["tcp.flags"][k], 16) & 0xFF
+            break
+    return out
+
+
+def compare_transport(p, t, whole, icmp_key, icmp_name, bad):
+    """tunprobe's ports or ICMP type and code against tshark's transport
+    header `t` ((name, a, b) or None)."""
+    if "sourceTransportPort" in p:
+        ports = (p["sourceTransportPort"], p["destinationTransportPort"])
+        if (t is None and whole) or (t is not None and (t[0] == icmp_name or t[1:] != ports)):
+            bad("ports", ports, t)
+    elif "icmpType" + icmp_key in p:
+        tc = (p["icmpType" + icmp_key], p["icmpCode" + icmp_key])
+        if (t is None and whole) or (t is not None and (t[0] != icmp_name or t[1:] != tc)):
+            bad(icmp_name + " type/code", tc, t)
+    elif t is not None and not p.get("fragmentOffset") and p["verdict"] != "tunnel_nested":
+        bad("transport", None, t)
+
+
 def tshark_view(row, p):
     """tshark's values for the tunnel and header keys tunprobe prints, for a
     frame with exactly one IPv6 header (else only what is unambiguous)."""
@@ -170,11 +258,18 @@ def tshark_view(row, p):
     v["dot1qCustomerVlanId"] = vlans[1] if len(vlans) > 1 else None
     v["tunnelSourceIPv4Address"] = first(row, "ip.src")
     v["tunnelDestinationIPv4Address"] = first(row, "ip.dst")
+    tt = p["tunnelType"]
+    if tt in GRE_CARRIED:
+        v["greKey"] = first(row, "gre.key", lambda x: int(x, 0))
+    if tt == "gre-ipv4":
+        nth = tshark_inner4(row)["nth"]
+        v["ipTotalLength"] = int(row["ip.len"][nth]) if nth < len(row["ip.len"]) else None
+        v["ipTTL"] = int(row["ip.ttl"][nth]) if nth < len(row["ip.ttl"]) else None
+        return v
     if len(row["ipv6.src"]) != 1:
         return v
     v["ipTotalLength"] = 40 + first(row, "ipv6.plen", int)
     v["ipTTL"] = first(row, "ipv6.hlim", int)
-    tt = p["tunnelType"]
     if UDP_CARRIED.get(tt):
         v["tunnelSourceTransportPort"] = first(row, "udp.srcport", int)
         v["tunnelDestinationTransportPort"] = first(row, "udp.dstport", int)
@@ -194,11 +289,26 @@ def tshark_view(row, p):
     return v
 
 
+def undecoded_ipv6_udp_ports(got, rows):
+    """The lower outer port of each ipv6-udp packet in which tshark found no
+    IPv6 (a port whose own dissector took the datagram: UDP 4500 is IPsec
+    NAT traversal's): the ports for a second run with Teredo's dissector
+    on them. UDP tries the lower port's dissector first."""
+    ports = set()
+    for p, row in zip(got, rows):
+        if p.get("tunnelType") == "ipv6-udp" and tshark_inner(row) is None:
+            ports.add(min(p["tunnelSourceTransportPort"], p["tunnelDestinationTransportPort"]))
+    return ports
+
+
 def check(tunprobe, pcap, decode_args, report, cases=None):
     """Compares one capture. `cases`: the truth's case note per packet index
     (None with --pcap); `report(capture, index, key, tunprobe, tshark, case)`."""
     got = decode(tunprobe, pcap, decode_args)
     rows = run_tshark(pcap, decode_args)
+    ports = undecoded_ipv6_udp_ports(got, rows)
+    if ports:
+        rows = run_tshark(pcap, decode_args, ports)
     name = os.path.basename(pcap)
     if len(got) != len(rows):
         report(name, "-", "packet count", len(got), len(rows), None)
@@ -211,35 +321,43 @@ def check(tunprobe, pcap, decode_args, report, cases=None):
             report(name, idx, key, ours, theirs, case)
 
         inner = tshark_inner(row)
+        inner4 = tshark_inner4(row)
         tunnel = p.get("tunnelType", "none") != "none"
         if not tunnel:
-            if inner and inner["in_ipv4"] and p.get("ipVersion") == 4:  # decoded, not dropped
-                bad("tunnel", f"none (verdict {p['verdict']})", f"IPv6 {inner['src']} -> {inner['dst']} inside IPv4")
+            if p.get("ipVersion") == 4:  # decoded, not dropped
+                if inner and inner["in_ipv4"]:
+                    bad("tunnel", f"none (verdict {p['verdict']})",
+                        f"IPv6 {inner['src']} -> {inner['dst']} inside IPv4")
+                elif inner4:
+                    bad("tunnel", f"none (verdict {p['verdict']})",
+                        f"IPv4 {inner4['src']} -> {inner4['dst']} inside GRE")
             continue
         compared += 1
-        if inner is None:
-            bad("ipv6", f"{p['sourceIPv6Address']} -> {p['destinationIPv6Address']}", "no IPv6")
-            continue
-        if inner["src"] != p["sourceIPv6Address"]:
-            bad("sourceIPv6Address", p["sourceIPv6Address"], inner["src"])
-        if inner["dst"] != p["destinationIPv6Address"]:
-            bad("destinationIPv6Address", p["destinationIPv6Address"], inner["dst"])
         # A cut or malformed transport header (a flow verdict other than ok):
         # only what both sides print is compared.
         whole = p["verdict"] in ("ok", "teredo_bubble_payload")
-        t = inner["transport"]
-        if "sourceTransportPort" in p:
-            ports = (p["sourceTransportPort"], p["destinationTransportPort"])
-            if (t is None and whole) or (t is not None and (t[0] == "icmpv6" or t[1:] != ports)):
-                bad("ports", ports, t)
-        elif "icmpTypeIPv6" in p:
-            tc = (p["icmpTypeIPv6"], p["icmpCodeIPv6"])
-            if (t is None and whole) or (t is not None and (t[0] != "icmpv6" or t[1:] != tc)):
-                bad("icmpv6 type/code", tc, t)
-        elif t is not None and not p.get("fragmentOffset") and p["verdict"] != "tunnel_nested":
-            bad("transport", None, t)
-        if "tcpControlBits" in p and inner["tcp_flags"] is not None and inner["tcp_flags"] != p["tcpControlBits"]:
-            bad("tcpControlBits", p["tcpControlBits"], inner["tcp_flags"])
+        if p["tunnelType"] == "gre-ipv4":
+            if inner4 is None:
+                bad("ipv4 in gre", f"{p['sourceIPv4Address']} -> {p['destinationIPv4Address']}", "no IPv4 in GRE")
+                continue
+            if inner4["src"] != p["sourceIPv4Address"]:
+                bad("sourceIPv4Address", p["sourceIPv4Address"], inner4["src"])
+            if inner4["dst"] != p["destinationIPv4Address"]:
+                bad("destinationIPv4Address", p["destinationIPv4Address"], inner4["dst"])
+            compare_transport(p, inner4["transport"], whole, "IPv4", "icmp", bad)
+            flags = inner4["tcp_flags"]
+        else:
+            if inner is None:
+                bad("ipv6", f"{p['sourceIPv6Address']} -> {p['destinationIPv6Address']}", "no IPv6")
+                continue
+            if inner["src"] != p["sourceIPv6Address"]:
+                bad("sourceIPv6Address", p["sourceIPv6Address"], inner["src"])
+            if inner["dst"] != p["destinationIPv6Address"]:
+                bad("destinationIPv6Address", p["destinationIPv6Address"], inner["dst"])
+            compare_transport(p, inner["transport"], whole, "IPv6", "icmpv6", bad)
+            flags = inner["tcp_flags"]
+        if "tcpControlBits" in p and flags is not None and flags != p["tcpControlBits"]:
+            bad("tcpControlBits", p["tcpControlBits"], flags)
         for key, value in tshark_view(row, p).items():
             if p.get(key) != value:
                 bad(key, p.get(key), value)

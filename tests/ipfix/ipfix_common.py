@@ -450,9 +450,12 @@ def key_of_flowmon(r):
     outer IPv4 flow plus the PEN 16982 tunnel elements."""
     if "tunnelSrcIPv6" in r:
         proto = r["tunnelProtocol"]
+        # IPv4 in GRE: the inner IPv4 addresses arrive IPv4-mapped.
+        inner = [norm_ip(r["tunnelSrcIPv6"]), norm_ip(r["tunnelDstIPv6"])]
+        inner = [str(ipaddress.ip_address(a).ipv4_mapped or a) for a in inner]
         return (TUNNEL_TYPES[r["tunnelType"]], norm_ip(r["sourceIPv4Address"]), norm_ip(r["destinationIPv4Address"]),
                 r["sourceTransportPort"], r["destinationTransportPort"], r["vlanId"], r["dot1qCustomerVlanId"],
-                norm_ip(r["tunnelSrcIPv6"]), norm_ip(r["tunnelDstIPv6"]), proto,
+                inner[0], inner[1], proto,
                 0 if proto in ICMP else r["tunnelSrcPort"], r["tunnelICMPcode"] if proto in ICMP else r["tunnelDstPort"])
     v6 = "sourceIPv6Address" in r
     proto = r["protocolIdentifier"]

@@ -50,10 +50,10 @@ TEST_CASE("PENs that nfdump would misread are refused", "[ipfix]") {
   CHECK_FALSE(ipfix::check_pen(uint64_t{1} << 32).empty());
 }
 
-TEST_CASE("every profile has its three templates with distinct ids", "[ipfix]") {
+TEST_CASE("every profile has its four templates with distinct ids", "[ipfix]") {
   for (const ipfix::Profile& p : ipfix::kProfiles) {
     INFO(p.name);
-    REQUIRE(p.template_count == 3);
+    REQUIRE(p.template_count == 4);
     FlowKey k{};
     k.ip_version = 4;
     CHECK(ipfix::template_for(p, k).kind == ipfix::TemplateKind::ipv4);
@@ -61,6 +61,10 @@ TEST_CASE("every profile has its three templates with distinct ids", "[ipfix]") 
     CHECK(ipfix::template_for(p, k).kind == ipfix::TemplateKind::ipv6);
     k.tunnel = TunnelType::teredo;
     CHECK(ipfix::template_for(p, k).kind == ipfix::TemplateKind::tunneled);
+    // IPv4 in GRE: the inner IPv4 flow with its tunnel.
+    k.ip_version = 4;
+    k.tunnel = TunnelType::gre_ipv4;
+    CHECK(ipfix::template_for(p, k).kind == ipfix::TemplateKind::tunneled_ipv4);
     for (uint16_t i = 0; i < p.template_count; ++i) {
       CHECK(p.templates[i].id >= 256);
       CHECK(ipfix::record_length(p.templates[i]) <= ipfix::kMaxRecordBytes);

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <optional>
 #include <vector>
 
 #include "probe/base/protocols.hpp"
@@ -308,6 +309,36 @@ inline Bytes teredo_origin(uint16_t port, uint32_t ipv4_addr) {
   push16(b, static_cast<uint16_t>(port ^ 0xffffu));
   push32(b, ipv4_addr ^ 0xffffffffu);
   return b;
+}
+
+// ---------------------------------------------------------------- GRE
+
+// RFC 2784 / RFC 2890: flags and version, protocol type, then the checksum
+// (C), key (K) and sequence number (S) when given.
+struct Gre {
+  std::optional<uint32_t> key;
+  bool checksum = false;
+  std::optional<uint32_t> sequence;
+  uint16_t extra_flags = 0;  // e.g. 0x4000 (R) or version 1
+
+  Gre& with_key(uint32_t k) { key = k; return *this; }
+  Gre& with_checksum() { checksum = true; return *this; }
+  Gre& with_sequence(uint32_t s) { sequence = s; return *this; }
+  Gre& with_flags(uint16_t f) { extra_flags = f; return *this; }
+};
+
+inline Bytes gre(uint16_t protocol, const Bytes& payload, Gre o = {}) {
+  uint16_t flags = o.extra_flags;
+  if (o.checksum) flags |= 0x8000;
+  if (o.key) flags |= 0x2000;
+  if (o.sequence) flags |= 0x1000;
+  Bytes b;
+  push16(b, flags);
+  push16(b, protocol);
+  if (o.checksum) push32(b, 0x12340000);
+  if (o.key) push32(b, *o.key);
+  if (o.sequence) push32(b, *o.sequence);
+  return b + payload;
 }
 
 // ---------------------------------------------------------------- link layer

@@ -64,7 +64,8 @@ TEST_CASE("parse_teredo_ports rejects bad input with a message", "[config]") {
     DecodeConfig cfg;
     return parse_teredo_ports(text, cfg);
   };
-  CHECK(err("") == "--teredo-ports: give at least one port (1..65535)");
+  CHECK(err("") == "--teredo-ports: give at least one port (1..65535), or 'none'");
+  CHECK(err("none").empty());
   CHECK(err("0") == "--teredo-ports: '0' is not a port (1..65535)");
   CHECK(err("65536") == "--teredo-ports: '65536' is not a port (1..65535)");
   CHECK(err("99999999999999999999") == "--teredo-ports: '99999999999999999999' is not a port (1..65535)");

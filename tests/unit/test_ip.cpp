@@ -75,7 +75,8 @@ TEST_CASE("IPv4 malformed headers", "[ip]") {
   CHECK(parse4(kTcp, tcp(1, 2), V4{.options = Bytes(4, 1), .total = 23}).verdict == Verdict::ipv4_bad_length);
   // Total length 20: a header and nothing else, the TCP bytes are padding.
   CHECK(parse4(kTcp, tcp(1, 2), V4{.total = 20}).verdict == Verdict::l4_truncated);
-  CHECK(parse4(kGre, filler(8), V4{.total = 20}).verdict == Verdict::ok);
+  CHECK(parse4(kGre, filler(8), V4{.total = 20}).verdict == Verdict::gre_truncated);
+  CHECK(parse4(103, filler(8), V4{.total = 20}).verdict == Verdict::ok);
 }
 
 TEST_CASE("IPv4 lengths come from the header; the capture only bounds reads", "[ip]") {
@@ -154,9 +155,9 @@ TEST_CASE("transport headers", "[ip]") {
     CHECK(p.icmp_type == 135);
   }
   SECTION("other protocols need no header") {
-    const PacketInfo p = parse4(kGre, {});
+    const PacketInfo p = parse4(103, {});  // PIM
     CHECK(p.verdict == Verdict::ok);
-    CHECK(p.protocol == kGre);
+    CHECK(p.protocol == 103);
     CHECK_FALSE(p.has_ports);
     CHECK_FALSE(p.has_icmp);
   }

@@ -86,6 +86,11 @@ std::vector<Case> cases() {
                ayiya_udp(ayiya_hdr(1, kIpip) + ipv4(kA, kB, kTcp, tcp(1, 2)))});
   c.push_back({"AYIYA forwarding 20 bytes as IPv6", Verdict::ayiya_length_mismatch,
                ayiya_udp(ayiya_hdr(1, kIpv6) + filler(20, 0x60))});
+  c.push_back({"GRE header of 3 bytes", Verdict::gre_truncated, eth4(kGre, filler(3, 0x00))});
+  c.push_back({"GRE version 1 (PPTP)", Verdict::gre_bad_header, eth4(kGre, gre(0x880b, filler(8), Gre{}.with_flags(1)))});
+  c.push_back({"GRE carrying PPP", Verdict::gre_other_protocol, eth4(kGre, gre(0x880b, filler(8)))});
+  c.push_back({"GRE 0x86DD carrying IPv4", Verdict::gre_bad_payload,
+               eth4(kGre, gre(0x86dd, ipv4(kA, kB, kTcp, tcp(1, 2))))});
   c.push_back({"6in4 carrying IPv6 in IPv6", Verdict::tunnel_nested,
                eth4(kIpv6, ipv6(v6("2001:470:1f0a::2"), kNative, kIpv6, ipv6(kNative, kNative, kNoNext, {})))});
   return c;
