@@ -14,10 +14,7 @@ UdpMatch ipv6_udp_match(const uint8_t* p, std::size_t avail, std::size_t declare
   if (kIpv6Header + load_be16(p + 4) != declared) return no;                         // 1
   if (!is_known_first_next_header(p[6])) return no;                                  // 2
   if (p[8] == 0xff) return no;                                                       // 3
-  const uint8_t* src = p + 8;
-  const uint8_t* dst = p + 24;
-  if (is_teredo_address(src) || is_teredo_address(dst) || is_teredo_link_local(src) || is_teredo_link_local(dst))
-    return no;  // 4
+  if (has_teredo_end(p)) return no;                                                  // 4
   return {true, Verdict::ok, 0};
 }
 

@@ -39,11 +39,6 @@ UdpMatch ipv6_udp_match(const uint8_t* payload, std::size_t avail, std::size_t d
                         PacketInfo* info) noexcept;
 
 // Check 0: 40 bytes, a version-6 nibble.
-inline constexpr ContentFilter kIpv6UdpContentFilter = [] {
-  ContentFilter f;
-  f.min_payload = 40;
-  for (unsigned b = 0x60; b <= 0x6f; ++b) f.first_bytes[b >> 6] |= uint64_t{1} << (b & 63);
-  return f;
-}();
+inline constexpr ContentFilter kIpv6UdpContentFilter = ipv6_first_filter();
 
 }  // namespace tunprobe

@@ -88,9 +88,7 @@ uint8_t teredo_trailers(const uint8_t* p, std::size_t n, std::size_t avail) noex
 // Check 0 as the parser's inline filter: 40 bytes, a version-6 nibble or
 // the 0x00 of an indicator.
 inline constexpr ContentFilter kTeredoContentFilter = [] {
-  ContentFilter f;
-  f.min_payload = 40;
-  for (unsigned b = 0x60; b <= 0x6f; ++b) f.first_bytes[b >> 6] |= uint64_t{1} << (b & 63);
+  ContentFilter f = ipv6_first_filter();
   f.first_bytes[0] |= 1;  // 0x00
   return f;
 }();
@@ -160,9 +158,7 @@ inline TeredoMatch not_teredo(bool on_port, Verdict v) noexcept {
   if (content) {
     const Verdict fail = on_port ? Verdict::teredo_length_mismatch : Verdict::ok;
     if (!is_known_first_next_header(ip6[6])) return not_teredo(on_port, fail);
-    if (!is_teredo_address(ip6 + 8) && !is_teredo_address(ip6 + 24) && !is_teredo_link_local(ip6 + 8) &&
-        !is_teredo_link_local(ip6 + 24))
-      return not_teredo(on_port, fail);
+    if (!has_teredo_end(ip6)) return not_teredo(on_port, fail);
   }
   t.trailers = trailers;
   // 7. Bubbles (RFC 4380 2.8): next header 59, no payload.

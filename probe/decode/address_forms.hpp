@@ -27,6 +27,15 @@ inline bool is_teredo_link_local(const uint8_t a[16]) noexcept {
   return iid == 0x8000ffffffff'fffdull || iid == 0x0000ffffffff'fffdull || iid == 0x80005445'5245444full;
 }
 
+// Does the IPv6 header at `ip6` (40 bytes readable) have a Teredo end: a
+// Teredo address or a qualification link-local address at either end?
+// Teredo's content check asks for one; IPv6 in UDP leaves such packets to
+// Teredo.
+inline bool has_teredo_end(const uint8_t* ip6) noexcept {
+  return is_teredo_address(ip6 + 8) || is_teredo_address(ip6 + 24) || is_teredo_link_local(ip6 + 8) ||
+         is_teredo_link_local(ip6 + 24);
+}
+
 // ISATAP (RFC 5214 section 6.1): the interface id ::0:5efe:a.b.c.d
 // (private IPv4) or ::200:5efe:a.b.c.d (global), the universal/local and
 // group bits free (mask 0xfcffffff); the low 32 bits are the host's IPv4.

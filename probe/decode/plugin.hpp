@@ -82,6 +82,15 @@ struct ContentFilter {
   }
 };
 
+// The filter of a payload that starts with an IPv6 header: `min_payload`
+// bytes, a version-6 first nibble.
+constexpr ContentFilter ipv6_first_filter(uint16_t min_payload = 40) {
+  ContentFilter f;
+  f.min_payload = min_payload;
+  for (unsigned b = 0x60; b <= 0x6f; ++b) f.first_bytes[b >> 6] |= uint64_t{1} << (b & 63);
+  return f;
+}
+
 // The facts a flow's key implies, from its inner addresses.
 using KeyFactsFn = void (*)(const uint8_t src[16], const uint8_t dst[16], PacketInfo& info) noexcept;
 
