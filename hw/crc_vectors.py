@@ -259,7 +259,7 @@ vec("same_host_tcp4_rev", "IPv4 TCP SYN-ACK 192.0.2.10:443 -> 192.0.2.10:51000 (
     ether(ipv4(C4, C4, 6, tcp(C4, C4, 443, 51000, 0x12)), 0x0800), 4, (C4, 443), (C4, 51000), 6)
 
 # Malformed and boundary frames: what the parser does with lengths that do
-# not add up (probe/decode/parse.cpp, each step's verdict), so that a hardware
+# not add up (probe/decode/parse_impl.hpp, each step's verdict), so that a hardware
 # parser meets every fallback. A dropped packet has the all-zero vector; a
 # tunnel whose inner header fails validation stays the outer IPv4 flow.
 

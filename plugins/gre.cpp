@@ -19,7 +19,7 @@ constexpr std::size_t kIpv4Header = 20;
 }  // namespace
 
 GreHeader gre_header(const uint8_t* p, std::size_t avail, std::size_t declared) noexcept {
-  GreHeader h{Verdict::ok, 0, 4, false, 0};
+  GreHeader h{Verdict::ok, 0, 4, false, 0, false};
   if (avail < 4 || declared < 4) {
     h.verdict = Verdict::gre_truncated;
     return h;
@@ -39,7 +39,10 @@ GreHeader gre_header(const uint8_t* p, std::size_t avail, std::size_t declared) 
     }
     len += 4;
   }
-  if (flags & kFlagSequence) len += 4;
+  if (flags & kFlagSequence) {
+    h.sequence_present = true;
+    len += 4;
+  }
   if (avail < len || declared < len) {
     h.verdict = Verdict::gre_truncated;
     h.key_present = false;

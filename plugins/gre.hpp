@@ -22,7 +22,7 @@
 //      and ignores bits 6-12. Version 1 is PPTP's enhanced GRE (RFC 2637),
 //      which carries PPP;
 //   3. the optional fields the flags announce fit (gre_truncated);
-//   4. the protocol type is one plugins/registry.cpp knows
+//   4. the protocol type is one plugins/registry.hpp knows
 //      (gre_other_protocol otherwise: PPP, ERSPAN, bridged Ethernet, ...);
 //   5. the payload is that IP packet: for 0x86DD 40 bytes of IPv6 header,
 //      version 6, 40 + its payload length within the GRE payload; for
@@ -49,6 +49,7 @@ struct GreHeader {
   uint16_t length;      // 4 to 16 bytes: where the payload starts
   bool key_present;
   uint32_t key;
+  bool sequence_present;  // the S bit (ERSPAN type II sets it, type I does not)
 };
 GreHeader gre_header(const uint8_t* p, std::size_t avail, std::size_t declared) noexcept;
 

@@ -96,8 +96,8 @@ inline constexpr ContentFilter kTeredoContentFilter = [] {
 // The facts of a Teredo flow's key: the Teredo address at either end.
 void teredo_key_facts(const uint8_t src[16], const uint8_t dst[16], PacketInfo& info) noexcept;
 
-// The decision itself, inline: plugins/registry.cpp's UDP dispatch inlines
-// it (a Teredo packet costs no call beyond the dispatch's own).
+// The decision itself, inline: plugins/registry.hpp's UDP dispatch inlines
+// it into the parser (plugins/parser.cpp): a Teredo packet costs no call.
 namespace teredo_detail {
 
 constexpr std::size_t kIpv6Header = 40;

@@ -26,7 +26,7 @@ mkdir -p "$work/seeds"
 work=$(cd "$work" && pwd)
 
 # Every plug-in, by the folder: a new one is fuzzed without an edit here.
-parser=(probe/decode/parse.cpp probe/decode/addr_class.cpp)
+parser=(probe/decode/addr_class.cpp)
 parser+=($(cd "$root" && ls plugins/*.cpp))
 flow=(probe/flow/flow_cache.cpp probe/flow/pipeline.cpp probe/records/flow_json.cpp probe/decode/packet_json.cpp)
 dpdk_cflags=$(pkg-config --cflags libdpdk | sed 's/-I/-isystem /g')

@@ -12,7 +12,7 @@
 //   kind 3  Fragment: 8 octets (RFC 8200 4.5)
 // SET has bit n set for each next header n that is walked (44 and 51 get
 // their own kinds whenever they are in the set). The model walks
-// `TP_EXT_ISSUE10 of tp_params.vh (probe/decode/parse.cpp, since the parser
+// `TP_EXT_ISSUE10 of tp_params.vh (probe/decode/parse_impl.hpp, since the parser
 // change of issue 10); before it, `TP_EXT_CURRENT, {0, 43, 44, 51, 60}.
 module tp_ext_kind #(
   parameter [255:0] SET = 256'd0

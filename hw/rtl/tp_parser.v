@@ -1,7 +1,7 @@
 // tp_parser: the header parser of the CRC distributor.
 //
 // It decides, for each frame, exactly what the software parser
-// (parse_frame() in probe/decode/parse.cpp with plugins/teredo.cpp) decides for
+// (parse_frame() in probe/decode/parse_impl.hpp with plugins/teredo.cpp) decides for
 // the fields the field vector is built from: dropped or not, IP version,
 // tunnel or not, fragment (and whether the fragment is the tunnel's outer
 // header), the addresses of the level the vector takes, the protocol and

@@ -52,6 +52,12 @@ inline constexpr uint16_t kEtherQinQ = 0x88a8;     // IEEE 802.1ad
 inline constexpr uint16_t kEtherQinQOld = 0x9100;  // pre-802.1ad QinQ
 inline constexpr uint16_t kEtherMpls = 0x8847;     // RFC 3032
 inline constexpr uint16_t kEtherPppoeSession = 0x8864;  // RFC 2516
+// GRE protocol types of mirrored frames: ERSPAN types I and II (0x88BE) and
+// III (0x22EB) (draft-foschiano-erspan-03), transparent Ethernet bridging
+// (0x6558; NVGRE, RFC 7637).
+inline constexpr uint16_t kEtherErspan = 0x88be;
+inline constexpr uint16_t kEtherErspan3 = 0x22eb;
+inline constexpr uint16_t kEtherTeb = 0x6558;
 
 // PPP protocol numbers (RFC 1332, RFC 5072).
 inline constexpr uint16_t kPppIpv4 = 0x0021;

@@ -19,7 +19,7 @@
 //               false flow every few seconds at 10 Gb/s of QUIC)
 //
 // A new tunnel is a row here, a plug-in file under plugins/ and its rows in
-// plugins/registry.cpp.
+// plugins/registry.hpp.
 #pragma once
 
 #include <array>

@@ -65,6 +65,9 @@ enum class Disposition : uint8_t { kFlow, kDrop };
   X(gre_bad_header, kFlow, "GRE version not 0 (PPTP) or RFC 1701 bits set: kept as IPv4")        \
   X(gre_other_protocol, kFlow, "GRE carrying neither IPv6 nor IPv4: kept as the IPv4 GRE flow")  \
   X(gre_bad_payload, kFlow, "GRE payload not the IP packet its protocol type says: kept as IPv4") \
+  X(mirror_truncated, kFlow, "--mirror: mirror header or mirrored frame cut: kept as the outer flow") \
+  X(vxlan_bad_header, kFlow, "--mirror vxlan: VXLAN I flag clear: kept as the outer UDP flow")    \
+  X(erspan_bad_header, kFlow, "--mirror erspan: ERSPAN version or frame type unknown: outer flow") \
   X(tunnel_nested, kFlow, "tunnel inside a tunnel: counted, inner level not decoded")
 
 enum class Verdict : uint8_t {

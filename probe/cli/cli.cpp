@@ -41,7 +41,15 @@ po::options_description decoder_options() {
       ("6rd-prefix", po::value<std::vector<std::string>>()->composing(),
        "a 6rd domain (repeatable, at most 4): PREFIX/LEN, e.g. 2001:db8::/32, or PREFIX/LEN@V4PREFIX/MASKLEN "
        "when the CE addresses share their MASKLEN high bits, e.g. 2001:db8::/24@10.0.0.0/8 (RFC 5969 "
-       "IPv4MaskLen); LEN + 32 - MASKLEN at most 64. Protocol 41 under it is 6rd");
+       "IPv4MaskLen); LEN + 32 - MASKLEN at most 64. Protocol 41 under it is 6rd")
+      ("mirror", po::value<std::string>()->default_value("none"),
+       "mirrored traffic to unwrap: 'none', 'auto' (all), or a comma list of vxlan (VXLAN, RFC 7348, to "
+       "--vxlan-ports), erspan (ERSPAN types I, II and III in GRE) and teb (Ethernet bridged in GRE, 0x6558). "
+       "The mirror's headers are stripped and the mirrored frame is decoded as if it had arrived on the port; "
+       "the VNI, ERSPAN session id or GRE key is the flow's observationPointId. Off: such packets are the "
+       "UDP or GRE flows they are")
+      ("vxlan-ports", po::value<std::string>()->default_value("4789"),
+       "UDP destination ports of VXLAN for --mirror vxlan, comma-separated (Linux's own default is 8472)");
   // Each UDP plug-in's ports, and its detection mode where it can be told by
   // content (probe/decode/plugin.hpp).
   for (const UdpPlugin& plugin : udp_plugins()) {
@@ -84,6 +92,9 @@ DecodeConfig decoder_config(const po::variables_map& vm) {
       throw UsageError{"--teredo-heuristic: it means --teredo-detect content, which contradicts --teredo-detect ports"};
     cfg.detect(TunnelType::teredo) = UdpDetect::content;
   }
+  if (std::string err = parse_mirrors(vm["mirror"].as<std::string>(), cfg); !err.empty()) throw UsageError{err};
+  if (std::string err = parse_vxlan_ports(vm["vxlan-ports"].as<std::string>(), cfg); !err.empty())
+    throw UsageError{err};
   if (vm.count("6rd-prefix")) {
     const auto& prefixes = vm["6rd-prefix"].as<std::vector<std::string>>();
     if (prefixes.size() > DecodeConfig::kMaxSixrdPrefixes)

@@ -65,12 +65,13 @@ std::string parse_sixrd_prefix(std::string_view text, SixrdPrefix& out) {
   return {};
 }
 
-std::string parse_udp_ports(TunnelType type, std::string_view text, DecodeConfig& cfg) {
-  const std::string option = fmt::format("--{}-ports", tunnel_type_name(type));
+namespace {
+// A comma list of ports (1..65535) into `set`; "none" (when allowed) for
+// the empty set. The error names `option`.
+std::string parse_port_list(const std::string& option, std::string_view text, bool allow_none, PortSet& out) {
   PortSet set;
-  // "none": found by content only (a tunnel without a port of its own).
-  if (text == "none") {
-    cfg.ports(type) = set;
+  if (allow_none && text == "none") {
+    out = set;
     return {};
   }
   while (!text.empty()) {
@@ -86,8 +87,45 @@ std::string parse_udp_ports(TunnelType type, std::string_view text, DecodeConfig
     text.remove_prefix(comma + 1);
     if (text.empty()) return fmt::format("{}: '' is not a port (1..65535)", option);
   }
-  if (set.count == 0) return fmt::format("{}: give at least one port (1..65535), or 'none'", option);
-  cfg.ports(type) = set;
+  if (set.count == 0)
+    return fmt::format("{}: give at least one port (1..65535){}", option, allow_none ? ", or 'none'" : "");
+  out = set;
+  return {};
+}
+}  // namespace
+
+std::string parse_udp_ports(TunnelType type, std::string_view text, DecodeConfig& cfg) {
+  // "none": found by content only (a tunnel without a port of its own).
+  return parse_port_list(fmt::format("--{}-ports", tunnel_type_name(type)), text, true, cfg.ports(type));
+}
+
+std::string parse_vxlan_ports(std::string_view text, DecodeConfig& cfg) {
+  return parse_port_list("--vxlan-ports", text, false, cfg.vxlan_ports);
+}
+
+std::string parse_mirrors(std::string_view text, DecodeConfig& cfg) {
+  MirrorSet set = 0;
+  if (text == "none") {
+    cfg.mirrors = 0;
+    return {};
+  }
+  if (text == "auto") {
+    cfg.mirrors = kAllMirrors;
+    return {};
+  }
+  while (true) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    MirrorSet bits = 0;
+    for (const MirrorTypeInfo& m : kMirrorTypes)
+      if (m.type != MirrorType::none && m.option == item) bits |= mirror_bit(m.type);
+    if (bits == 0)
+      return fmt::format("--mirror: '{}' is not a mirror (vxlan, erspan, teb; or auto, none)", item);
+    set |= bits;
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  cfg.mirrors = set;
   return {};
 }
 

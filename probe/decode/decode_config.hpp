@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "probe/base/mirror_type.hpp"
 #include "probe/base/tunnel_type.hpp"
 
 namespace tunprobe {
@@ -68,6 +69,11 @@ struct DecodeConfig {
   std::array<UdpDetect, kTunnelTypeCount> udp_detect = default_udp_detect();
   std::array<SixrdPrefix, kMaxSixrdPrefixes> sixrd{};
   uint8_t sixrd_count = 0;
+  // Mirrors to strip (--mirror; none by default: a VXLAN or ERSPAN packet is
+  // then the UDP or GRE flow it is), and VXLAN's destination ports
+  // (--vxlan-ports, IANA's 4789 by default; Linux's own default is 8472).
+  MirrorSet mirrors = 0;
+  PortSet vxlan_ports{{4789}, 1};
 
   const PortSet& ports(TunnelType t) const noexcept { return udp_ports[static_cast<std::size_t>(t)]; }
   PortSet& ports(TunnelType t) noexcept { return udp_ports[static_cast<std::size_t>(t)]; }
@@ -94,5 +100,10 @@ std::string parse_udp_ports(TunnelType type, std::string_view text, DecodeConfig
 // Parses "content" or "ports" (--NAME-detect). Returns an error message,
 // empty on success.
 std::string parse_udp_detect(TunnelType type, std::string_view text, DecodeConfig& cfg);
+
+// --mirror: "none", "auto" or a comma list of vxlan, erspan, teb.
+std::string parse_mirrors(std::string_view text, DecodeConfig& cfg);
+// --vxlan-ports: a comma list of UDP destination ports.
+std::string parse_vxlan_ports(std::string_view text, DecodeConfig& cfg);
 
 }  // namespace tunprobe

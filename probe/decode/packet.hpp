@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "probe/base/mirror_type.hpp"
 #include "probe/decode/addr_class.hpp"
 #include "probe/base/tunnel_type.hpp"
 #include "probe/base/verdict.hpp"
@@ -47,7 +48,13 @@ struct PacketInfo {
   uint16_t vlan_outer = 0;    // first tag's id
   uint16_t vlan_inner = 0;    // second tag's id (QinQ)
   bool has_mpls = false;
+  // The mirror whose headers were stripped (--mirror; none: the frame came
+  // as it is) and its session: the VXLAN VNI, the ERSPAN session id, the GRE
+  // key of Ethernet bridging (0 when none). The other fields are the
+  // mirrored frame's.
+  MirrorType mirror = MirrorType::none;
   uint32_t mpls_top_label = 0;
+  uint32_t observation_id = 0;
 
   // Outer IPv4 header of a tunneled packet (valid when tunnel != none).
   TunnelType tunnel = TunnelType::none;
@@ -93,7 +100,7 @@ struct PacketInfo {
   // Transport: what was captured of its header (a snaplen or the IP length
   // may cut it; the verdict is then l4_truncated).
   bool has_ports = false;
-  bool has_tcp_flags = false;  // byte 13 of the TCP header was captured (in a hole: the struct stays 140 bytes)
+  bool has_tcp_flags = false;  // byte 13 of the TCP header was captured (in a hole)
   uint16_t sport = 0;
   uint16_t dport = 0;
   uint8_t tcp_flags = 0;

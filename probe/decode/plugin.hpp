@@ -24,8 +24,9 @@
 // IPv4 addresses, Teredo server and client, ...): records built from keys
 // (flow JSON, IPFIX) show the same facts as the packets did.
 //
-// The parser (parse.cpp) knows the plug-ins only through these tables
-// (plugins/registry.cpp).
+// The parser (probe/decode/parse_impl.hpp) knows the plug-ins only through
+// these tables: it is a template over their dispatch, instantiated with the
+// registry (plugins/registry.hpp) in plugins/parser.cpp.
 #pragma once
 
 #include <array>
@@ -35,6 +36,7 @@
 
 #include "probe/decode/decode_config.hpp"
 #include "probe/decode/packet.hpp"
+#include "probe/decode/parse.hpp"
 
 namespace tunprobe {
 
@@ -107,7 +109,7 @@ constexpr UdpPlugin make_udp_plugin(TunnelType type, ContentFilter content, UdpM
   return UdpPlugin{type, content, match, key_facts, content.any()};
 }
 
-// The table itself (plugins/registry.cpp), for the command line and the
+// The table itself (plugins/registry.hpp), for the command line and the
 // key facts.
 extern const std::span<const UdpPlugin> kUdpPluginTable;
 inline std::span<const UdpPlugin> udp_plugins() noexcept { return kUdpPluginTable; }
@@ -119,18 +121,20 @@ struct UdpClaim {
   uint16_t inner_offset;  // claimed: where the carried IPv6 header starts in the payload
 };
 
-// The UDP dispatch (plugins/registry.cpp), for the outer UDP header and for
-// nested detection: asks the plug-ins in table order; the first claim wins.
-// A plug-in looks at a datagram on its ports, and elsewhere when it is told
-// by content (DecodeConfig::detect) and its ContentFilter passes. The loop
-// over the table is unrolled there at compile time, so that the plug-ins'
-// match functions are direct calls (Teredo's inlined): one call per UDP
-// datagram. `info` null: decide only.
-UdpClaim claim_udp(const uint8_t* payload, std::size_t avail, std::size_t declared, uint16_t sport, uint16_t dport,
-                   const DecodeConfig& cfg, PacketInfo* info) noexcept;
+// What a mirror plug-in says of one packet (VXLAN, ERSPAN, Ethernet over
+// GRE; probe/base/mirror_type.hpp): the mirrored frame to decode in the
+// packet's place, or why not.
+struct MirrorClaim {
+  MirrorType type;          // none: not stripped; `verdict` says why (ok: no mirror at all)
+  Verdict verdict;
+  LinkType link;            // the mirrored frame's link layer
+  uint16_t frame_offset;    // where the mirrored frame starts in the payload
+  uint32_t observation_id;  // the session: VNI, ERSPAN session id, GRE key
+};
 
-// GRE (IPv4 protocol 47): the header is parsed once (plugins/gre.hpp), then
-// its protocol type picks the tunnel in plugins/registry.cpp's table.
+// What the GRE plug-in and its protocol-type table say of one GRE packet
+// (IPv4 protocol 47): the header is parsed once (plugins/gre.hpp), then its
+// protocol type picks the tunnel (plugins/registry.hpp).
 struct GreClaim {
   TunnelType type;        // none: not decoded, `verdict` says why
   Verdict verdict;
@@ -138,11 +142,10 @@ struct GreClaim {
   uint16_t inner_offset;  // claimed: where the carried packet starts (the GRE header's length)
   bool key_present;
   uint32_t key;
+  // A mirrored frame (GRE protocol types of ERSPAN and Ethernet bridging,
+  // when --mirror asks for them); mirror.type none otherwise.
+  MirrorClaim mirror;
 };
-
-// `gre`: the GRE header, `avail` bytes readable, `declared` the IPv4
-// payload length; `fragment`: the outer packet is a first fragment.
-GreClaim claim_gre(const uint8_t* gre, std::size_t avail, std::size_t declared, bool fragment) noexcept;
 
 // The facts a flow key implies for its tunnel type: called with the key's
 // inner addresses and `info`'s outer addresses set. Empty for none.

@@ -47,11 +47,11 @@ FlowCache::FlowCache(const FlowCacheConfig& cfg)
   records_.reset(alloc_zeroed<FlowRecord>(static_cast<std::size_t>(buckets_count_) * kWays));
 }
 
-uint64_t FlowCache::hash_portable(const uint64_t (&w)[7], bool wide) noexcept {
+uint64_t FlowCache::hash_portable(const uint64_t (&w)[8], bool wide) noexcept {
   const uint32_t a = rte_hash_crc(w, sizeof w, kHashSeed);
   if (!wide) return uint64_t{a} << 32 | a;
   uint32_t b = kSigSeed;
-  for (unsigned i = 0; i < 7; ++i) b = rte_hash_crc_8byte(w[6 - i], b);
+  for (unsigned i = 0; i < 8; ++i) b = rte_hash_crc_8byte(w[7 - i], b);
   return uint64_t{b} << 32 | a;
 }
 
@@ -140,7 +140,7 @@ struct Deadlines {
   uint64_t active, idle, end;  // end: UINT64_MAX when no TCP end was seen
 };
 Deadlines deadlines(const FlowRecord& r, uint32_t active_ms, uint32_t inactive_ms, uint32_t grace_ms) noexcept {
-  return {r.first_ms + active_ms, r.last_ms + inactive_ms,
+  return {r.first_ms + active_ms, last_ms(r) + inactive_ms,
           r.tcp_end_ms != 0 ? r.first_ms + (r.tcp_end_ms - 1) + grace_ms : ~uint64_t{0}};
 }
 }  // namespace

@@ -63,39 +63,39 @@ class FlowCache {
 
   explicit FlowCache(const FlowCacheConfig& cfg);
 
-  // The key's 64-bit hash. The low half is CRC-32C of the key's 56 bytes,
-  // seed 0x74756e70 (rte_hash_crc(&key, 56, seed)): the bucket index is its
+  // The key's 64-bit hash. The low half is CRC-32C of the key's 64 bytes,
+  // seed 0x74756e70 (rte_hash_crc(&key, 64, seed)): the bucket index is its
   // top log2(buckets) bits (multiply-shift). The high half gives the 16-bit
   // signature. Up to 2^16 buckets the index leaves the low 16 bits of the
   // CRC unused and they are the signature (the high half repeats the low
   // one); beyond, `wide`, the high half is a second CRC-32C chain over the
   // key's words in reverse order with another seed (an independent linear
   // map of the key), so a 2^28-record cache keeps 16 signature bits.
-  static uint64_t hash_words(const uint64_t (&w)[7], bool wide) noexcept {
+  static uint64_t hash_words(const uint64_t (&w)[8], bool wide) noexcept {
 #if defined(__SSE4_2__)
     uint64_t a = kHashSeed;
     if (!wide) {
-      for (unsigned i = 0; i < 7; ++i) a = _mm_crc32_u64(a, w[i]);
+      for (unsigned i = 0; i < 8; ++i) a = _mm_crc32_u64(a, w[i]);
       return a << 32 | a;
     }
     uint64_t b = kSigSeed;
-    for (unsigned i = 0; i < 7; ++i) {
+    for (unsigned i = 0; i < 8; ++i) {
       a = _mm_crc32_u64(a, w[i]);
-      b = _mm_crc32_u64(b, w[6 - i]);
+      b = _mm_crc32_u64(b, w[7 - i]);
     }
     return b << 32 | a;
 #else
     return hash_portable(w, wide);
 #endif
   }
-  static uint64_t hash_portable(const uint64_t (&w)[7], bool wide) noexcept;
+  static uint64_t hash_portable(const uint64_t (&w)[8], bool wide) noexcept;
   // This cache's hash of a key (wide when it has more than 2^16 buckets).
   uint64_t hash(const FlowKey& key) const noexcept {
-    uint64_t w[7];
+    uint64_t w[8];
     std::memcpy(w, &key, sizeof w);
     return hash_words(w, wide_);
   }
-  uint64_t hash_words(const uint64_t (&w)[7]) const noexcept { return hash_words(w, wide_); }
+  uint64_t hash_words(const uint64_t (&w)[8]) const noexcept { return hash_words(w, wide_); }
   static constexpr uint32_t kNarrowBuckets = 1u << 16;
 
   // Bulk lookups, stage 1: the bucket's cache line.

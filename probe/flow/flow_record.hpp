@@ -51,7 +51,7 @@ constexpr std::string_view end_reason_name(EndReason r) { return kEndReasonNames
 // first fragment never came, a header cut before its ports) has neither
 // ports nor an ICMP type: `flags` says so (kKeyNoTransport), so that such a
 // packet never joins, say, an ICMP echo-reply flow (type 0, code 0) of the
-// same addresses. 56 bytes, no padding holes, compared as seven 64-bit
+// same addresses. 64 bytes, no padding holes, compared as eight 64-bit
 // words. 8-byte aligned: rte_hash_crc reads it in 64-bit words.
 struct alignas(8) FlowKey {
   uint8_t src[16];
@@ -68,8 +68,13 @@ struct alignas(8) FlowKey {
   uint8_t ip_version;
   TunnelType tunnel;
   uint8_t flags;  // kKey* bits
+  // --mirror: the mirror the packets came in and its session (VNI, ERSPAN
+  // session id, GRE key): two mirror sessions are two observation points.
+  uint32_t observation_id;
+  MirrorType mirror;
+  uint8_t zero_[3];  // always 0: the key is compared as whole words
 };
-static_assert(sizeof(FlowKey) == 56);
+static_assert(sizeof(FlowKey) == 64);
 
 inline constexpr uint8_t kKeyNoTransport = 0x01;
 // GRE: the packets carried a key (RFC 2890 2.1; in outer_sport:outer_dport),
@@ -90,11 +95,11 @@ inline uint8_t key_flags(const PacketInfo& p) noexcept {
 }
 
 inline bool key_equal(const FlowKey& a, const FlowKey& b) noexcept {
-  uint64_t wa[7], wb[7];
+  uint64_t wa[8], wb[8];
   std::memcpy(wa, &a, sizeof wa);
   std::memcpy(wb, &b, sizeof wb);
   uint64_t diff = 0;
-  for (int i = 0; i < 7; ++i) diff |= wa[i] ^ wb[i];
+  for (int i = 0; i < 8; ++i) diff |= wa[i] ^ wb[i];
   return diff == 0;
 }
 
@@ -121,6 +126,9 @@ inline void make_key(const PacketInfo& p, FlowKey& k) noexcept {
   k.ip_version = p.ip_version;
   k.tunnel = p.tunnel;
   k.flags = key_flags(p);
+  k.observation_id = p.observation_id;
+  k.mirror = p.mirror;
+  k.zero_[0] = k.zero_[1] = k.zero_[2] = 0;
 }
 
 // One flow. Two cache lines. Facts that follow from the key (Teredo server
@@ -129,10 +137,13 @@ inline void make_key(const PacketInfo& p, FlowKey& k) noexcept {
 struct alignas(64) FlowRecord {
   FlowKey key;
   uint64_t first_ms;       // packet time of the first packet, ms since 1970
-  uint64_t last_ms;
   uint64_t packets;        // frames counted into this flow
   uint64_t octets;         // IP octets of the inner (or native) packets
   uint64_t outer_octets;   // IP octets of the outer IPv4 packets (tunnels)
+  // The last packet's time, in ms after first_ms (last_ms()): a record
+  // lives at most --active-timeout (86,400 s) < 2^32 ms; the cache ends it
+  // before a packet past that joins it.
+  uint32_t last_after_ms;
   uint32_t teredo_bubbles;
   uint32_t teredo_auth;
   uint32_t teredo_origin;
@@ -145,12 +156,13 @@ struct alignas(64) FlowRecord {
   EndReason end_reason;
   uint8_t worker;          // which worker kept it (load balance checks)
   uint8_t teredo_trailers; // OR of the packets' RFC 6081 trailer bits (kTeredoTrailer*)
-  uint8_t pad_;
   // TCP: the first FIN or RST was seen this many ms after first_ms, plus 1
   // (0: none). The flow then ends --tcp-end-grace later, so that the last
   // ACK, a retransmitted FIN or the peer's RST still count into it.
   uint32_t tcp_end_ms;
 };
 static_assert(sizeof(FlowRecord) == 128);
+
+inline uint64_t last_ms(const FlowRecord& r) noexcept { return r.first_ms + r.last_after_ms; }
 
 }  // namespace tunprobe

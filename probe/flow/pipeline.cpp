@@ -38,7 +38,7 @@ void make_frag_key(const PacketInfo& p, FragKey& fk) noexcept {
 }
 
 // make_key() (flow_record.hpp) and FlowCache::hash() in one: the key is
-// built as its seven 64-bit words, stored whole and hashed from registers.
+// built as its eight 64-bit words, stored whole and hashed from registers.
 // (make_key stores the last three words 1, 2 and 4 bytes at a time; the
 // hash reading them back as 8-byte words would stall on store forwarding.)
 // Same bytes, same hash.
@@ -47,11 +47,12 @@ static_assert(offsetof(FlowKey, outer_src4) == 32 && offsetof(FlowKey, outer_dst
               offsetof(FlowKey, outer_sport) == 44 && offsetof(FlowKey, outer_dport) == 46 &&
               offsetof(FlowKey, vlan_outer) == 48 && offsetof(FlowKey, vlan_inner) == 50 &&
               offsetof(FlowKey, protocol) == 52 && offsetof(FlowKey, ip_version) == 53 &&
-              offsetof(FlowKey, tunnel) == 54 && offsetof(FlowKey, flags) == 55 && sizeof(FlowKey) == 56);
+              offsetof(FlowKey, tunnel) == 54 && offsetof(FlowKey, flags) == 55 &&
+              offsetof(FlowKey, observation_id) == 56 && offsetof(FlowKey, mirror) == 60 && sizeof(FlowKey) == 64);
 static_assert(std::endian::native == std::endian::little);
 
 inline uint64_t make_key_hashed(const PacketInfo& p, FlowKey& k, const FlowCache& cache) noexcept {
-  uint64_t w[7];
+  uint64_t w[8];
   std::memcpy(w, p.src, 16);
   std::memcpy(w + 2, p.dst, 16);
   const bool tunnel = p.tunnel != TunnelType::none;
@@ -65,6 +66,7 @@ inline uint64_t make_key_hashed(const PacketInfo& p, FlowKey& k, const FlowCache
   w[5] = ports;
   w[6] = uint64_t{key_flags(p)} << 56 | uint64_t{static_cast<uint8_t>(p.tunnel)} << 48 |
          uint64_t{p.ip_version} << 40 | uint64_t{p.protocol} << 32 | uint64_t{p.vlan_inner} << 16 | p.vlan_outer;
+  w[7] = uint64_t{static_cast<uint8_t>(p.mirror)} << 32 | p.observation_id;
   std::memcpy(&k, w, sizeof w);
   return cache.hash_words(w);
 }
@@ -175,7 +177,8 @@ void Pipeline::account(const PacketInfo& p, const FlowKey& key, uint64_t hash, u
   // bytes; the inner packet's length was counted with the first fragment.
   const bool outer_fragment = key.tunnel != TunnelType::none && p.tunnel == TunnelType::none;
   if (created) {
-    rec.first_ms = rec.last_ms = now_ms;
+    rec.first_ms = now_ms;
+    rec.last_after_ms = 0;
     rec.packets = rec.octets = rec.outer_octets = 0;
     rec.teredo_bubbles = rec.teredo_auth = rec.teredo_origin = 0;
     rec.tcp_flags = 0;
@@ -212,7 +215,8 @@ void Pipeline::account(const PacketInfo& p, const FlowKey& key, uint64_t hash, u
       rec.teredo_trailers |= p.teredo.trailers;
     }
   }
-  if (now_ms > rec.last_ms) rec.last_ms = now_ms;
+  // The worker's clock never goes back: now_ms >= first_ms.
+  rec.last_after_ms = static_cast<uint32_t>(now_ms - rec.first_ms);
   if (tcp && (p.tcp_flags & (kTcpFin | kTcpRst)) != 0) {
     // TCP ends: the flow lives on for the grace period so that the last
     // ACK, a retransmitted FIN or the peer's RST count into it. The first

@@ -21,12 +21,16 @@ void append_flow_json(std::string& out, const FlowRecord& r, const DecodeConfig&
   const FlowKey& k = r.key;
   JsonObject o(out);
   o.num("flowStartMilliseconds", r.first_ms);
-  o.num("flowEndMilliseconds", r.last_ms);
+  o.num("flowEndMilliseconds", last_ms(r));
   o.str("flowEndReason", end_reason_name(r.end_reason));
   o.num("packetDeltaCount", r.packets);
   o.num("octetDeltaCount", r.octets);
   if (k.vlan_outer != 0) o.num("vlanId", k.vlan_outer);
   if (k.vlan_inner != 0) o.num("dot1qCustomerVlanId", k.vlan_inner);
+  if (k.mirror != MirrorType::none) {
+    o.str("mirror", mirror_type_name(k.mirror));
+    o.num("observationPointId", k.observation_id);
+  }
   o.str("tunnelType", tunnel_type_name(k.tunnel));
   if (k.tunnel != TunnelType::none) {
     PacketInfo facts;

@@ -50,7 +50,7 @@ uint64_t fact_value(Fact f, Facts& x) {
   const bool in_ipv4 = tunnel_carrier(k.tunnel) == Carrier::ipv4;
   switch (f) {
     case Fact::flowStartMilliseconds: return r.first_ms;
-    case Fact::flowEndMilliseconds: return r.last_ms;
+    case Fact::flowEndMilliseconds: return last_ms(r);
     case Fact::packetDeltaCount: return r.packets;
     case Fact::octetDeltaCount: return r.octets;
     case Fact::sourceIPv4Address: return k.ip_version == 4 ? ipv4_of(k.src) : 0;

@@ -1,6 +1,6 @@
 // libFuzzer target for the decoder: any bytes, every link type, with
-// Teredo content detection, two Teredo ports and a 6rd prefix (the widest
-// decoder), must give a verdict without reading out of bounds or hitting
+// Teredo content detection, two Teredo ports, 6rd prefixes and every mirror
+// (the widest decoder), must give a verdict without reading out of bounds or hitting
 // undefined behaviour.
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +27,9 @@ tunprobe::DecodeConfig wide_config() {
   cfg.sixrd[1].ipv4_mask_len = 8;
   cfg.sixrd[1].ipv4_prefix = 0x0a000000;
   cfg.sixrd_count = 2;
+  // Every mirror (VXLAN, ERSPAN I-III, Ethernet in GRE), and IPv6 in UDP by content.
+  cfg.mirrors = tunprobe::kAllMirrors;
+  cfg.detect(tunprobe::TunnelType::ipv6_udp) = tunprobe::UdpDetect::content;
   return cfg;
 }
 

@@ -37,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.cache.active_timeout_ms = 5000;
   cfg.cache.inactive_timeout_ms = 1000;
   cfg.decode.detect(tunprobe::TunnelType::teredo) = (size & 1) != 0 ? tunprobe::UdpDetect::content : tunprobe::UdpDetect::ports;
+  cfg.decode.mirrors = (size & 2) != 0 ? tunprobe::kAllMirrors : 0;
   Collected c;
   tunprobe::RecordSink sink(&collect, &c);
   tunprobe::Pipeline pipe(cfg, 0, sink);

@@ -10,8 +10,9 @@ Runs GEN_SCRIPT --out WORKDIR, then for every WORKDIR/NAME.truth.json runs
     the same value;
   - the decoded packet must print no key that the truth lacks (but
     "timestamp"): no stray tunnel, Teredo, fragment or link-layer fields;
-  - the packet count, the verdict counts and the packets per tunnel type must
-    equal the truth's summary;
+  - the packet count, the verdict counts, the packets per tunnel type and
+    the packets decoded from each kind of mirror (--mirror) must equal the
+    truth's summary;
   - the summary that `decode` prints on stderr names every verdict count and
     the Teredo packets with RFC 6081 trailers.
 
@@ -80,6 +81,8 @@ def check_capture(tunprobe, truth_path, report):
         report(name, "-", "packetsPerVerdict", summary["packetsPerVerdict"], count(got, "verdict"), "")
     if count(got, "tunnelType") != summary["packetsPerTunnelType"]:
         report(name, "-", "packetsPerTunnelType", summary["packetsPerTunnelType"], count(got, "tunnelType"), "")
+    if count(got, "mirror") != summary.get("packetsPerMirror", {}):
+        report(name, "-", "packetsPerMirror", summary.get("packetsPerMirror", {}), count(got, "mirror"), "")
     return min(len(got), len(want))
 
 
@@ -89,21 +92,25 @@ def table_names(path, pattern):
 
 
 def check_coverage(gen, truths, report):
-    """Every verdict, tunnel type and address class of the project's tables
-    must occur in some truth packet (the tables sit beside the generator)."""
+    """Every verdict, tunnel type, address class and mirror type of the
+    project's tables must occur in some truth packet (the tables sit beside
+    the generator)."""
     root = os.path.join(os.path.dirname(os.path.abspath(gen)), "..")
-    seen = {"verdict": set(), "tunnelType": set(), "class": set()}
+    seen = {"verdict": set(), "tunnelType": set(), "class": set(), "mirror": set()}
     for path in truths:
         with open(path) as f:
             for p in json.load(f)["packets"]:
                 seen["verdict"].add(p["verdict"])
                 if "tunnelType" in p:
                     seen["tunnelType"].add(p["tunnelType"])
+                if "mirror" in p:
+                    seen["mirror"].add(p["mirror"])
                 for k in ("sourceAddressClass", "destinationAddressClass"):
                     if k in p:
                         seen["class"].add(p[k])
     tables = (("verdict", "probe/base/verdict.hpp", r"X\((\w+),\s*k(?:Flow|Drop)\b"),
-              ("class", "probe/decode/addr_class.hpp", r"X\(\w+,\s*\d+,\s*\"([^\"]+)\"\)"))
+              ("class", "probe/decode/addr_class.hpp", r"X\(\w+,\s*\d+,\s*\"([^\"]+)\"\)"),
+              ("mirror", "probe/base/mirror_type.hpp", r"X\(\s*\w+\s*,\s*\d+\s*,\s*\"([^\"]+)\"\s*,"))
     names = {}
     for what, rel, pattern in tables:
         path = os.path.join(root, rel)
@@ -117,7 +124,8 @@ def check_coverage(gen, truths, report):
         if not found:
             report("coverage", "-", what, "(table read)", "(no rows)", "")
         for name in found:
-            if name not in seen[what] and not (what == "class" and name == "none"):
+            # Address class none and mirror type none print no key.
+            if name not in seen[what] and not (what in ("class", "mirror") and name == "none"):
                 report("coverage", "-", what, name, "(no packet)", "")
 
 

@@ -36,6 +36,21 @@ traversal) tshark is run a second time with "-d udp.port==P,teredo" for
 the lower port of each ipv6-udp packet it did not decode: Teredo without
 its optional headers is that framing, an IPv6 packet as the UDP payload.
 
+Mirrored packets (decoded with --mirror: they print "mirror"): tshark
+dissects VXLAN (UDP 4789, and the ports of --vxlan-ports), ERSPAN types I, II
+and III and Ethernet in GRE (0x6558). The mirror header must agree (VXLAN;
+ERSPAN version 1 for type II, 2 for type III, none for type I; Ethernet
+bridging) and its session with observationPointId (the VNI, the ERSPAN
+session id, the GRE key or 0); the mirrored frame that tshark dissects after
+it is then compared as a frame of its own: the same checks as above for a
+tunnel inside it, and for any other IP packet in it the addresses, the
+protocol, ports or ICMP type and code, TCP flags, total length and TTL; its
+VLAN ids for all of them. A mirrored frame that tshark does not dissect
+(ERSPAN III's frame type 2, a bare IP packet, in tshark 4.0) is skipped, with
+its reason, and counted. A packet that tunprobe does not take from its mirror
+(no --mirror for its kind, a failed check) is compared on what tshark
+dissects before the mirrored frame: the outer packet.
+
 A packet that tshark decodes as IPv6 inside IPv4, or as IPv4 right after a
 GRE header, while tunprobe says no tunnel is a mismatch too. The one
 exception is KNOWN below: packets, named by capture and by the generator's
@@ -61,7 +76,8 @@ FIELDS = ["frame.number", "frame.protocols", "vlan.id", "ip.src", "ip.dst", "ipv
           "sctp.dstport", "icmpv6.type", "icmpv6.code", "teredo.auth.nonce", "teredo.orig.addr", "teredo.orig.port",
           "ipv6.src_ts_ipv4", "ipv6.src_tc_ipv4", "ipv6.src_tc_port", "ipv6.dst_ts_ipv4", "ipv6.dst_tc_ipv4",
           "ipv6.dst_tc_port", "ipv6.src_6to4_gw_ipv4", "ipv6.dst_6to4_gw_ipv4", "ipv6.src_isatap_ipv4",
-          "ipv6.dst_isatap_ipv4", "gre.key", "ip.len", "ip.ttl", "icmp.type", "icmp.code"]
+          "ipv6.dst_isatap_ipv4", "gre.key", "ip.len", "ip.ttl", "icmp.type", "icmp.code", "ieee8021ad.id",
+          "ip.proto", "gre.flags.key", "vxlan.vni", "erspan.version", "erspan.spanid", "erspan.ft"]
 TRANSPORTS = ("tcp", "udp", "sctp", "icmpv6")
 TRANSPORTS4 = ("tcp", "udp", "sctp", "icmp")
 
@@ -142,6 +158,10 @@ def tshark_args(decode_args, ipv6_udp_ports=()):
                 args += ["-d", f"udp.port=={port},teredo"]
     for port in sorted(ipv6_udp_ports):
         args += ["-d", f"udp.port=={port},teredo"]
+    if "--vxlan-ports" in decode_args:
+        for port in decode_args[decode_args.index("--vxlan-ports") + 1].split(","):
+            if port != "4789":
+                args += ["-d", f"udp.port=={port},vxlan"]
     return args
 
 
@@ -249,13 +269,17 @@ def compare_transport(p, t, whole, icmp_key, icmp_name, bad):
         bad("transport", None, t)
 
 
+def vlan_view(row):
+    """tshark's VLAN ids in tunprobe's keys: an 802.1ad tag (tshark's
+    ieee8021ad) is the outer one."""
+    vlans = [int(x) for x in row["ieee8021ad.id"] + row["vlan.id"]]
+    return {"vlanId": vlans[0] if vlans else None, "dot1qCustomerVlanId": vlans[1] if len(vlans) > 1 else None}
+
+
 def tshark_view(row, p):
     """tshark's values for the tunnel and header keys tunprobe prints, for a
     frame with exactly one IPv6 header (else only what is unambiguous)."""
-    v = {}
-    vlans = [int(x) for x in row["vlan.id"]]
-    v["vlanId"] = vlans[0] if vlans else None
-    v["dot1qCustomerVlanId"] = vlans[1] if len(vlans) > 1 else None
+    v = vlan_view(row)
     v["tunnelSourceIPv4Address"] = first(row, "ip.src")
     v["tunnelDestinationIPv4Address"] = first(row, "ip.dst")
     tt = p["tunnelType"]
@@ -289,6 +313,157 @@ def tshark_view(row, p):
     return v
 
 
+# Mirrored frames tshark does not dissect: why, per kind of skip.
+MIRROR_SKIPS = {
+    "erspan3-ft2": "tshark 4.0's ERSPAN dissector hands on only Ethernet frames: type III's frame type 2 (an IP "
+                   "packet, draft-foschiano-erspan-03 4.2) shows as data",
+    "no-frame": "tshark dissects no frame after the mirror header",
+}
+MIRROR_HEADERS = {"vxlan": "vxlan", "erspan": "erspan"}
+IPV6_FORMS = {"_ts_ipv4": "teredo", "_tc_ipv4": "teredo", "_tc_port": "teredo", "_6to4_gw_ipv4": "6to4",
+              "_isatap_ipv4": "isatap"}
+
+
+def protocols(row):
+    return row["frame.protocols"][0].split(":") if row["frame.protocols"] else []
+
+
+def mirror_cut(protos):
+    """Where tshark's mirrored frame starts in frame.protocols, and the
+    mirror's header: after the outer IP header's VXLAN or ERSPAN, or the
+    Ethernet right after its GRE header (0x6558). (index, "vxlan" | "erspan"
+    | "teb"), or None. Only the outermost IP header carries a mirror."""
+    ips = 0
+    for i, name in enumerate(protos):
+        if name in ("ip", "ipv6"):
+            ips += 1
+            if ips > 1:
+                return None
+        elif ips == 1 and name in MIRROR_HEADERS:
+            return i + 1, MIRROR_HEADERS[name]
+        elif ips == 1 and name == "gre" and protos[i + 1:i + 2] == ["eth"]:
+            return i + 1, "teb"
+    return None
+
+
+def ipv6_form(text):
+    """The address forms tshark adds fields for (Teredo server and client,
+    6to4 gateway, ISATAP IPv4 address)."""
+    b = socket.inet_pton(socket.AF_INET6, text)
+    if b[:4] == b"\x20\x01\x00\x00":
+        return "teredo"
+    if b[:2] == b"\x20\x02":
+        return "6to4"
+    if b[8] & 0xFD == 0 and b[9:12] == b"\x00\x5e\xfe":
+        return "isatap"
+    return None
+
+
+def occurrences_before(row, field, head):
+    """How many of `field`'s values belong to the headers in `head` (the
+    first protocols of frame.protocols): one per header of its protocol, but
+    for the fields that only some headers have (the GRE key, the fields
+    tshark derives from an IPv6 address's form)."""
+    n = head.count(field.split(".")[0])
+    if field == "gre.key":
+        return sum(1 for x in row["gre.flags.key"][:n] if x in ("1", "True"))
+    for suffix, form in IPV6_FORMS.items():
+        if field.startswith("ipv6.") and field.endswith(suffix):
+            end = "ipv6.src" if field.startswith("ipv6.src_") else "ipv6.dst"
+            return sum(1 for a in row[end][:n] if ipv6_form(a) == form)
+    return n
+
+
+def split_row(row, cut):
+    """tshark's fields before protocol index `cut` (the mirror) and from it
+    on (the mirrored frame), each a row of its own."""
+    protos = protocols(row)
+    head = protos[:cut]
+    outer, inner = {}, {}
+    for f in FIELDS:
+        if f == "frame.protocols":
+            outer[f], inner[f] = [":".join(head)], ([":".join(protos[cut:])] if protos[cut:] else [])
+        elif f.startswith("frame."):
+            outer[f] = inner[f] = row[f]
+        else:
+            k = occurrences_before(row, f, head)
+            outer[f], inner[f] = row[f][:k], row[f][k:]
+    return outer, inner
+
+
+def tshark_mirror(head, kind):
+    """The mirror tshark dissected, as tunprobe names it, and its session."""
+    if kind == "vxlan":
+        return "vxlan", first(head, "vxlan.vni", int)
+    if kind == "teb":
+        keyed = head["gre.flags.key"][-1:] in (["1"], ["True"])
+        return "teb", int(head["gre.key"][-1], 0) if keyed and head["gre.key"] else 0
+    version = first(head, "erspan.version", int)
+    if version is None:
+        return "erspan1", 0
+    return {1: "erspan2", 2: "erspan3"}.get(version, f"erspan version {version}"), first(head, "erspan.spanid", int)
+
+
+def tshark_first_ip(row):
+    """The first IP header of `row` and the transport header after it (before
+    any other IP header): dict, or None."""
+    protos = protocols(row)
+    at = next((i for i, name in enumerate(protos) if name in ("ip", "ipv6")), None)
+    if at is None:
+        return None
+    v6 = protos[at] == "ipv6"
+    pre = "ipv6" if v6 else "ip"
+    if not row[pre + ".src"] or not row[pre + ".dst"]:
+        return None
+    out = {"version": 6 if v6 else 4, "transport": None, "tcp_flags": None,
+           "src": norm6(row["ipv6.src"][0]) if v6 else row["ip.src"][0],
+           "dst": norm6(row["ipv6.dst"][0]) if v6 else row["ip.dst"][0],
+           "proto": None if v6 else first(row, "ip.proto", int),
+           "len": (40 + first(row, "ipv6.plen", int)) if v6 and row["ipv6.plen"] else first(row, "ip.len", int),
+           "ttl": first(row, "ipv6.hlim" if v6 else "ip.ttl", int)}
+    icmp = "icmpv6" if v6 else "icmp"
+    for i in range(at + 1, len(protos)):
+        name = protos[i]
+        if name in ("ip", "ipv6"):
+            break
+        if name in ("tcp", "udp", "sctp", icmp):
+            k = protos[:i].count(name)
+            if name == icmp:
+                t, c = row[icmp + ".type"], row[icmp + ".code"]
+                if k < len(t) and k < len(c):
+                    out["transport"] = (name, int(t[k]), int(c[k]))
+            else:
+                sp, dp = row[name + ".srcport"], row[name + ".dstport"]
+                if k < len(sp) and k < len(dp):
+                    out["transport"] = (name, int(sp[k]), int(dp[k]))
+                if name == "tcp" and k < len(row["tcp.flags"]):
+                    out["tcp_flags"] = int(row["tcp.flags"][k], 16) & 0xFF
+            if v6:
+                out["proto"] = {"tcp": 6, "udp": 17, "sctp": 132, "icmpv6": 58}[name]
+            break
+    return out
+
+
+def compare_ip(p, row, bad):
+    """A packet that is no tunnel (a mirrored frame's): tunprobe's IP and
+    transport keys against tshark's first IP header of `row`."""
+    ip = tshark_first_ip(row)
+    if ip is None or ip["version"] != p["ipVersion"]:
+        bad("ipVersion", p["ipVersion"], None if ip is None else ip["version"])
+        return
+    v = "IPv6" if ip["version"] == 6 else "IPv4"
+    for key, theirs in ((f"source{v}Address", ip["src"]), (f"destination{v}Address", ip["dst"]),
+                        ("ipTotalLength", ip["len"]), ("ipTTL", ip["ttl"])):
+        if p.get(key) != theirs:
+            bad(key, p.get(key), theirs)
+    if ip["proto"] is not None and p["protocolIdentifier"] != ip["proto"]:
+        bad("protocolIdentifier", p["protocolIdentifier"], ip["proto"])
+    whole = p["verdict"] == "ok"
+    compare_transport(p, ip["transport"], whole, v, "icmpv6" if v == "IPv6" else "icmp", bad)
+    if "tcpControlBits" in p and ip["tcp_flags"] is not None and ip["tcp_flags"] != p["tcpControlBits"]:
+        bad("tcpControlBits", p["tcpControlBits"], ip["tcp_flags"])
+
+
 def undecoded_ipv6_udp_ports(got, rows):
     """The lower outer port of each ipv6-udp packet in which tshark found no
     IPv6 (a port whose own dissector took the datagram: UDP 4500 is IPsec
@@ -301,9 +476,15 @@ def undecoded_ipv6_udp_ports(got, rows):
     return ports
 
 
-def check(tunprobe, pcap, decode_args, report, cases=None):
+def new_stats():
+    return {"tunnels": 0, "mirrored": 0, "mirror_frames": 0, "skipped": {}}
+
+
+def check(tunprobe, pcap, decode_args, report, cases=None, stats=None):
     """Compares one capture. `cases`: the truth's case note per packet index
-    (None with --pcap); `report(capture, index, key, tunprobe, tshark, case)`."""
+    (None with --pcap); `report(capture, index, key, tunprobe, tshark, case)`;
+    `stats` (new_stats()) counts what was compared and skipped."""
+    stats = new_stats() if stats is None else stats
     got = decode(tunprobe, pcap, decode_args)
     rows = run_tshark(pcap, decode_args)
     ports = undecoded_ipv6_udp_ports(got, rows)
@@ -312,7 +493,6 @@ def check(tunprobe, pcap, decode_args, report, cases=None):
     name = os.path.basename(pcap)
     if len(got) != len(rows):
         report(name, "-", "packet count", len(got), len(rows), None)
-    compared = 0
     for p, row in zip(got, rows):
         idx = p["index"]
         case = cases[idx] if cases and idx < len(cases) else None
@@ -320,48 +500,86 @@ def check(tunprobe, pcap, decode_args, report, cases=None):
         def bad(key, ours, theirs):
             report(name, idx, key, ours, theirs, case)
 
-        inner = tshark_inner(row)
-        inner4 = tshark_inner4(row)
-        tunnel = p.get("tunnelType", "none") != "none"
-        if not tunnel:
-            if p.get("ipVersion") == 4:  # decoded, not dropped
-                if inner and inner["in_ipv4"]:
-                    bad("tunnel", f"none (verdict {p['verdict']})",
-                        f"IPv6 {inner['src']} -> {inner['dst']} inside IPv4")
-                elif inner4:
-                    bad("tunnel", f"none (verdict {p['verdict']})",
-                        f"IPv4 {inner4['src']} -> {inner4['dst']} inside GRE")
-            continue
-        compared += 1
-        # A cut or malformed transport header (a flow verdict other than ok):
-        # only what both sides print is compared.
-        whole = p["verdict"] in ("ok", "teredo_bubble_payload")
-        if p["tunnelType"] == "gre-ipv4":
-            if inner4 is None:
-                bad("ipv4 in gre", f"{p['sourceIPv4Address']} -> {p['destinationIPv4Address']}", "no IPv4 in GRE")
+        cut = mirror_cut(protocols(row))
+        if "mirror" in p:
+            stats["mirrored"] += 1
+            if cut is None:
+                bad("mirror", p["mirror"], "no VXLAN, ERSPAN or Ethernet-in-GRE header")
                 continue
-            if inner4["src"] != p["sourceIPv4Address"]:
-                bad("sourceIPv4Address", p["sourceIPv4Address"], inner4["src"])
-            if inner4["dst"] != p["destinationIPv4Address"]:
-                bad("destinationIPv4Address", p["destinationIPv4Address"], inner4["dst"])
-            compare_transport(p, inner4["transport"], whole, "IPv4", "icmp", bad)
-            flags = inner4["tcp_flags"]
-        else:
-            if inner is None:
-                bad("ipv6", f"{p['sourceIPv6Address']} -> {p['destinationIPv6Address']}", "no IPv6")
+            head, row = split_row(row, cut[0])
+            kind, opid = tshark_mirror(head, cut[1])
+            if kind != p["mirror"]:
+                bad("mirror", p["mirror"], kind)
+            if opid != p["observationPointId"]:
+                bad("observationPointId", p["observationPointId"], opid)
+            if protocols(row)[:1] not in (["eth"], ["ip"], ["ipv6"]):
+                skip(stats, name, idx, "erspan3-ft2" if first(head, "erspan.ft") == "2" else "no-frame", case)
                 continue
-            if inner["src"] != p["sourceIPv6Address"]:
-                bad("sourceIPv6Address", p["sourceIPv6Address"], inner["src"])
-            if inner["dst"] != p["destinationIPv6Address"]:
-                bad("destinationIPv6Address", p["destinationIPv6Address"], inner["dst"])
-            compare_transport(p, inner["transport"], whole, "IPv6", "icmpv6", bad)
-            flags = inner["tcp_flags"]
-        if "tcpControlBits" in p and flags is not None and flags != p["tcpControlBits"]:
-            bad("tcpControlBits", p["tcpControlBits"], flags)
-        for key, value in tshark_view(row, p).items():
-            if p.get(key) != value:
-                bad(key, p.get(key), value)
-    return compared
+            for key, value in vlan_view(row).items():
+                if p.get(key) != value:
+                    bad(key, p.get(key), value)
+        elif cut is not None:
+            row = split_row(row, cut[0])[0]  # the outer packet: tunprobe left the mirror alone
+        compare_packet(p, row, bad, stats, "mirror" in p)
+    return stats
+
+
+def skip(stats, capture, index, why, case):
+    stats["skipped"][why] = stats["skipped"].get(why, 0) + 1
+    note = f"  [{case}]" if case else ""
+    print(f"skipped: {capture} #{index}: {MIRROR_SKIPS[why]}{note}")
+
+
+def compare_packet(p, row, bad, stats, mirrored):
+    """tunprobe's packet `p` against tshark's `row` (for a mirrored packet,
+    the fields of its mirrored frame); `mirrored`: also compare a packet that
+    is no tunnel."""
+    inner = tshark_inner(row)
+    inner4 = tshark_inner4(row)
+    tunnel = p.get("tunnelType", "none") != "none"
+    if not tunnel:
+        if p.get("ipVersion") == 4:  # decoded, not dropped
+            if inner and inner["in_ipv4"]:
+                bad("tunnel", f"none (verdict {p['verdict']})",
+                    f"IPv6 {inner['src']} -> {inner['dst']} inside IPv4")
+            elif inner4:
+                bad("tunnel", f"none (verdict {p['verdict']})",
+                    f"IPv4 {inner4['src']} -> {inner4['dst']} inside GRE")
+        if mirrored and "ipVersion" in p:
+            stats["mirror_frames"] += 1
+            compare_ip(p, row, bad)
+        return
+    stats["tunnels"] += 1
+    if mirrored:
+        stats["mirror_frames"] += 1
+    # A cut or malformed transport header (a flow verdict other than ok):
+    # only what both sides print is compared.
+    whole = p["verdict"] in ("ok", "teredo_bubble_payload")
+    if p["tunnelType"] == "gre-ipv4":
+        if inner4 is None:
+            bad("ipv4 in gre", f"{p['sourceIPv4Address']} -> {p['destinationIPv4Address']}", "no IPv4 in GRE")
+            return
+        if inner4["src"] != p["sourceIPv4Address"]:
+            bad("sourceIPv4Address", p["sourceIPv4Address"], inner4["src"])
+        if inner4["dst"] != p["destinationIPv4Address"]:
+            bad("destinationIPv4Address", p["destinationIPv4Address"], inner4["dst"])
+        compare_transport(p, inner4["transport"], whole, "IPv4", "icmp", bad)
+        flags = inner4["tcp_flags"]
+    else:
+        if inner is None:
+            bad("ipv6", f"{p['sourceIPv6Address']} -> {p['destinationIPv6Address']}", "no IPv6")
+            return
+        if inner["src"] != p["sourceIPv6Address"]:
+            bad("sourceIPv6Address", p["sourceIPv6Address"], inner["src"])
+        if inner["dst"] != p["destinationIPv6Address"]:
+            bad("destinationIPv6Address", p["destinationIPv6Address"], inner["dst"])
+        compare_transport(p, inner["transport"], whole, "IPv6", "icmpv6", bad)
+        flags = inner["tcp_flags"]
+    if "tcpControlBits" in p and flags is not None and flags != p["tcpControlBits"]:
+        bad("tcpControlBits", p["tcpControlBits"], flags)
+    for key, value in tshark_view(row, p).items():
+        if p.get(key) != value:
+            bad(key, p.get(key), value)
 
 
 def main(argv):
@@ -397,15 +615,18 @@ def main(argv):
                 truth = json.load(f)
             jobs.append((os.path.join(workdir, truth["capture"]), truth["decodeArgs"],
                          [t.get("case", "") for t in truth["packets"]]))
-    compared = 0
+    stats = new_stats()
     for pcap, args, cases in jobs:
-        compared += check(tunprobe, pcap, args, report, cases)
+        check(tunprobe, pcap, args, report, cases, stats)
     if argv[2] != "--pcap":
         for (capture, case), why in KNOWN.items():
             if (capture, case) not in known_seen:
                 mismatches.append(1)
                 print(f"stale KNOWN entry: no disagreement on {capture} [{case}] any more ({why})")
-    print(f"{compared} tunnel packets compared with tshark, {len(mismatches)} mismatches, "
+    skipped = sum(stats["skipped"].values())
+    print(f"{stats['mirrored']} mirrored packets, {stats['mirror_frames']} of their frames compared with tshark, "
+          f"{skipped} skipped" + "".join(f", {n} {why}" for why, n in sorted(stats["skipped"].items())))
+    print(f"{stats['tunnels']} tunnel packets compared with tshark, {len(mismatches)} mismatches, "
           f"{sum(known_seen.values())} known disagreements on {len(known_seen)} packets")
     return 1 if mismatches else 0
 

@@ -94,7 +94,7 @@ TEST_CASE("a record goes through libfixbuf and back", "[ipfix]") {
   r.key.outer_src4 = 0xc0000201;
   r.key.outer_dst4 = 0xc0000202;
   r.first_ms = 1767225600123;
-  r.last_ms = 1767225600456;
+  r.last_after_ms = 333;  // 1767225600456
   r.packets = 3;
   r.octets = 300;
   r.outer_octets = 360;

@@ -28,6 +28,7 @@ struct Case {
   Verdict verdict;
   Bytes frame;
   LinkType link = LinkType::ethernet;
+  bool mirrors = false;  // decoded with --mirror auto
 };
 
 std::vector<Case> cases() {
@@ -89,6 +90,15 @@ std::vector<Case> cases() {
   c.push_back({"GRE header of 3 bytes", Verdict::gre_truncated, eth4(kGre, filler(3, 0x00))});
   c.push_back({"GRE version 1 (PPTP)", Verdict::gre_bad_header, eth4(kGre, gre(0x880b, filler(8), Gre{}.with_flags(1)))});
   c.push_back({"GRE carrying PPP", Verdict::gre_other_protocol, eth4(kGre, gre(0x880b, filler(8)))});
+  // --mirror: a header fault keeps the outer flow.
+  const Bytes mirrored = eth(kEtherIpv4, ipv4(kA, kB, kUdp, udp(1, 2, filler(4))));
+  c.push_back({"VXLAN with the I flag clear", Verdict::vxlan_bad_header,
+               eth4(kUdp, udp(40000, 4789, Bytes{0x00, 0, 0, 0, 0, 0, 1, 0} + mirrored)), LinkType::ethernet, true});
+  c.push_back({"VXLAN with 5 bytes of frame", Verdict::mirror_truncated,
+               eth4(kUdp, udp(40000, 4789, Bytes{0x08, 0, 0, 0, 0, 0, 1, 0} + filler(5))), LinkType::ethernet, true});
+  c.push_back({"ERSPAN II of version 2", Verdict::erspan_bad_header,
+               eth4(kGre, gre(0x88be, Bytes{0x20, 0, 0, 7, 0, 0, 0, 0} + mirrored, Gre{}.with_sequence(1))),
+               LinkType::ethernet, true});
   c.push_back({"GRE 0x86DD carrying IPv4", Verdict::gre_bad_payload,
                eth4(kGre, gre(0x86dd, ipv4(kA, kB, kTcp, tcp(1, 2))))});
   c.push_back({"6in4 carrying IPv6 in IPv6", Verdict::tunnel_nested,
@@ -102,7 +112,9 @@ TEST_CASE("every verdict in the table comes from a hand-built packet", "[verdict
   std::set<Verdict> seen;
   for (const Case& c : cases()) {
     INFO(c.what);
-    const PacketInfo p = parse(c.frame, c.link);
+    DecodeConfig cfg;
+    if (c.mirrors) cfg.mirrors = tunprobe::kAllMirrors;
+    const PacketInfo p = parse(c.frame, c.link, cfg);
     CHECK(p.verdict == c.verdict);
     seen.insert(p.verdict);
     // A kFlow verdict other than ok still has an IP header to key a flow on.
@@ -148,7 +160,8 @@ TEST_CASE("verdicts that keep the packet as a flow", "[verdicts]") {
     const std::string_view name = kVerdictInfo[i].name;
     const bool flow = name == "ok" || plugin_verdict(name) || name.starts_with("proto41_") ||
                       name == "tunnel_nested" || name.starts_with("ipv6_ext_") || name == "l4_truncated" ||
-                      name == "tcp_bad_offset" || name == "udp_bad_length";
+                      name == "tcp_bad_offset" || name == "udp_bad_length" || name.starts_with("mirror_") ||
+                      name.starts_with("vxlan_") || name.starts_with("erspan_");
     INFO(name);
     CHECK(tunprobe::verdict_is_drop(static_cast<Verdict>(i)) == !flow);
   }
