@@ -116,7 +116,7 @@ with a ground-truth file beside it:
                 Teredo on ephemeral ports (Teredo, not ipv6-udp).
   mirrors.pcap  decoded with --mirror auto: mirrored traffic (a SPAN copy
                 delivered over the network), each packet decoded as its
-                mirrored frame plus "mirror" and "observationPointId". VXLAN
+                mirrored frame plus "mirrorType" and "observationPointId". VXLAN
                 (RFC 7348, UDP 4789): a Teredo session through a relay (VNI
                 5001), frames tagged 802.1Q and QinQ, flag bits other than I
                 (ignored), over an outer IPv6 header, the same TCP frames
@@ -170,7 +170,7 @@ never by running tunprobe):
                           (packets that are not dropped, by tunnelType),
                           flowPackets + dropPackets (= packets), flows,
                           flowsPerTunnelType, and where packets came from a
-                          mirror packetsPerMirror (by its "mirror");
+                          mirror packetsPerMirror (by its "mirrorType");
   "flows"                 the unidirectional flows a probe must produce, in
                           order of their first packet: "key" (tunnelType,
                           tunnelSource/DestinationIPv4Address for tunnels,
@@ -936,7 +936,7 @@ class Frame:
 # VXLAN (RFC 7348) on UDP 4789, ERSPAN types I, II and III
 # (draft-foschiano-erspan-03) and transparent Ethernet bridging (GRE 0x6558,
 # Linux gretap, NVGRE RFC 7637), over IPv4 or IPv6. Decoded with --mirror,
-# the packet is its mirrored frame (the frame's own truth) plus "mirror" and
+# the packet is its mirrored frame (the frame's own truth) plus "mirrorType" and
 # "observationPointId" (the VNI, the ERSPAN session id, the GRE key); the
 # mirror's headers count nowhere. Without it (or when a check fails) it is
 # the outer packet: a UDP flow, or the GRE flow of protocol 47.
@@ -950,7 +950,7 @@ MIRROR_OPTIONS = {"vxlan": {"vxlan"}, "erspan": {"erspan1", "erspan2", "erspan3"
 
 def mirror_names():
     """The mirror types of probe/base/mirror_type.hpp's table but none: the
-    names the "mirror" key prints."""
+    names the "mirrorType" key prints."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "probe", "base", "mirror_type.hpp")
     with open(path) as f:
         names = set(re.findall(r'X\(\s*\w+\s*,\s*\d+\s*,\s*"([^"]+)"', f.read()))
@@ -961,7 +961,7 @@ def mirror_names():
 
 class Mirror:
     """A frame in a mirror's headers. `raw`: the outer IP packet; `kind` and
-    `opid`: the "mirror" and "observationPointId" a decode with --mirror
+    `opid`: the "mirrorType" and "observationPointId" a decode with --mirror
     prints; `outer`: the facts of the outer packet decoded as itself (without
     --mirror for its kind, or when a check fails): the UDP flow, or the flow
     of protocol 47; `plain`: that packet's verdict without --mirror (ok for
@@ -1084,7 +1084,7 @@ def mirror_facts(m):
     """The truth of a mirror packet decoded with --mirror: its frame's
     (verdict, facts, link-layer keys and the mirror's two keys)."""
     f = m.inner
-    return f.verdict, f.facts, {**f.link, "mirror": m.kind, "observationPointId": m.opid}
+    return f.verdict, f.facts, {**f.link, "mirrorType": m.kind, "observationPointId": m.opid}
 
 
 # ---------------------------------------------------------------------------
@@ -1120,7 +1120,7 @@ class Capture:
         assert verdict in ALL_VERDICTS, verdict
         # Tunnel labels are the names of tunprobe's tunnel table.
         assert facts is None or facts.get("tunnelType", "none") in tunnel_types.NAMES, facts.get("tunnelType")
-        assert "mirror" not in (link or {}) or link["mirror"] in MIRROR_NAMES, link
+        assert "mirrorType" not in (link or {}) or link["mirrorType"] in MIRROR_NAMES, link
         index = len(self.packets)
         if self.next_ts is not None:
             assert not self.records or self.next_ts >= self.ts, "packets are written in time order"
@@ -1250,8 +1250,8 @@ class Capture:
         per_verdict, per_tunnel, flows_per_tunnel, per_mirror = {}, {}, {}, {}
         for t in self.packets:
             per_verdict[t["verdict"]] = per_verdict.get(t["verdict"], 0) + 1
-            if "mirror" in t:
-                per_mirror[t["mirror"]] = per_mirror.get(t["mirror"], 0) + 1
+            if "mirrorType" in t:
+                per_mirror[t["mirrorType"]] = per_mirror.get(t["mirrorType"], 0) + 1
             if "tunnelType" in t:
                 per_tunnel[t["tunnelType"]] = per_tunnel.get(t["tunnelType"], 0) + 1
         for fl in flows:
@@ -1274,7 +1274,7 @@ class Capture:
 # point (the same frame mirrored by two sessions is counted once per session).
 FLOW_KEY_FIELDS = ("tunnelType", "tunnelSourceIPv4Address", "tunnelDestinationIPv4Address",
                    "tunnelSourceTransportPort", "tunnelDestinationTransportPort", "greKey", "vlanId",
-                   "dot1qCustomerVlanId", "mirror", "observationPointId",
+                   "dot1qCustomerVlanId", "mirrorType", "observationPointId",
                    "sourceIPv4Address", "destinationIPv4Address", "sourceIPv6Address", "destinationIPv6Address",
                    "protocolIdentifier")
 

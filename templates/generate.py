@@ -239,10 +239,11 @@ def gen_markdown(m):
          "| id | name | type | semantics | units | meaning |", "| --- | --- | --- | --- | --- | --- |"]
     for e in m.enterprise(PEN_TUNPROBE):
         o.append(f"| {e['id']} | `{e['name']}` | {e['type']} | {e['semantics']} | {e['units'] or ''} | {e['description']} |")
-    o += ["", "Value tables (the same numbers in every profile and in nfdump's `ingressVRFID`; "
+    o += ["", "Value tables (the same numbers in every profile, tunnelType's also in nfdump's `ingressVRFID`; "
           "JSON prints the names):", ""]
     tables = [("tunnelType", "probe/base/tunnel_type.hpp:TUNPROBE_TUNNEL_TYPES"),
               ("sourceAddressClass / destinationAddressClass", "probe/decode/addr_class.hpp:TUNPROBE_ADDR_CLASSES"),
+              ("mirrorType", "probe/base/mirror_type.hpp:TUNPROBE_MIRROR_TYPES"),
               ("flowEndReason (IANA)", "probe/flow/flow_record.hpp:TUNPROBE_END_REASONS")]
     for title, ref in tables:
         rows = m.values[ref]

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "probe/base/mirror_type.hpp"
 #include "probe/base/verdict.hpp"
 
 namespace tunprobe {
@@ -33,6 +34,9 @@ struct alignas(64) WorkerCounters {
   Counter live_flows;         // records in the cache now
   Counter frag_orphans;       // later fragments whose first fragment was not seen
   Counter ring_stalls;        // times the exporter ring was full (the worker waited)
+  // --mirror: frames that came in a mirror, by MirrorType (index 0, none,
+  // stays 0): their mirror headers were stripped, the frame decoded.
+  std::array<Counter, kMirrorTypeCount> mirrored;
 };
 
 }  // namespace tunprobe

@@ -33,6 +33,10 @@ void print_summary(const RunSummary& s) {
     if (s.verdicts[v] != 0)
       out += fmt::format("  verdict {:<24} {:>12}  {}\n", kVerdictInfo[v].name, s.verdicts[v],
                          kVerdictInfo[v].disposition == Disposition::kDrop ? "dropped" : "in flows");
+  for (std::size_t m = 1; m < s.mirrored.size(); ++m)
+    if (s.mirrored[m] != 0)
+      out += fmt::format("  mirror  {:<24} {:>12}  frames unwrapped ({})\n", kMirrorTypes[m].name, s.mirrored[m],
+                         kMirrorTypes[m].label);
   for (std::size_t w = 0; w < s.workers.size(); ++w)
     out += fmt::format("  worker {:<3} packets {:>12} ({:5.1f}%)  flows {:>10}\n", w, s.workers[w].packets,
                        s.packets ? 100.0 * static_cast<double>(s.workers[w].packets) / static_cast<double>(s.packets) : 0.0,

@@ -45,7 +45,7 @@ void append_packet_json(std::string& out, uint64_t index, uint64_t ts_ns, const 
   if (p.vlan_count >= 2) o.num("dot1qCustomerVlanId", p.vlan_inner);
   if (p.has_mpls) o.num("mplsTopLabel", p.mpls_top_label);
   if (p.mirror != MirrorType::none) {
-    o.str("mirror", mirror_type_name(p.mirror));
+    o.str("mirrorType", mirror_type_name(p.mirror));
     o.num("observationPointId", p.observation_id);
   }
   if (verdict_is_drop(p.verdict)) return;

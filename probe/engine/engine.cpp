@@ -301,6 +301,7 @@ void collect_summary(const RunConfig& cfg, const RunPlan& plan, Run& run, RunSum
   sum.frag_orphans = t.frag_orphans;
   sum.ring_stalls = t.ring_stalls;
   sum.verdicts.assign(t.verdicts.begin(), t.verdicts.end());
+  sum.mirrored.assign(t.mirrored.begin(), t.mirrored.end());
   sum.workers = t.per_worker;
   sum.dropped = t.dropped();
   sum.dispatch_stalls = plan.files ? run.reader.out.stalls.get() : run.disp.out.stalls.get();

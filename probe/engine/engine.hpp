@@ -17,6 +17,7 @@
 #include "probe/engine/capture_input.hpp"
 #include "probe/engine/mbuf_budget.hpp"
 #include "probe/engine/run_config.hpp"
+#include "probe/base/mirror_type.hpp"
 #include "probe/base/startup_error.hpp"
 #include "probe/base/verdict.hpp"
 #include "probe/export/outputs.hpp"
@@ -65,6 +66,7 @@ struct RunSummary {
   uint64_t ring_stalls = 0;
   uint64_t dispatch_stalls = 0;          // the crc dispatcher or the capture reader found a worker ring full
   std::vector<uint64_t> verdicts = std::vector<uint64_t>(kVerdictCount, 0);
+  std::vector<uint64_t> mirrored = std::vector<uint64_t>(kMirrorTypeCount, 0);  // by MirrorType
   std::vector<WorkerSummary> workers;
   std::vector<PortSummary> ports;       // DPDK ports (dpdk:, af_packet:, vdev:)
   std::vector<FileInputStats> inputs;   // capture-file inputs (pcap:)

@@ -386,6 +386,7 @@ WorkerTotals sum_workers(const Workers& workers) {
     t.frag_orphans += c.frag_orphans.get();
     t.ring_stalls += c.ring_stalls.get();
     for (std::size_t v = 0; v < kVerdictCount; ++v) t.verdicts[v] += c.verdicts[v].get();
+    for (std::size_t m = 0; m < kMirrorTypeCount; ++m) t.mirrored[m] += c.mirrored[m].get();
     t.per_worker.push_back({c.packets.get(), c.flows_exported.get()});
   }
   return t;

@@ -175,6 +175,7 @@ struct WorkerTotals {
   uint64_t packets = 0, bytes = 0, flow_packets = 0, flows = 0, evictions = 0, expired_on_full = 0,
            time_backwards = 0, live_flows = 0, frag_orphans = 0, ring_stalls = 0;
   std::array<uint64_t, kVerdictCount> verdicts{};
+  std::array<uint64_t, kMirrorTypeCount> mirrored{};
   std::vector<WorkerSummary> per_worker;
   uint64_t dropped() const { return packets - flow_packets; }  // by verdict
 };

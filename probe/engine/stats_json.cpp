@@ -78,6 +78,12 @@ void write_stats_json(const std::string& path, const RunSummary& s) {
       for (std::size_t i = 0; i < kVerdictCount; ++i) vo.num(kVerdictInfo[i].name, s.verdicts[i]);
     }
     o.raw("verdicts", v);
+    std::string m;
+    {
+      JsonObject mo(m);
+      for (std::size_t i = 1; i < s.mirrored.size(); ++i) mo.num(kMirrorTypes[i].name, s.mirrored[i]);
+    }
+    o.raw("mirroredPackets", m);
     o.raw("workers", json_array(s.workers, [](JsonObject& wo, const WorkerSummary& w) {
             wo.num("packets", w.packets);
             wo.num("flows", w.flows);

@@ -104,6 +104,8 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
     PacketInfo& p = info[i];
     parse_frame_unclassified(data[i], len[i], cfg_.link, cfg_.decode, p);
     bytes += len[i];
+    if (p.mirror != MirrorType::none) [[unlikely]]
+      counters_.mirrored[static_cast<std::size_t>(p.mirror)].add();
     if (ts_ns[i] >= now_ns)
       now_ns = ts_ns[i];
     else

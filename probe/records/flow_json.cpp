@@ -28,7 +28,7 @@ void append_flow_json(std::string& out, const FlowRecord& r, const DecodeConfig&
   if (k.vlan_outer != 0) o.num("vlanId", k.vlan_outer);
   if (k.vlan_inner != 0) o.num("dot1qCustomerVlanId", k.vlan_inner);
   if (k.mirror != MirrorType::none) {
-    o.str("mirror", mirror_type_name(k.mirror));
+    o.str("mirrorType", mirror_type_name(k.mirror));
     o.num("observationPointId", k.observation_id);
   }
   o.str("tunnelType", tunnel_type_name(k.tunnel));

@@ -71,6 +71,8 @@ uint64_t fact_value(Fact f, Facts& x) {
     case Fact::vlanId: return k.vlan_outer;
     case Fact::dot1qCustomerVlanId: return k.vlan_inner;
     case Fact::tunnelType: return static_cast<uint64_t>(k.tunnel);
+    case Fact::mirrorType: return static_cast<uint64_t>(k.mirror);
+    case Fact::observationPointId: return k.observation_id;
     case Fact::sourceAddressClass: return k.ip_version == 6 ? static_cast<uint64_t>(r.src_class) : 0;
     case Fact::destinationAddressClass: return k.ip_version == 6 ? static_cast<uint64_t>(r.dst_class) : 0;
     case Fact::addressClassPair:

@@ -34,6 +34,8 @@ enum class Fact : uint8_t {
   vlanId,
   dot1qCustomerVlanId,
   tunnelType,
+  mirrorType,
+  observationPointId,
   sourceIPv6Address,
   destinationIPv6Address,
   icmpTypeCodeIPv6,
@@ -63,7 +65,7 @@ enum class Fact : uint8_t {
   portOrIcmpTypeCode,
   zero,
 };
-inline constexpr std::size_t kFactCount = 47;
+inline constexpr std::size_t kFactCount = 49;
 
 // type: IANA abstract data type number (RFC 5610; libfixbuf's FB_* values);
 // semantics, units: RFC 5610 numbers (libfixbuf: << 8, << 16).
@@ -125,6 +127,8 @@ inline constexpr Element kElements[] = {
     {"teredoBubbleCount", kPenTunprobe, 16, 4, 3, 3, 3, "Teredo bubbles (next header 59, no payload) in the flow."},
     {"teredoAuthCount", kPenTunprobe, 17, 4, 3, 3, 3, "Packets with a Teredo authentication header."},
     {"teredoOriginCount", kPenTunprobe, 18, 4, 3, 3, 3, "Packets with a Teredo origin indication."},
+    {"observationPointId", 0, 138, 8, 4, 4, 0, "--mirror: the mirror session the packets came in (VXLAN VNI, ERSPAN session id, the GRE key of Ethernet in GRE); 0 for traffic that was not mirrored."},
+    {"mirrorType", kPenTunprobe, 20, 1, 1, 4, 0, "--mirror: how the packets reached the probe (the mirror whose headers were stripped); 0 none."},
     {"greKey", kPenTunprobe, 19, 4, 3, 4, 0, "GRE tunnels: the key of the GRE header (RFC 2890 2.1), 0 when the packets carried none."},
     {"tunnelSrcIPv6", 16982, 400, 16, 19, 4, 0, "flowmon profile: the inner IPv6 source."},
     {"tunnelDstIPv6", 16982, 401, 16, 19, 4, 0, "flowmon profile: the inner IPv6 destination."},
@@ -138,7 +142,7 @@ inline constexpr Element kElements[] = {
     {"tunnelTeredoTrailers", 16982, 409, 1, 1, 4, 0, "flowmon profile: RFC 6081 trailers seen after the IPv6 packets of a Teredo flow, as bits: 1 nonce, 2 alternate address, 4 neighbor discovery option, 8 random port, 128 bytes that are no RFC 6081 trailer."},
     {"tunnelHOPLimit", 16982, 414, 1, 1, 4, 0, "flowmon profile: the inner hop limit (the lowest seen, minimumTTL)."},
 };
-inline constexpr std::size_t kElementCount = 58;
+inline constexpr std::size_t kElementCount = 60;
 
 struct Field {
   uint16_t element;  // index into kElements
@@ -182,6 +186,8 @@ inline constexpr Field kFields_default_ipv4[] = {
     {14, Fact::vlanId},  // vlanId
     {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
     {28, Fact::tunnelType},  // tunnelType
+    {47, Fact::mirrorType},  // mirrorType
+    {46, Fact::observationPointId},  // observationPointId
 };
 inline constexpr Field kFields_default_ipv6[] = {
     {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
@@ -205,6 +211,8 @@ inline constexpr Field kFields_default_ipv6[] = {
     {28, Fact::tunnelType},  // tunnelType
     {41, Fact::sourceAddressClass},  // sourceAddressClass
     {42, Fact::destinationAddressClass},  // destinationAddressClass
+    {47, Fact::mirrorType},  // mirrorType
+    {46, Fact::observationPointId},  // observationPointId
 };
 inline constexpr Field kFields_default_tunneled[] = {
     {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
@@ -233,7 +241,7 @@ inline constexpr Field kFields_default_tunneled[] = {
     {31, Fact::tunnelSourceTransportPort},  // tunnelSourceTransportPort
     {32, Fact::tunnelDestinationTransportPort},  // tunnelDestinationTransportPort
     {33, Fact::tunnelOctetDeltaCount},  // tunnelOctetDeltaCount
-    {46, Fact::greKey},  // greKey
+    {48, Fact::greKey},  // greKey
     {34, Fact::teredoServerIPv4Address},  // teredoServerIPv4Address
     {35, Fact::teredoClientIPv4Address},  // teredoClientIPv4Address
     {36, Fact::teredoClientPort},  // teredoClientPort
@@ -244,6 +252,8 @@ inline constexpr Field kFields_default_tunneled[] = {
     {38, Fact::embeddedSourceIPv4Address},  // embeddedSourceIPv4Address
     {39, Fact::embeddedDestinationIPv4Address},  // embeddedDestinationIPv4Address
     {40, Fact::tunnelRelayIPv4Address},  // tunnelRelayIPv4Address
+    {47, Fact::mirrorType},  // mirrorType
+    {46, Fact::observationPointId},  // observationPointId
 };
 inline constexpr Field kFields_default_tunneled_ipv4[] = {
     {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
@@ -270,13 +280,15 @@ inline constexpr Field kFields_default_tunneled_ipv4[] = {
     {31, Fact::tunnelSourceTransportPort},  // tunnelSourceTransportPort
     {32, Fact::tunnelDestinationTransportPort},  // tunnelDestinationTransportPort
     {33, Fact::tunnelOctetDeltaCount},  // tunnelOctetDeltaCount
-    {46, Fact::greKey},  // greKey
+    {48, Fact::greKey},  // greKey
+    {47, Fact::mirrorType},  // mirrorType
+    {46, Fact::observationPointId},  // observationPointId
 };
 inline constexpr Template kTemplates_default[] = {
-    {256, "ipv4", TemplateKind::ipv4, kFields_default_ipv4, 19},
-    {257, "ipv6", TemplateKind::ipv6, kFields_default_ipv6, 21},
-    {258, "tunneled-ipv6", TemplateKind::tunneled, kFields_default_tunneled, 37},
-    {259, "tunneled-ipv4", TemplateKind::tunneled_ipv4, kFields_default_tunneled_ipv4, 25},
+    {256, "ipv4", TemplateKind::ipv4, kFields_default_ipv4, 21},
+    {257, "ipv6", TemplateKind::ipv6, kFields_default_ipv6, 23},
+    {258, "tunneled-ipv6", TemplateKind::tunneled, kFields_default_tunneled, 39},
+    {259, "tunneled-ipv4", TemplateKind::tunneled_ipv4, kFields_default_tunneled_ipv4, 27},
 };
 
 inline constexpr Field kFields_nfdump_ipv4[] = {
@@ -427,17 +439,17 @@ inline constexpr Field kFields_flowmon_tunneled[] = {
     {18, Fact::flowEndReason},  // flowEndReason
     {14, Fact::vlanId},  // vlanId
     {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
-    {47, Fact::sourceIPv6Address},  // tunnelSrcIPv6
-    {48, Fact::destinationIPv6Address},  // tunnelDstIPv6
-    {49, Fact::sourceTransportPort},  // tunnelSrcPort
-    {50, Fact::destinationTransportPort},  // tunnelDstPort
-    {51, Fact::protocolIdentifier},  // tunnelProtocol
-    {52, Fact::tunnelType},  // tunnelType
-    {53, Fact::tcpControlBits},  // tunnelTCPFlags
-    {54, Fact::icmpTypeCode},  // tunnelICMPcode
-    {55, Fact::teredoHeaders},  // tunnelTeredoHeaders
-    {56, Fact::teredoTrailers},  // tunnelTeredoTrailers
-    {57, Fact::minimumTTL},  // tunnelHOPLimit
+    {49, Fact::sourceIPv6Address},  // tunnelSrcIPv6
+    {50, Fact::destinationIPv6Address},  // tunnelDstIPv6
+    {51, Fact::sourceTransportPort},  // tunnelSrcPort
+    {52, Fact::destinationTransportPort},  // tunnelDstPort
+    {53, Fact::protocolIdentifier},  // tunnelProtocol
+    {54, Fact::tunnelType},  // tunnelType
+    {55, Fact::tcpControlBits},  // tunnelTCPFlags
+    {56, Fact::icmpTypeCode},  // tunnelICMPcode
+    {57, Fact::teredoHeaders},  // tunnelTeredoHeaders
+    {58, Fact::teredoTrailers},  // tunnelTeredoTrailers
+    {59, Fact::minimumTTL},  // tunnelHOPLimit
 };
 inline constexpr Field kFields_flowmon_tunneled_ipv4[] = {
     {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
@@ -452,17 +464,17 @@ inline constexpr Field kFields_flowmon_tunneled_ipv4[] = {
     {18, Fact::flowEndReason},  // flowEndReason
     {14, Fact::vlanId},  // vlanId
     {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
-    {47, Fact::sourceIPv6Address},  // tunnelSrcIPv6
-    {48, Fact::destinationIPv6Address},  // tunnelDstIPv6
-    {49, Fact::sourceTransportPort},  // tunnelSrcPort
-    {50, Fact::destinationTransportPort},  // tunnelDstPort
-    {51, Fact::protocolIdentifier},  // tunnelProtocol
-    {52, Fact::tunnelType},  // tunnelType
-    {53, Fact::tcpControlBits},  // tunnelTCPFlags
-    {54, Fact::icmpTypeCode},  // tunnelICMPcode
-    {55, Fact::teredoHeaders},  // tunnelTeredoHeaders
-    {56, Fact::teredoTrailers},  // tunnelTeredoTrailers
-    {57, Fact::minimumTTL},  // tunnelHOPLimit
+    {49, Fact::sourceIPv6Address},  // tunnelSrcIPv6
+    {50, Fact::destinationIPv6Address},  // tunnelDstIPv6
+    {51, Fact::sourceTransportPort},  // tunnelSrcPort
+    {52, Fact::destinationTransportPort},  // tunnelDstPort
+    {53, Fact::protocolIdentifier},  // tunnelProtocol
+    {54, Fact::tunnelType},  // tunnelType
+    {55, Fact::tcpControlBits},  // tunnelTCPFlags
+    {56, Fact::icmpTypeCode},  // tunnelICMPcode
+    {57, Fact::teredoHeaders},  // tunnelTeredoHeaders
+    {58, Fact::teredoTrailers},  // tunnelTeredoTrailers
+    {59, Fact::minimumTTL},  // tunnelHOPLimit
 };
 inline constexpr Template kTemplates_flowmon[] = {
     {270, "ipv4", TemplateKind::ipv4, kFields_flowmon_ipv4, 17},

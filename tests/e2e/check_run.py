@@ -11,8 +11,10 @@ per worker), runs the probe with JSON output and --stats-json, and checks:
   * every packet read: stats.packets == packets in the capture;
   * conservation: sum of packetDeltaCount over exported flows + dropped
     packets == packets read, and dropped == the generator's kDrop count;
-  * verdict counts equal the ground truth's;
-  * the flows: record by record, the generator's flows (keys, start and end
+  * verdict counts equal the ground truth's, and so do the frames unwrapped
+    per mirror type (mirroredPackets; the mirrors captures, --mirror);
+  * the flows: record by record, the generator's flows (keys with the GRE
+    key, mirror type and observation point id; start and end
     times, packet and octet counts, TCP flags, end reasons: flows cut by the
     active and idle timeouts, TCP FIN/RST with the grace period, across 60
     days and the 2^32 ms point, after a first packet stamped 0); with a
@@ -44,7 +46,8 @@ def key_of_truth(k):
             k.get("tunnelSourceTransportPort", 0), k.get("tunnelDestinationTransportPort", 0),
             k.get("vlanId", 0), k.get("dot1qCustomerVlanId", 0), src, dst, k["protocolIdentifier"],
             k.get("sourceTransportPort", 0), k.get("destinationTransportPort", 0),
-            bool(k.get("transportHeaderMissing")))
+            bool(k.get("transportHeaderMissing")), k.get("greKey"), k.get("mirrorType", "none"),
+            k.get("observationPointId", 0))
 
 
 def key_of_record(r):
@@ -63,12 +66,13 @@ def key_of_record(r):
     return (r["tunnelType"], r.get("tunnelSourceIPv4Address"), r.get("tunnelDestinationIPv4Address"),
             r.get("tunnelSourceTransportPort", 0), r.get("tunnelDestinationTransportPort", 0),
             r.get("vlanId", 0), r.get("dot1qCustomerVlanId", 0), src, dst, proto, sport, dport,
-            bool(r.get("transportHeaderMissing")))
+            bool(r.get("transportHeaderMissing")), r.get("greKey"), r.get("mirrorType", "none"),
+            r.get("observationPointId", 0))
 
 
 def reverse(k):
-    t, os_, od, osp, odp, v1, v2, s, d, p, sp, dp, nt = k
-    return (t, od, os_, odp, osp, v1, v2, d, s, p, dp, sp, nt)
+    t, os_, od, osp, odp, v1, v2, s, d, p, sp, dp, nt, gk, m, op = k
+    return (t, od, os_, odp, osp, v1, v2, d, s, p, dp, sp, nt, gk, m, op)
 
 
 def record_tuple(k, f):
@@ -113,6 +117,11 @@ def check_one(name, truth, records, stats, workers, dispatch, exact=True):
     for verdict, n in truth["summary"]["packetsPerVerdict"].items():
         if stats["verdicts"].get(verdict) != n:
             errors.append(f"verdict {verdict}: {stats['verdicts'].get(verdict)} != {n}")
+    # Frames unwrapped per mirror type (every type listed, 0 when none).
+    want_mirrored = truth["summary"].get("packetsPerMirror", {})
+    for m, n in stats["mirroredPackets"].items():
+        if n != want_mirrored.get(m, 0):
+            errors.append(f"mirroredPackets {m}: {n}, truth {want_mirrored.get(m, 0)}")
 
     got = defaultdict(lambda: [0, 0, set()])
     for r in records:
@@ -169,7 +178,8 @@ def main():
     subprocess.run(["/usr/bin/python3", gen, "--out", work], check=True, stdout=subprocess.DEVNULL)
     failures = 0
     runs = 0
-    for name in ("mix", "relay", "sixrd", "ports", "snap96", "snap50", "carriers", "tcpend", "longrun", "clock0"):
+    for name in ("mix", "relay", "sixrd", "ports", "snap96", "snap50", "carriers", "mirrors", "mirrors-off", "mirrors-some",
+                 "tcpend", "longrun", "clock0"):
         truth = json.load(open(os.path.join(work, name + ".truth.json")))
         pcap = os.path.join(work, name + ".pcap")
         args = truth.get("decodeArgs", [])

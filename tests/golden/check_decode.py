@@ -81,8 +81,8 @@ def check_capture(tunprobe, truth_path, report):
         report(name, "-", "packetsPerVerdict", summary["packetsPerVerdict"], count(got, "verdict"), "")
     if count(got, "tunnelType") != summary["packetsPerTunnelType"]:
         report(name, "-", "packetsPerTunnelType", summary["packetsPerTunnelType"], count(got, "tunnelType"), "")
-    if count(got, "mirror") != summary.get("packetsPerMirror", {}):
-        report(name, "-", "packetsPerMirror", summary.get("packetsPerMirror", {}), count(got, "mirror"), "")
+    if count(got, "mirrorType") != summary.get("packetsPerMirror", {}):
+        report(name, "-", "packetsPerMirror", summary.get("packetsPerMirror", {}), count(got, "mirrorType"), "")
     return min(len(got), len(want))
 
 
@@ -103,8 +103,8 @@ def check_coverage(gen, truths, report):
                 seen["verdict"].add(p["verdict"])
                 if "tunnelType" in p:
                     seen["tunnelType"].add(p["tunnelType"])
-                if "mirror" in p:
-                    seen["mirror"].add(p["mirror"])
+                if "mirrorType" in p:
+                    seen["mirror"].add(p["mirrorType"])
                 for k in ("sourceAddressClass", "destinationAddressClass"):
                     if k in p:
                         seen["class"].add(p[k])

@@ -36,7 +36,7 @@ traversal) tshark is run a second time with "-d udp.port==P,teredo" for
 the lower port of each ipv6-udp packet it did not decode: Teredo without
 its optional headers is that framing, an IPv6 packet as the UDP payload.
 
-Mirrored packets (decoded with --mirror: they print "mirror"): tshark
+Mirrored packets (decoded with --mirror: they print "mirrorType"): tshark
 dissects VXLAN (UDP 4789, and the ports of --vxlan-ports), ERSPAN types I, II
 and III and Ethernet in GRE (0x6558). The mirror header must agree (VXLAN;
 ERSPAN version 1 for type II, 2 for type III, none for type I; Ethernet
@@ -501,15 +501,15 @@ def check(tunprobe, pcap, decode_args, report, cases=None, stats=None):
             report(name, idx, key, ours, theirs, case)
 
         cut = mirror_cut(protocols(row))
-        if "mirror" in p:
+        if "mirrorType" in p:
             stats["mirrored"] += 1
             if cut is None:
-                bad("mirror", p["mirror"], "no VXLAN, ERSPAN or Ethernet-in-GRE header")
+                bad("mirror", p["mirrorType"], "no VXLAN, ERSPAN or Ethernet-in-GRE header")
                 continue
             head, row = split_row(row, cut[0])
             kind, opid = tshark_mirror(head, cut[1])
-            if kind != p["mirror"]:
-                bad("mirror", p["mirror"], kind)
+            if kind != p["mirrorType"]:
+                bad("mirror", p["mirrorType"], kind)
             if opid != p["observationPointId"]:
                 bad("observationPointId", p["observationPointId"], opid)
             if protocols(row)[:1] not in (["eth"], ["ip"], ["ipv6"]):
@@ -520,7 +520,7 @@ def check(tunprobe, pcap, decode_args, report, cases=None, stats=None):
                     bad(key, p.get(key), value)
         elif cut is not None:
             row = split_row(row, cut[0])[0]  # the outer packet: tunprobe left the mirror alone
-        compare_packet(p, row, bad, stats, "mirror" in p)
+        compare_packet(p, row, bad, stats, "mirrorType" in p)
     return stats
 
 

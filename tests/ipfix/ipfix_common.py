@@ -30,10 +30,11 @@ def value_names(ref):
 
 TUNNEL_TYPES = value_names("probe/base/tunnel_type.hpp:TUNPROBE_TUNNEL_TYPES")
 ADDR_CLASSES = value_names("probe/decode/addr_class.hpp:TUNPROBE_ADDR_CLASSES")
+MIRROR_TYPES = value_names("probe/base/mirror_type.hpp:TUNPROBE_MIRROR_TYPES")
 END_REASONS = value_names("probe/flow/flow_record.hpp:TUNPROBE_END_REASONS")
 TUNNEL_VALUE = {n: v for v, n in TUNNEL_TYPES.items()}
 # Elements whose numbers the JSON output prints as names.
-ENUMS = {"tunnelType": TUNNEL_TYPES, "sourceAddressClass": ADDR_CLASSES, "destinationAddressClass": ADDR_CLASSES,
+ENUMS = {"tunnelType": TUNNEL_TYPES, "mirrorType": MIRROR_TYPES, "sourceAddressClass": ADDR_CLASSES, "destinationAddressClass": ADDR_CLASSES,
          "flowEndReason": END_REASONS}
 # JSON keys with no IPFIX element: the worker (a probe detail) and the ICMP
 # type and code apart (IPFIX carries icmpTypeCodeIPv4/IPv6, also in JSON).
