@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::size_t kFixedHeader = 8;
 constexpr std::size_t kIpv6Header = 40;
+constexpr std::size_t kIpv4Header = 20;
 constexpr unsigned kMaxIdType = 2;   // string
 constexpr unsigned kMaxHash = 2;     // SHA-1
 constexpr unsigned kMaxAuth = 2;     // public key
@@ -36,7 +37,17 @@ UdpMatch ayiya_udp_match(const uint8_t* p, std::size_t avail, std::size_t declar
   const unsigned op = p[2] & 0x0f;
   const uint8_t next = p[3];
   if ((op != kOpForward && op != kOpEchoRequestForward) || next == kIpProtoNoNext) return no(Verdict::ayiya_control);
-  if (next == kIpProtoIpip) return no(Verdict::ayiya_ipv4_payload);
+  if (next == kIpProtoIpip) {
+    // 5. The IPv4 packet (RFC 791): the header whole, its total length
+    // what follows the signature.
+    if (declared - inner < kIpv4Header) return no(Verdict::ayiya_length_mismatch);
+    if (avail - inner < kIpv4Header) return no(Verdict::ayiya_truncated);
+    const uint8_t* ip4 = p + inner;
+    const std::size_t ihl = static_cast<std::size_t>(ip4[0] & 0x0f) * 4;
+    if ((ip4[0] >> 4) != 4 || ihl < kIpv4Header || load_be16(ip4 + 2) != declared - inner)
+      return no(Verdict::ayiya_length_mismatch);
+    return {true, Verdict::ok, static_cast<uint16_t>(inner), 4};
+  }
   if (next != kIpProtoIpv6) return no(Verdict::ayiya_bad_header);
   // 4. The IPv6 packet.
   if (declared - inner < kIpv6Header) return no(Verdict::ayiya_length_mismatch);

@@ -29,9 +29,15 @@
 //      or next header 59: a control message (ayiya_control);
 //   4. next header 41: 40 bytes of IPv6 header, version 6, and 40 + its
 //      payload length equal to what follows the signature
-//      (ayiya_length_mismatch, ayiya_truncated when the capture cuts it).
-//      Next header 4 (IPv4 in AYIYA) is counted (ayiya_ipv4_payload) and
-//      kept as the UDP flow: tunneled IPv4 needs its own templates.
+//      (ayiya_length_mismatch, ayiya_truncated when the capture cuts it);
+//   5. next header 4 (IPv4 in AYIYA, the draft's "anything"): 20 bytes of
+//      IPv4 header, version 4, IHL at least 5, and its total length equal
+//      to what follows the signature (the same verdicts). The flow is an
+//      AYIYA flow of IP version 4 (tunnelType ayiya, ipVersion 4, the
+//      tunneled-ipv4 template), not a tunnel type of its own: AYIYA has one
+//      port list (--ayiya-ports) whatever it carries, and the IP version
+//      already tells the two apart (GRE's two types follow its two
+//      protocol types).
 #pragma once
 
 #include <cstddef>

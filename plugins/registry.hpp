@@ -79,7 +79,7 @@ template <std::size_t I>
     if (on_port || (plugin.by_content && cfg.detect(plugin.type) == UdpDetect::content &&
                     plugin.content.accepts(payload, avail, declared))) {
       const UdpMatch m = plugin.match(payload, avail, declared, on_port, info);
-      if (m.claimed) return {plugin.type, m.verdict, m.inner_offset};
+      if (m.claimed) return {plugin.type, m.verdict, m.inner_offset, m.inner_version};
       if (port_verdict == Verdict::ok) port_verdict = m.verdict;
     }
     return claim_udp_from<I + 1>(payload, avail, declared, sport, dport, cfg, info, port_verdict);

@@ -258,7 +258,7 @@ FLOW_VERDICTS = {
     "ok", "ipv6_ext_truncated", "ipv6_ext_too_many", "l4_truncated", "tcp_bad_offset", "udp_bad_length",
     "teredo_auth_truncated", "teredo_origin_truncated", "teredo_truncated", "teredo_not_ipv6",
     "teredo_length_mismatch", "teredo_bubble_payload", "proto41_truncated", "proto41_not_ipv6",
-    "proto41_length_mismatch", "ayiya_truncated", "ayiya_bad_header", "ayiya_control", "ayiya_ipv4_payload",
+    "proto41_length_mismatch", "ayiya_truncated", "ayiya_bad_header", "ayiya_control",
     "ayiya_length_mismatch", "gre_truncated", "gre_bad_header", "gre_other_protocol", "gre_bad_payload",
     "tunnel_nested", "mirror_truncated", "vxlan_bad_header", "erspan_bad_header",
 }
@@ -695,7 +695,8 @@ def ayiya_header(op=1, next_header=41, id_len=4, id_type=1, sig_words=5, hash_me
 
 
 def ayiya(osrc, odst, sport, dport, inner, ttl=None, **hdr):
-    """AYIYA forwarding an IPv6 packet: IPv4/UDP, the AYIYA header, the packet."""
+    """AYIYA forwarding a packet (IPv6; IPv4 with next_header=4): IPv4/UDP, the
+    AYIYA header, the packet."""
     ttl = rng.choice((55, 61, 64, 119)) if ttl is None else ttl
     raw = bytes(IP(src=osrc, dst=odst, ttl=ttl, id=rng.getrandbits(16)) / UDP(sport=sport, dport=dport)
                 / Raw(ayiya_header(**hdr) + inner.raw))
@@ -2206,9 +2207,16 @@ def build_carriers():
           case="ayiya heartbeat (noop)")
     c.eth(ip4(pop, user, udp(5072, uport, ayiya_header(op=5, next_header=59) + b"SixXS MOTD")),
           verdict="ayiya_control", case="ayiya motd")
+    # IPv4 in AYIYA (next header 4): the inner IPv4 flow, tunnel ayiya, in
+    # both directions; with a byte after the IPv4 packet, the UDP flow.
+    for i in range(2):
+        c.eth(ayiya(user, pop, uport, 5072, ip4("10.0.0.1", "10.0.0.2", udp(1000, 2000, rbytes(20 + i))),
+                    next_header=4), case="ayiya carrying ipv4 (next header 4): the inner ipv4 flow")
+    c.eth(ayiya(pop, user, 5072, uport, ip4("10.0.0.2", "10.0.0.1", udp(2000, 1000, rbytes(60)), ttl=60),
+                next_header=4), case="ayiya carrying ipv4, the pop's direction")
     v4in = ip4("10.0.0.1", "10.0.0.2", udp(1000, 2000, rbytes(20)))
-    c.eth(ip4(user, pop, udp(uport, 5072, ayiya_header(next_header=4) + v4in.raw)), verdict="ayiya_ipv4_payload",
-          case="ayiya carrying ipv4: counted, the udp flow")
+    c.eth(ip4(user, pop, udp(uport, 5072, ayiya_header(next_header=4) + v4in.raw + b"\x00")),
+          verdict="ayiya_length_mismatch", case="ayiya carrying ipv4 with a byte after it: the udp flow")
     c.eth(ip4("192.0.2.99", pop, udp(53000, 5072, b"\x12\x34\x81\x80" + rbytes(40))), verdict="ayiya_bad_header",
           case="decoy: dns-like payload on 5072")
     c.eth(ip4("192.0.2.99", pop, udp(53001, 5072, b"\x41\x52" + rbytes(3))), verdict="ayiya_truncated",

@@ -56,11 +56,10 @@ enum class Disposition : uint8_t { kFlow, kDrop };
   X(proto41_not_ipv6, kFlow, "protocol 41 whose payload is not IPv6: kept as IPv4")                \
   X(proto41_length_mismatch, kFlow,                                                                \
     "protocol 41 whose IPv6 payload length exceeds the IPv4 payload: kept as IPv4")                \
-  X(ayiya_truncated, kFlow, "UDP on an AYIYA port, header, identity, signature or IPv6 header cut: IPv4") \
+  X(ayiya_truncated, kFlow, "UDP on an AYIYA port, header, identity, signature or IP header cut: IPv4") \
   X(ayiya_bad_header, kFlow, "UDP on an AYIYA port, undefined header values: kept as IPv4")       \
   X(ayiya_control, kFlow, "AYIYA message without a packet (heartbeat, echo, MOTD, query): IPv4")  \
-  X(ayiya_ipv4_payload, kFlow, "AYIYA carrying IPv4: counted, kept as the IPv4 UDP flow")          \
-  X(ayiya_length_mismatch, kFlow, "UDP on an AYIYA port, no IPv6 packet of the UDP length: IPv4")   \
+  X(ayiya_length_mismatch, kFlow, "UDP on an AYIYA port, no IPv6 or IPv4 packet of the UDP length: IPv4") \
   X(gre_truncated, kFlow, "GRE header, its optional fields or the inner IP header cut: kept as IPv4") \
   X(gre_bad_header, kFlow, "GRE version not 0 (PPTP) or RFC 1701 bits set: kept as IPv4")        \
   X(gre_other_protocol, kFlow, "GRE carrying neither IPv6 nor IPv4: kept as the IPv4 GRE flow")  \

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "probe/base/mirror_type.hpp"
 #include "probe/decode/addr_class.hpp"
@@ -113,6 +114,16 @@ struct PacketInfo {
 };
 
 // GRE: the key, from the outer-port slot.
+// Storage for a PacketInfo that a parse_* function is about to fill: they
+// clear every byte before they write a field, so the hot paths skip the
+// member initialisers (a burst of 64 value-initialised records wrote 9.5 KB
+// per burst for nothing).
+union PacketInfoSlot {
+  PacketInfo info;
+  PacketInfoSlot() noexcept {}
+};
+static_assert(std::is_trivially_destructible_v<PacketInfo>);
+
 inline uint32_t gre_key(const PacketInfo& p) noexcept { return uint32_t{p.outer_sport} << 16 | p.outer_dport; }
 
 inline uint32_t ipv4_of(const uint8_t a[16]) noexcept {

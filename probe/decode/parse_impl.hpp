@@ -190,7 +190,7 @@ struct Parser {
       out.verdict = c.verdict;
       return;
     }
-    const uint8_t* ip6 = u.data + c.inner_offset;
+    const uint8_t* inner = u.data + c.inner_offset;
     // The outer ports (= out.sport/dport), from the header: reading the two
     // fields just written as one would stall on store forwarding.
     out.outer_sport = load_be16(udp);
@@ -199,8 +199,9 @@ struct Parser {
     out.frag_outer = out.is_fragment;
     reset_l4(out);
     out.tunnel = c.type;
-    const Verdict inner = parse_ipv6(ip6, end, true, cfg, out);
-    out.verdict = inner != Verdict::ok ? inner : c.verdict;
+    const Verdict v =
+        c.inner_version == 6 ? parse_ipv6(inner, end, true, cfg, out) : parse_ipv4(inner, end, true, cfg, out);
+    out.verdict = v != Verdict::ok ? v : c.verdict;
   }
 
   // Protocol 41: validate the inner header, let the plug-ins name the tunnel,

@@ -57,7 +57,8 @@ struct UdpMatch {
   bool claimed;           // the payload is this tunnel
   Verdict verdict;        // claimed: ok or a verdict for the packet; not claimed: ok, or on a port the
                           // plug-in's verdict (the packet stays a UDP flow)
-  uint16_t inner_offset;  // claimed: where the carried IPv6 header starts in the payload
+  uint16_t inner_offset;  // claimed: where the carried IP header starts in the payload
+  uint8_t inner_version = 6;  // claimed: what it carries, IPv6 or (AYIYA's next header 4) IPv4
 };
 
 // `payload`: the UDP payload, `avail` bytes of it readable, `declared` the
@@ -118,7 +119,8 @@ inline std::span<const UdpPlugin> udp_plugins() noexcept { return kUdpPluginTabl
 struct UdpClaim {
   TunnelType type;        // none: no plug-in claimed it
   Verdict verdict;        // claimed: the plug-in's verdict; not: the verdict of the first plug-in whose port it was
-  uint16_t inner_offset;  // claimed: where the carried IPv6 header starts in the payload
+  uint16_t inner_offset;  // claimed: where the carried IP header starts in the payload
+  uint8_t inner_version = 6;  // claimed: what it carries, IPv6 or (AYIYA's next header 4) IPv4
 };
 
 // What a mirror plug-in says of one packet (VXLAN, ERSPAN, Ethernet over

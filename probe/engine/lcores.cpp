@@ -246,8 +246,9 @@ void record_flush(void* ctx, const FlowRecord* recs, unsigned n) {
 
 unsigned Chooser::pick(const uint8_t* data, uint32_t len) const noexcept {
   if (workers == 1) return 0;
-  PacketInfo info;
-  parse_frame_unclassified(data, len, link, decode, info);
+  PacketInfoSlot slot;
+  const PacketInfo& info = slot.info;
+  parse_frame_unclassified(data, len, link, decode, slot.info);
   if (verdict_is_drop(info.verdict)) return 0;
   return dispatch == Dispatch::crc ? hw::crc_dispatch(info, workers) : rss.queue(info);
 }

@@ -78,7 +78,7 @@ Pipeline::Pipeline(const PipelineConfig& cfg, uint8_t worker_id, RecordSink& sin
 
 void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, const uint64_t* ts_ns,
                              unsigned n) noexcept {
-  PacketInfo info[kMaxBurst];
+  PacketInfoSlot info[kMaxBurst];  // filled by the parser (every byte)
   FlowKey keys[kMaxBurst];
   uint64_t hashes[kMaxBurst];
   uint64_t times_ms[kMaxBurst];   // each packet's time on the worker's clock
@@ -101,7 +101,7 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
   for (unsigned i = 0; i < n; ++i) {
     if (i + kDataAhead < n) __builtin_prefetch(data[i + kDataAhead]);
     if (flow_packets >= staged + kLag) cache_.prefetch_record(hashes[flow_index[staged++]]);
-    PacketInfo& p = info[i];
+    PacketInfo& p = info[i].info;
     parse_frame_unclassified(data[i], len[i], cfg_.link, cfg_.decode, p);
     bytes += len[i];
     if (p.mirror != MirrorType::none) [[unlikely]]
@@ -145,7 +145,7 @@ void Pipeline::process_burst(const uint8_t* const* data, const uint32_t* len, co
   // Stage 3: find or start each flow and count the packet into it.
   for (unsigned k = 0; k < flow_packets; ++k) {
     const unsigned i = flow_index[k];
-    account(info[i], keys[i], hashes[i], times_ms[i]);
+    account(info[i].info, keys[i], hashes[i], times_ms[i]);
   }
 
   counters_.packets.add(n);

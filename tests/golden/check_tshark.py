@@ -19,9 +19,10 @@ VLAN ids, the outer IPv4 addresses, the outer ports of the UDP carriers
 (Teredo, AYIYA, IPv6 in UDP), the Teredo server, client address and port,
 authentication header and origin indication, the 6to4 / ISATAP embedded
 IPv4 addresses, the GRE key, IPv6 total length and hop limit. IPv4 in GRE
-(gre-ipv4) is compared the same way on the IPv4 header right after tshark's
-GRE header: addresses, ports or ICMP type and code, TCP flags, total length
-and TTL, with the outer addresses and the GRE key.
+(gre-ipv4) and in AYIYA (next header 4) is compared the same way on the
+IPv4 header right after tshark's GRE or AYIYA header: addresses, ports or
+ICMP type and code, TCP flags, total length and TTL, with the outer
+addresses and the GRE key or the outer ports.
 
 tshark runs with IPv4/IPv6 reassembly off, so that each frame is dissected
 alone, and with the Teredo heuristic on (--enable-heuristic teredo_udp;
@@ -52,7 +53,7 @@ its reason, and counted. A packet that tunprobe does not take from its mirror
 dissects before the mirrored frame: the outer packet.
 
 A packet that tshark decodes as IPv6 inside IPv4, or as IPv4 right after a
-GRE header, while tunprobe says no tunnel is a mismatch too. The one
+GRE or AYIYA header, while tunprobe says no tunnel is a mismatch too. The one
 exception is KNOWN below: packets, named by capture and by the generator's
 "case" note, on which tunprobe and tshark 4.0 knowingly disagree, each with
 its reason; an entry that no packet uses any more is itself a mismatch, so
@@ -93,6 +94,9 @@ KNOWN = {
     ("carriers.pcap", "ayiya echo request and forward (op 3) carrying a ping"):
         "tshark's AYIYA dissector hands only opcode 1 (forward) to IP; the draft's opcode 3 (echo request and "
         "forward) carries a packet too",
+    ("carriers.pcap", "ayiya carrying ipv4 with a byte after it: the udp flow"):
+        "tshark dissects AYIYA's payload without checking the IPv4 total length against the UDP length "
+        "(tunprobe: ayiya_length_mismatch, an IPv4 UDP flow)",
     ("carriers.pcap", "ayiya with a byte after the ipv6 packet"):
         "tshark dissects AYIYA's payload without checking the IPv6 length against the UDP length (tunprobe: "
         "ayiya_length_mismatch, an IPv4 flow)",
@@ -220,14 +224,20 @@ def tshark_inner(row):
     return out
 
 
+# Carriers after whose header tshark dissects an IPv4 packet: GRE
+# (gre-ipv4) and AYIYA (next header 4).
+CARRIERS4 = ("gre", "ayiya")
+
+
 def tshark_inner4(row):
     """What tshark found in the IPv4 header right after the frame's first
-    GRE header, and in the transport header after that: dict, or None when
-    there is no such header with its addresses."""
+    GRE or AYIYA header, and in the transport header after that: dict, or
+    None when there is no such header with its addresses."""
     protos = row["frame.protocols"][0].split(":") if row["frame.protocols"] else []
-    if "gre" not in protos:
+    carrier = next((i for i, x in enumerate(protos) if x in CARRIERS4), None)
+    if carrier is None:
         return None
-    start = protos.index("gre") + 1
+    start = carrier + 1
     if start >= len(protos) or protos[start] != "ip":
         return None
     nth = protos[:start].count("ip")  # the occurrence of this IPv4 header's fields
@@ -285,10 +295,13 @@ def tshark_view(row, p):
     tt = p["tunnelType"]
     if tt in GRE_CARRIED:
         v["greKey"] = first(row, "gre.key", lambda x: int(x, 0))
-    if tt == "gre-ipv4":
+    if p["ipVersion"] == 4:
         nth = tshark_inner4(row)["nth"]
         v["ipTotalLength"] = int(row["ip.len"][nth]) if nth < len(row["ip.len"]) else None
         v["ipTTL"] = int(row["ip.ttl"][nth]) if nth < len(row["ip.ttl"]) else None
+        if UDP_CARRIED.get(tt):
+            v["tunnelSourceTransportPort"] = first(row, "udp.srcport", int)
+            v["tunnelDestinationTransportPort"] = first(row, "udp.dstport", int)
         return v
     if len(row["ipv6.src"]) != 1:
         return v
@@ -544,7 +557,7 @@ def compare_packet(p, row, bad, stats, mirrored):
                     f"IPv6 {inner['src']} -> {inner['dst']} inside IPv4")
             elif inner4:
                 bad("tunnel", f"none (verdict {p['verdict']})",
-                    f"IPv4 {inner4['src']} -> {inner4['dst']} inside GRE")
+                    f"IPv4 {inner4['src']} -> {inner4['dst']} inside GRE or AYIYA")
         if mirrored and "ipVersion" in p:
             stats["mirror_frames"] += 1
             compare_ip(p, row, bad)
@@ -555,9 +568,10 @@ def compare_packet(p, row, bad, stats, mirrored):
     # A cut or malformed transport header (a flow verdict other than ok):
     # only what both sides print is compared.
     whole = p["verdict"] in ("ok", "teredo_bubble_payload")
-    if p["tunnelType"] == "gre-ipv4":
+    if p["ipVersion"] == 4:  # IPv4 in GRE (gre-ipv4) or in AYIYA
         if inner4 is None:
-            bad("ipv4 in gre", f"{p['sourceIPv4Address']} -> {p['destinationIPv4Address']}", "no IPv4 in GRE")
+            bad("tunneled ipv4", f"{p['sourceIPv4Address']} -> {p['destinationIPv4Address']}",
+                "no IPv4 in GRE or AYIYA")
             return
         if inner4["src"] != p["sourceIPv4Address"]:
             bad("sourceIPv4Address", p["sourceIPv4Address"], inner4["src"])

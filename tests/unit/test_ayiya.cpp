@@ -69,6 +69,32 @@ TEST_CASE("AYIYA forwarding IPv6: the inner flow, the outer addresses and ports"
   CHECK(p.outer_sport == 5072);
 }
 
+TEST_CASE("AYIYA forwarding IPv4 (next header 4): the inner IPv4 flow, tunnel ayiya", "[ayiya]") {
+  const Bytes inner4 = ipv4(v4("10.20.0.5"), v4("10.30.0.9"), kUdp, udp(5353, 53, filler(17)), V4{.ttl = 41});
+  const Bytes payload = cat(ayiya(4, 5, 1, kIpip), inner4);
+  const PacketInfo p = parse(udp4(41000, 5072, payload));
+  REQUIRE(p.verdict == Verdict::ok);
+  CHECK(p.tunnel == TunnelType::ayiya);
+  CHECK(s4(p.outer_src4) == "192.0.2.77");
+  CHECK(s4(p.outer_dst4) == "198.51.100.1");
+  CHECK(p.outer_sport == 41000);
+  CHECK(p.outer_dport == 5072);
+  CHECK(p.outer_length == 20 + 8 + payload.size());
+  CHECK(p.ip_version == 4);
+  CHECK(s4(tunprobe::ipv4_of(p.src)) == "10.20.0.5");
+  CHECK(s4(tunprobe::ipv4_of(p.dst)) == "10.30.0.9");
+  CHECK(p.ttl == 41);
+  CHECK(p.protocol == kUdp);
+  CHECK(p.sport == 5353);
+  CHECK(p.dport == 53);
+  CHECK(p.ip_length == 20 + 8 + 17);
+  // Cut inside the inner IPv4 header: the outer UDP flow, truncated.
+  const Bytes frame = udp4(41000, 5072, payload);
+  const PacketInfo cut = parse(prefix(frame, frame.size() - 8 - 17 - 8 - 1));
+  CHECK(cut.tunnel == TunnelType::none);
+  CHECK(cut.verdict == Verdict::ayiya_truncated);
+}
+
 TEST_CASE("AYIYA decoys and control messages stay IPv4 UDP with their verdict", "[ayiya]") {
   const auto check = [](const Bytes& payload, Verdict want) {
     const PacketInfo p = parse(udp4(41000, 5072, payload));
@@ -81,7 +107,10 @@ TEST_CASE("AYIYA decoys and control messages stay IPv4 UDP with their verdict", 
   check(cat(ayiya(4, 5, 2, kNoNext), {}), Verdict::ayiya_control);        // echo request
   check(cat(ayiya(4, 5, 5, kNoNext), filler(30)), Verdict::ayiya_control);  // MOTD
   check(cat(ayiya(4, 5, 1, kNoNext), {}), Verdict::ayiya_control);        // forward of nothing
-  check(cat(ayiya(4, 5, 1, kIpip), ipv4(kClient, kPop, kUdp, udp(1, 2))), Verdict::ayiya_ipv4_payload);
+  // IPv4 in AYIYA: a byte after its total length, its header cut, or not version 4.
+  check(cat(cat(ayiya(4, 5, 1, kIpip), ipv4(kClient, kPop, kUdp, udp(1, 2))), Bytes{0}), Verdict::ayiya_length_mismatch);
+  check(cat(ayiya(4, 5, 1, kIpip), filler(19, 0x45)), Verdict::ayiya_length_mismatch);
+  check(cat(ayiya(4, 5, 1, kIpip), kInner), Verdict::ayiya_length_mismatch);  // IPv6 under next header 4
   check(cat(ayiya(4, 5, 1, kTcp), filler(40)), Verdict::ayiya_bad_header);    // next header no packet
   check(cat(ayiya(4, 5, 8, kIpv6), kInner), Verdict::ayiya_bad_header);       // opcode 8
   check(cat(ayiya(4, 5, 1, kIpv6, 3), kInner), Verdict::ayiya_bad_header);    // identity type 3

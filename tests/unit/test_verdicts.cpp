@@ -83,8 +83,8 @@ std::vector<Case> cases() {
   c.push_back({"AYIYA header of 7 bytes", Verdict::ayiya_truncated, ayiya_udp(filler(7, 0x00))});
   c.push_back({"DNS on UDP 5072", Verdict::ayiya_bad_header, ayiya_udp(filler(30, 0x12))});
   c.push_back({"AYIYA heartbeat", Verdict::ayiya_control, ayiya_udp(ayiya_hdr(0, kNoNext))});
-  c.push_back({"AYIYA forwarding IPv4", Verdict::ayiya_ipv4_payload,
-               ayiya_udp(ayiya_hdr(1, kIpip) + ipv4(kA, kB, kTcp, tcp(1, 2)))});
+  c.push_back({"AYIYA forwarding IPv4 with a byte after its total length", Verdict::ayiya_length_mismatch,
+               ayiya_udp(ayiya_hdr(1, kIpip) + ipv4(kA, kB, kTcp, tcp(1, 2)) + filler(1, 0x00))});
   c.push_back({"AYIYA forwarding 20 bytes as IPv6", Verdict::ayiya_length_mismatch,
                ayiya_udp(ayiya_hdr(1, kIpv6) + filler(20, 0x60))});
   c.push_back({"GRE header of 3 bytes", Verdict::gre_truncated, eth4(kGre, filler(3, 0x00))});
