@@ -16,6 +16,14 @@ void parse(std::string_view command, int argc, char** argv, int first, const po:
   try {
     po::store(po::command_line_parser(argc - first + 1, argv + first - 1).options(opts).positional(positional).run(), vm);
     po::notify(vm);
+  } catch (const po::too_many_positional_options_error&) {
+    // Boost's "too many positional options" does not say which.
+    const unsigned most = positional.max_total_count();
+    throw UsageError{
+        most == 0 ? fmt::format("tunprobe {}: takes no arguments besides its options; inputs are given as -i pcap:FILE "
+                                "(see 'tunprobe {} --help')", command, command)
+                  : fmt::format("tunprobe {}: takes {} capture file{}; for more, run it once per file (see 'tunprobe "
+                                "{} --help')", command, most, most == 1 ? "" : "s", command)};
   } catch (const po::error& e) {
     throw UsageError{fmt::format("tunprobe {}: {} (see 'tunprobe {} --help')", command, e.what(), command)};
   }

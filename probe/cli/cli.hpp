@@ -12,7 +12,10 @@
 
 namespace tunprobe::cli {
 
-inline constexpr int kExitUsage = 2;
+// Exit statuses (`tunprobe run --help`, README "Exit status").
+inline constexpr int kExitSummaryUnwritten = 1;  // run: the --stats-json summary could not be written
+inline constexpr int kExitUsage = 2;             // a bad option, an input that does not exist, a start-up error
+inline constexpr int kExitUndelivered = 3;       // run: an output delivered none of the records it was given
 // --help lines wrap at this width.
 inline constexpr unsigned kHelpWidth = 100;
 

@@ -25,10 +25,30 @@ T ranged(const po::variables_map& vm, const char* name, T lo, T hi, const char* 
   return v;
 }
 
+// An output that was given records and delivered none (all failed or
+// dropped): the run's data did not reach that destination.
+bool delivered_nothing(const OutputSummary& o) { return o.written > 0 && o.delivered == 0; }
+
+// "A, B": the outputs that pass `pick`.
+template <typename Pick>
+std::string output_list(const RunSummary& s, Pick pick) {
+  std::string list;
+  for (const OutputSummary& o : s.outputs)
+    if (pick(o)) list += (list.empty() ? "" : ", ") + o.output;
+  return list;
+}
+
 void print_summary(const RunSummary& s) {
+  // The headline says "exported" only when every output delivered records.
+  const std::string none = output_list(s, delivered_nothing);
+  const std::string some = output_list(
+      s, [](const OutputSummary& o) { return !delivered_nothing(o) && o.delivered < o.written; });
+  std::string flows = none.empty() ? fmt::format("{} flows exported", s.flows)
+                                   : fmt::format("{} flows, none of them delivered by {}", s.flows, none);
+  if (!some.empty()) flows += fmt::format(" (not all delivered by {})", some);
   std::string out = fmt::format(
-      "tunprobe: {} in {:.3f} s: {} packets ({} bytes), {} in flows, {} dropped by verdict; {} flows exported\n",
-      s.interrupted ? "interrupted" : "done", s.seconds, s.packets, s.bytes, s.flow_packets, s.dropped, s.flows);
+      "tunprobe: {} in {:.3f} s: {} packets ({} bytes), {} in flows, {} dropped by verdict; {}\n",
+      s.interrupted ? "interrupted" : "done", s.seconds, s.packets, s.bytes, s.flow_packets, s.dropped, flows);
   for (std::size_t v = 0; v < kVerdictCount; ++v)
     if (s.verdicts[v] != 0)
       out += fmt::format("  verdict {:<24} {:>12}  {}\n", kVerdictInfo[v].name, s.verdicts[v],
@@ -91,9 +111,13 @@ void print_summary(const RunSummary& s) {
 int cmd_run(int argc, char** argv) {
   po::options_description opts(
       "Usage: tunprobe run -i INPUT [-i INPUT...] [options]\n\n"
-      "Reads packets from capture files or DPDK ports, strips Teredo/6to4/ISATAP/6in4/6rd tunnels, aggregates\n"
-      "flows and exports them. Capture files need no NIC, no hugepages. Ends at the end of the capture\n"
+      "Reads packets from capture files or DPDK ports, strips the tunnels (Teredo, 6to4, ISATAP, 6in4, 6rd,\n"
+      "AYIYA, GRE, IPv6 in UDP; with --mirror also VXLAN/ERSPAN/Ethernet-in-GRE mirrors), aggregates flows\n"
+      "and exports them. Capture files need no NIC, no hugepages. Ends at the end of the capture\n"
       "file(s), or on SIGINT/SIGTERM (every flow is flushed; a second Ctrl-C quits at once).\n\n"
+      "Exit status: 0 done; 1 the --stats-json summary could not be written; 2 a bad option or a start-up\n"
+      "error (one line on stderr); 3 an output delivered none of the records it was given (all failed or\n"
+      "dropped: the summary says which).\n\n"
       "Inputs (-i, repeatable; capture files and ports are not mixed in one run):\n"
       "  pcap:FILE            a capture file (pcap or pcapng; Ethernet, raw IP, BSD loopback, Linux cooked)\n"
       "  pcap:DIR             every capture file in DIR (rotated tcpdump -G/-C files), as one input\n"
@@ -225,8 +249,11 @@ int cmd_run(int argc, char** argv) {
     throw UsageError{"tunprobe run: " + e.message};
   }
   print_summary(s);
-  if (!cfg.stats_json.empty()) write_stats_json(cfg.stats_json, s);
-  return 0;
+  int status = 0;
+  if (!cfg.stats_json.empty() && !write_stats_json(cfg.stats_json, s)) status = kExitSummaryUnwritten;
+  for (const OutputSummary& o : s.outputs)
+    if (delivered_nothing(o)) status = kExitUndelivered;
+  return status;
 }
 
 }  // namespace tunprobe::cli

@@ -12,7 +12,8 @@
 namespace {
 
 constexpr std::string_view kUsage =
-    "tunprobe: a flow probe that sees IPv6 hidden in IPv4 tunnels (Teredo, 6to4, ISATAP, 6in4, 6rd)\n"
+    "tunprobe: a flow probe that sees IPv6 hidden in IPv4 tunnels (Teredo, 6to4, ISATAP, 6in4, 6rd, AYIYA,\n"
+    "GRE, IPv6 in UDP), also in mirrored traffic (VXLAN, ERSPAN)\n"
     "\n"
     "Usage: tunprobe COMMAND [options]\n"
     "\n"

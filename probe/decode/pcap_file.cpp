@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+
 namespace tunprobe {
 
 std::optional<LinkType> link_type_from_dlt(int dlt) {
@@ -17,11 +19,17 @@ std::optional<LinkType> link_type_from_dlt(int dlt) {
   }
 }
 
+std::string pcap_open_reason(const std::string& path, const char* errbuf) {
+  const std::string_view e = errbuf;
+  const std::string prefix = path + ": ";
+  return std::string(e.substr(0, prefix.size()) == prefix ? e.substr(prefix.size()) : e);
+}
+
 PcapFile::PcapFile(const std::string& path) : path_(path) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   handle_ = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
   if (handle_ == nullptr) {
-    error_ = fmt::format("{}: cannot read capture: {}", path, errbuf);
+    error_ = fmt::format("{}: cannot read capture: {}", path, pcap_open_reason(path, errbuf));
     return;
   }
   const int dlt = pcap_datalink(handle_);

@@ -15,6 +15,11 @@ namespace tunprobe {
 // Maps a pcap link type to the parser's; nullopt for the unsupported ones.
 std::optional<LinkType> link_type_from_dlt(int dlt);
 
+// libpcap's reason for not opening `path` (its errbuf), without the "PATH: "
+// it starts with when the file itself could not be opened: the callers name
+// the path once, themselves.
+std::string pcap_open_reason(const std::string& path, const char* errbuf);
+
 class PcapFile {
  public:
   // Opens `path`; on failure error() says why and ok() is false.

@@ -24,7 +24,7 @@ uint64_t header_ns(const pcap_pkthdr* h) {
 pcap_t* open_capture(const std::string& path, std::string& error) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap_t* h = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
-  if (h == nullptr) error = errbuf;
+  if (h == nullptr) error = pcap_open_reason(path, errbuf);
   return h;
 }
 

@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fmt/format.h>
 
 #include "probe/base/json_writer.hpp"
@@ -14,8 +16,9 @@ namespace {
 // Writes `json` and a newline to `path`: into PATH.tmp, then renamed over
 // PATH. A PATH that exists and is not a regular file (/dev/stdout, a FIFO)
 // is written in place: renaming over it would replace the device; so is a
-// file in a directory where PATH.tmp cannot be created.
-bool replace_file(const std::string& path, const std::string& json) {
+// file in a directory where PATH.tmp cannot be created. Returns "" or why
+// not (the failing step and the system's reason).
+std::string replace_file(const std::string& path, const std::string& json) {
   struct stat st {};
   bool in_place = ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
   const std::string tmp = path + ".tmp";
@@ -24,15 +27,18 @@ bool replace_file(const std::string& path, const std::string& json) {
     in_place = true;
     f = std::fopen(path.c_str(), "w");
   }
-  if (f == nullptr) return false;
+  if (f == nullptr) return fmt::format("cannot create it: {}", std::strerror(errno));
   const bool written = std::fwrite(json.data(), 1, json.size(), f) == json.size() && std::fputc('\n', f) != EOF;
-  const bool closed = std::fclose(f) == 0;
-  if (in_place) return written && closed;
+  const int write_errno = errno;
+  const bool closed = std::fclose(f) == 0;  // a full disk often shows only here
+  const int close_errno = errno;
   if (!written || !closed) {
-    std::remove(tmp.c_str());
-    return false;
+    if (!in_place) std::remove(tmp.c_str());
+    return fmt::format("cannot write it: {}", std::strerror(!written ? write_errno : close_errno));
   }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
+  if (!in_place && std::rename(tmp.c_str(), path.c_str()) != 0)
+    return fmt::format("cannot rename {} over it: {}", tmp, std::strerror(errno));
+  return {};
 }
 
 }  // namespace
@@ -54,7 +60,7 @@ void write_stats_json(const std::string& path, const RunProgress& p) {
   replace_file(path, j);
 }
 
-void write_stats_json(const std::string& path, const RunSummary& s) {
+bool write_stats_json(const std::string& path, const RunSummary& s) {
   std::string j;
   {
     JsonObject o(j);
@@ -142,7 +148,9 @@ void write_stats_json(const std::string& path, const RunSummary& s) {
             oo.num("files", x.files);
           }));
   }
-  if (!replace_file(path, j)) fmt::print(stderr, "tunprobe: --stats-json {}: cannot write\n", path);
+  std::string err = replace_file(path, j);
+  if (!err.empty()) fmt::print(stderr, "tunprobe: --stats-json {}: {}\n", path, err);
+  return err.empty();
 }
 
 }  // namespace tunprobe

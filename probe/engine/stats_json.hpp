@@ -27,7 +27,8 @@ struct RunProgress {
 
 // Silent on failure: the next progress tries again.
 void write_stats_json(const std::string& path, const RunProgress& p);
-// The final summary; a line on stderr when it cannot be written.
-void write_stats_json(const std::string& path, const RunSummary& s);
+// The final summary; false, with a line on stderr saying why, when it
+// cannot be written.
+bool write_stats_json(const std::string& path, const RunSummary& s);
 
 }  // namespace tunprobe

@@ -20,6 +20,9 @@ Cases:
   * a directory of rotated captures with a cut, an empty, a header-only
     file and a text file: one line on stderr for each, counted, the rest
     read;
+  * a full disk: an output that delivers nothing (exit 3, a headline that
+    does not say "exported"), a --stats-json file that cannot be written
+    (its reason, exit 1);
   * SIGTERM on a live (endless) input: exits 0 in bounded time with every
     flow flushed and the summary printed; SIGHUP reopens the JSON output.
 Exit 1 on any failure.
@@ -169,18 +172,29 @@ def main():
     check(r.returncode == 2 and "link type 147" in r.stderr, f"decode on a bogus link type: {r.stderr.strip()}")
 
     # A full disk on one output: its records are counted as failed, the other
-    # output gets every flow, the run succeeds.
+    # output gets every flow; the headline does not say "exported" and the
+    # run exits 3 (an output delivered none of its records).
     good, st = os.path.join(work, "good.json"), os.path.join(work, "full.stats.json")
     r = run([tunprobe, "run", "-i", "pcap:" + mix, "-o", "json:/dev/full", "-o", "json:" + good, "--stats-json", st])
-    if r.returncode == 0:
+    n = truth["summary"]["flows"]
+    headline = [line for line in r.stderr.splitlines() if line.startswith("tunprobe: done in ")]
+    if r.returncode == 3 and os.path.exists(st):
         outs = {o["output"]: o for o in json.load(open(st))["outputs"]}
         full, ok = outs.get("json:/dev/full", {}), outs.get("json:" + good, {})
-        n = truth["summary"]["flows"]
         check(full.get("failed") == n and full.get("delivered") == 0 and ok.get("delivered") == n and
               sum(1 for _ in open(good)) == n and "No space left" in r.stderr,
               f"disk full on one output: failed {full.get('failed')}, other output {ok.get('delivered')} of {n}")
+        check(len(headline) == 1 and headline[0].endswith(f"; {n} flows, none of them delivered by json:/dev/full"),
+              f"disk full on one output: headline {headline}")
     else:
-        check(False, f"disk full on one output: exit {r.returncode}: {r.stderr.strip()[-200:]}")
+        check(False, f"disk full on one output: exit {r.returncode} (want 3): {r.stderr.strip()[-200:]}")
+    # Every output delivered: "exported", exit 0. The --stats-json file on a
+    # full disk: one line with the reason, exit 1.
+    r = run([tunprobe, "run", "-i", "pcap:" + mix, "-o", "json:" + good, "--stats-json", "/dev/full"])
+    headline = [line for line in r.stderr.splitlines() if line.startswith("tunprobe: done in ")]
+    check(r.returncode == 1 and "tunprobe: --stats-json /dev/full: cannot write it: No space left on device" in
+          r.stderr.splitlines() and len(headline) == 1 and headline[0].endswith(f"; {n} flows exported"),
+          f"--stats-json on a full disk: exit {r.returncode}, {r.stderr.strip()[-300:]}")
     r = run([tunprobe, "run", "-i", "pcap:" + mix, "-o", "json:/nonexistent-dir/x.json"])
     check(r.returncode == 2 and "cannot write" in r.stderr, f"unwritable output path: exit {r.returncode}")
 
@@ -207,6 +221,11 @@ def main():
         (["run", "-i", "pcap:" + mix, "--frobnicate"], "frobnicate"),
         (["run"], "input"),
         (["decode", mix, "--limit", "0"], "--limit"),
+        (["decode", mix, mix], "tunprobe decode: takes 1 capture file; for more, run it once per file"),
+        (["run", "-i", "pcap:" + mix, mix], "tunprobe run: takes no arguments besides its options; inputs are given "
+                                            "as -i pcap:FILE"),
+        (["decode", os.path.join(work, "missing.pcap")],
+         f"tunprobe decode: {os.path.join(work, 'missing.pcap')}: cannot read capture: No such file or directory"),
         (["bogus"], "unknown command"),
     ]
     for args, name in bad:
@@ -228,7 +247,7 @@ def main():
          "rx_pcap= per worker, pre-split with tunprobe-split --dispatch rss); this input has 1. Use --dispatch crc, "
          "or -i pcap:FILE\n"),
         (["-i", "pcap:" + missing],
-         f"tunprobe run: -i pcap:{missing}: cannot read the capture: {missing}: No such file or directory\n"),
+         f"tunprobe run: -i pcap:{missing}: cannot read the capture: No such file or directory\n"),
         (["-i", "pcap:" + mix, "-i", "vdev:net_null0"],
          f"tunprobe run: -i pcap:{mix}: capture files (pcap:) cannot be combined with ports (-i vdev:net_null0) in "
          "one run; run them separately\n"),
