@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 
 #include "probe/cli/cli.hpp"
 #include "probe/report/aggregate.hpp"
@@ -128,7 +129,15 @@ int cmd_report(int argc, char** argv) {
   std::vector<InputFile> files;
   if (std::string err = expand_inputs(vm["input"].as<std::vector<std::string>>(), files); !err.empty())
     throw UsageError{err};
-  const fs::path out = vm["out"].as<std::string>();
+  const std::string out_text = vm["out"].as<std::string>();
+  // `run`'s output syntax is not a directory: a user who types -o json:FILE
+  // here would get a directory of that name (and look for a file).
+  for (const std::string_view scheme : {"json:", "ipfix:", "ipfix+udp:", "ipfix+tcp:"})
+    if (out_text.rfind(scheme, 0) == 0)
+      throw UsageError{fmt::format("tunprobe report: -o {}: the report is written to a directory, -o DIR (report.md, "
+                                   "index.html, report.json and the charts in it); {}... is an output of "
+                                   "'tunprobe run'", out_text, scheme)};
+  const fs::path out = out_text;
   {
     std::error_code ec;
     fs::create_directories(out, ec);

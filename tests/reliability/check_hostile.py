@@ -227,6 +227,7 @@ def main():
         (["decode", os.path.join(work, "missing.pcap")],
          f"tunprobe decode: {os.path.join(work, 'missing.pcap')}: cannot read capture: No such file or directory"),
         (["bogus"], "unknown command"),
+        (["report", mix, "-o", "json:" + os.path.join(work, "r.json")], "the report is written to a directory, -o DIR"),
     ]
     for args, name in bad:
         r = run([tunprobe] + args)
