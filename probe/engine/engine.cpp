@@ -82,7 +82,9 @@ RunPlan plan_run(const RunConfig& cfg) {
   Dispatch dispatch = cfg.dispatch;
   if (dispatch == Dispatch::auto_) {
     dispatch = plan.files && cfg.workers > 1 ? Dispatch::crc : Dispatch::rss;
-    if (!plan.files && cfg.workers > 1)
+    // A port whose queues are not one per worker (also with one worker: a
+    // vdev with two rx_pcap= files) cannot be polled queue-per-worker.
+    if (!plan.files)
       for (const InputSpec& in : cfg.inputs)
         if (!in.pcap_files.empty() && in.pcap_files.size() != cfg.workers) dispatch = Dispatch::crc;
   }

@@ -7,6 +7,8 @@ sweeps on live ports.
   * round-robin: two endless ports (net_null) polled by one worker (rss) or
     by the crc dispatcher: both deliver, within 10 % of each other (polling
     that always starts at the first queue never reads the second);
+  * --dispatch auto with one worker on a port of two queues: crc, every
+    packet read;
   * pools: 16 workers on 16 queues of 1024 descriptors (the paper's 16
     channels; net_null): the run starts, and the summary's pool is
     rx descriptors 16 x 1024 + lcore caches 17 x 384 + bursts 16 x 32, each
@@ -75,6 +77,23 @@ def main():
               f"two endless ports, one poller ({dispatch}): {a} and {b} packets")
         check(stats["packets"] == stats["droppedPackets"] and stats["packets"] > 0,
               f"two endless ports ({dispatch}): {stats['packets']} read, all counted (non_ip)")
+
+    # --dispatch auto with one worker on a port of two queues (two rx_pcap=
+    # files): crc (one dispatcher reads both), not rss's "needs 1 queue".
+    subprocess.run(["/usr/bin/python3", gen, "--out", work], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    caps = [os.path.join(work, n + ".pcap") for n in ("mix", "relay")]
+    want = 0
+    for n in ("mix", "relay"):
+        with open(os.path.join(work, n + ".truth.json")) as f:
+            want += json.load(f)["summary"]["packets"]
+    st = os.path.join(work, "auto2q.stats.json")
+    r = subprocess.run([tunprobe, "run", "-i", "vdev:net_pcap0," + ",".join("rx_pcap=" + c for c in caps), "-w", "1",
+                        "-o", "json:/dev/null", "--stats-json", st], capture_output=True, text=True, timeout=60)
+    stats = json.load(open(st)) if r.returncode == 0 else {}
+    check(r.returncode == 0 and stats.get("dispatch") == "crc" and stats.get("packets") == want,
+          f"-w 1 --dispatch auto on two queues: exit {r.returncode}, dispatch {stats.get('dispatch')}, "
+          f"{stats.get('packets')} of {want} packets {r.stderr.strip()[-200:] if r.returncode else ''}")
 
     # 16 queues x 1024 descriptors.
     stats, err = run_for(tunprobe, ["-i", "vdev:net_null0", "-w", "16", "--dispatch", "rss"], 3, work, "q16")
