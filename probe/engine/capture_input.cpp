@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 #include "probe/decode/pcap_file.hpp"
 
@@ -43,7 +44,35 @@ const char* link_name(LinkType l) {
   return "?";
 }
 
-enum class Magic { capture, empty, other };
+enum class Magic { capture, empty, compressed, other };
+
+// Compressed files by their magic number: named, so that the user is told
+// to decompress rather than that the format is unknown.
+const char* compression_of(const unsigned char* b, std::size_t n) {
+  if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) return "gzip";
+  if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) return "zstd";
+  if (n >= 4 && b[0] == 0xfd && b[1] == 0x37 && b[2] == 0x7a && b[3] == 0x58) return "xz";
+  if (n >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h') return "bzip2";
+  return nullptr;
+}
+
+// The compression of `path`'s content, or null.
+const char* file_compression(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return nullptr;
+  unsigned char b[4] = {};
+  const std::size_t n = std::fread(b, 1, sizeof b, f);
+  std::fclose(f);
+  return compression_of(b, n);
+}
+
+// What to tell a user whose capture is compressed.
+std::string decompress_hint(const std::string& in, const std::string& path, const char* kind) {
+  const std::string_view tool = std::string_view(kind) == "gzip" ? "gunzip -k" : std::string_view(kind) == "zstd"
+                                    ? "zstd -d" : std::string_view(kind) == "xz" ? "unxz -k" : "bunzip2 -k";
+  return fmt::format("-i {}: {} is {}-compressed; tunprobe reads pcap and pcapng files: decompress it first "
+                     "({} {})", in, path, kind, tool, path);
+}
 
 // pcap (both byte orders; microsecond, nanosecond and the "modified"
 // format) and pcapng (its section header block type reads the same in both
@@ -55,6 +84,7 @@ Magic sniff(const std::string& path) {
   const std::size_t n = std::fread(b, 1, sizeof b, f);
   std::fclose(f);
   if (n == 0) return Magic::empty;
+  if (compression_of(b, n) != nullptr) return Magic::compressed;
   if (n < 4) return Magic::other;
   const uint32_t m = uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
   switch (m) {
@@ -116,6 +146,12 @@ struct Planner {
       if (m == Magic::empty) {
         ++st.files_unreadable;
         plan.messages.push_back(fmt::format("warning: -i {}: {}: empty file (0 bytes), skipped", in, path));
+        return {};
+      }
+      if (m == Magic::compressed) {
+        ++st.files_skipped;
+        plan.messages.push_back(
+            fmt::format("note: {}, skipped", decompress_hint(in, path, file_compression(path))));
         return {};
       }
       if (m == Magic::other) {
@@ -204,6 +240,17 @@ std::string plan_captures(const std::vector<InputSpec>& inputs, CapturePlan& pla
       if (rc == GLOB_NOMATCH || names.empty()) return fmt::format("-i {}: no file matches {}", spec.text, path);
       if (rc != 0) return fmt::format("-i {}: cannot expand {}", spec.text, path);
     } else {
+      // A capture file is opened twice (its first packet orders the files
+      // of the time merge, then it is read): a pipe cannot be.
+      if (path == "-")
+        return fmt::format("-i {}: standard input is not read: tunprobe opens a capture file twice (its first "
+                           "packet orders the time merge), which a pipe cannot be; give the file's path, or write "
+                           "the stream to a file first (e.g. tcpdump -w FILE)", spec.text);
+      if (exists && !S_ISREG(sb.st_mode))
+        return fmt::format("-i {}: {} is not a regular file (a pipe?): tunprobe opens a capture file twice (its "
+                           "first packet orders the time merge), which a pipe cannot be; write the stream to a file "
+                           "first (e.g. tcpdump -w FILE)", spec.text, path);
+      if (const char* kind = exists ? file_compression(path) : nullptr) return decompress_hint(spec.text, path, kind);
       if (std::string err = p.add(i, path, false); !err.empty()) return err;
       continue;
     }

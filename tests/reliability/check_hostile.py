@@ -17,8 +17,11 @@ Cases:
   * bad options: one line naming the option, exit 2; start-up errors: the
     exact line (and nothing else on stderr or stdout), also where DPDK
     has something to say;
-  * a directory of rotated captures with a cut, an empty, a header-only
-    file and a text file: one line on stderr for each, counted, the rest
+  * a gzip-compressed capture, standard input and a FIFO: one line saying
+    what to do, exit 2;
+  * a directory of rotated captures with a cut, an empty, a header-only,
+    a gzip-compressed file and a text file: one line on stderr for each,
+    counted, the rest
     read;
   * a full disk: an output that delivers nothing (exit 3, a headline that
     does not say "exported"), a --stats-json file that cannot be written
@@ -27,6 +30,7 @@ Cases:
     flow flushed and the summary printed; SIGHUP reopens the JSON output.
 Exit 1 on any failure.
 """
+import gzip
 import json
 import os
 import signal
@@ -239,7 +243,24 @@ def main():
     # stdout (not DPDK's log lines, not EAL's usage, not a warning printed
     # before the error).
     missing = os.path.join(work, "missing.pcap")
+    gz = os.path.join(work, "mix.pcap.gz")
+    with open(mix, "rb") as f, gzip.open(gz, "wb") as g:
+        g.write(f.read())
+    fifo = os.path.join(work, "capture.fifo")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
     exact = [
+        (["-i", "pcap:" + gz],
+         f"tunprobe run: -i pcap:{gz}: {gz} is gzip-compressed; tunprobe reads pcap and pcapng files: decompress it "
+         f"first (gunzip -k {gz})\n"),
+        (["-i", "pcap:-"],
+         "tunprobe run: -i pcap:-: standard input is not read: tunprobe opens a capture file twice (its first packet "
+         "orders the time merge), which a pipe cannot be; give the file's path, or write the stream to a file first "
+         "(e.g. tcpdump -w FILE)\n"),
+        (["-i", "pcap:" + fifo],
+         f"tunprobe run: -i pcap:{fifo}: {fifo} is not a regular file (a pipe?): tunprobe opens a capture file twice "
+         "(its first packet orders the time merge), which a pipe cannot be; write the stream to a file first (e.g. "
+         "tcpdump -w FILE)\n"),
         (["-i", "pcap:" + mix, "-w", "3", "--dispatch", "crc"],
          "tunprobe run: -w 3: channel count 3 is not allowed: the CRC distributor takes the low bits of the hash, so "
          "it needs a power of two from 1 to 64 (1, 2, 4, 8, 16, 32, 64)\n"),
@@ -290,24 +311,28 @@ def main():
     write_pcap(os.path.join(rot, "span-5.pcap"), header, [])  # header only
     with open(os.path.join(rot, "notes.txt"), "w") as f:
         f.write("rotation log\n")
+    with gzip.open(os.path.join(rot, "span-0.pcap.gz"), "wb") as f:  # an older file, compressed by logrotate
+        f.write(header)
     res, err = conservation(tunprobe, rot, work, "rotated")
     check(res is not None, f"rotated directory: conservation {err}")
     if res:
         records, stats, stderr = res
         inp = stats["inputs"][0]
         lines = [x for x in stderr.splitlines() if "-i pcap:" in x]
-        check(inp["files"] == 6 and inp["filesRead"] == 3 and inp["filesTruncated"] == 1 and
-              inp["filesSkipped"] == 1 and inp["filesUnreadable"] == 1 and inp["filesEmpty"] == 1 and
+        check(inp["files"] == 7 and inp["filesRead"] == 3 and inp["filesTruncated"] == 1 and
+              inp["filesSkipped"] == 2 and inp["filesUnreadable"] == 1 and inp["filesEmpty"] == 1 and
               inp["packets"] == len(recs) - 1 == stats["packets"],
               f"rotated directory: {inp}")
-        check(len(lines) == 4 and sum("notes.txt: not a capture file" in x and x.startswith("tunprobe: note:")
-                                      for x in lines) == 1 and
+        gzl = (f"tunprobe: note: -i pcap:{rot}: {rot}/span-0.pcap.gz is gzip-compressed; tunprobe reads pcap and "
+               f"pcapng files: decompress it first (gunzip -k {rot}/span-0.pcap.gz), skipped")
+        check(len(lines) == 5 and sum("notes.txt: not a capture file" in x and x.startswith("tunprobe: note:")
+                                      for x in lines) == 1 and gzl in lines and
               sum("span-4.pcap: empty file (0 bytes), skipped" in x for x in lines) == 1 and
               sum("span-5.pcap: a capture without packets" in x for x in lines) == 1 and
               sum("span-2.pcap: truncated dump file" in x and "the 49 packets before it are read" in x
                   for x in lines) == 1,
               f"rotated directory: one line per damaged or skipped file: {lines}")
-        check(f"  input pcap:{rot}: 6 file(s): 3 read (1 up to a damaged record), 1 not captures, 1 unreadable, "
+        check(f"  input pcap:{rot}: 7 file(s): 3 read (1 up to a damaged record), 2 not captures, 1 unreadable, "
               f"1 without packets; {len(recs) - 1} packets" in stderr, "rotated directory: the summary's input line")
 
     # Signals on an endless input (net_pcap replaying the capture from memory).
