@@ -94,10 +94,13 @@ std::string html_escape(std::string_view s) {
   return out;
 }
 
-// Markdown's `code` and **bold** in notes and rules, as HTML.
+// Markdown's `code`, **bold** and *emphasis* in notes and rules, as HTML.
+// A lone '*' opens emphasis only before a non-space with a '*' later, and
+// closes it only after a non-space (as Markdown's own rule): "type * 256"
+// stays text.
 std::string html_inline(std::string_view s) {
   std::string out;
-  bool code = false, bold = false;
+  bool code = false, bold = false, em = false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '`') {
       out += code ? "</code>" : "<code>";
@@ -106,6 +109,13 @@ std::string html_inline(std::string_view s) {
       out += bold ? "</b>" : "<b>";
       bold = !bold;
       ++i;
+    } else if (!code && s[i] == '*' && !em && i + 1 < s.size() && s[i + 1] != ' ' &&
+               s.find('*', i + 1) != std::string_view::npos) {
+      out += "<i>";
+      em = true;
+    } else if (!code && s[i] == '*' && em && i > 0 && s[i - 1] != ' ') {
+      out += "</i>";
+      em = false;
     } else {
       out += html_escape(std::string_view(&s[i], 1));
     }

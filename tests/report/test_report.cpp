@@ -233,6 +233,7 @@ TEST_CASE("Rendering: digits, shares, estimates, groups, CSV quoting", "[report]
   t.group_column = 0;
   t.rows = {{Cell::str("A"), Cell::str("a|b"), Cell::count(1234, true), Cell::share(1, 3)},
             {Cell::str("B"), Cell::str("c,d"), Cell::count(5), Cell::share(0, 0)}};
+  t.notes = {"*Native*: seen natively; **bold** and `a*b`; type * 256 + code; *distinct, all transports* once."s};
   r.tables.push_back(t);
   const std::string md = render_markdown(r);
   CHECK(md.find("**A**") != std::string::npos);
@@ -244,4 +245,7 @@ TEST_CASE("Rendering: digits, shares, estimates, groups, CSV quoting", "[report]
   const std::string html = render_html(r);
   CHECK(html.find("<h3>A</h3>") != std::string::npos);
   CHECK(html.find("<td class=\"n\">≈1,234</td>") != std::string::npos);
+  // Markdown in notes rendered, not left as asterisks.
+  CHECK(html.find("<p><i>Native</i>: seen natively; <b>bold</b> and <code>a*b</code>; type * 256 + code; "
+                  "<i>distinct, all transports</i> once.</p>") != std::string::npos);
 }
