@@ -219,38 +219,35 @@ Table table6(const Aggregator& agg, unsigned top) {
   t.columns = with({{"traffic", "", false}, {"trafficLabel", "traffic"}, {"service", "", false}, {"label", "service"}},
                    kTrafficColumns);
   t.group_column = 1;
-  // The top other ports over all traffic, by flows, then packets, bytes, key.
-  std::vector<std::pair<uint32_t, Traffic>> ports;
-  for (const auto& [key, per_kind] : agg.services) {
-    if (static_cast<ServiceKind>(key >> 24) != ServiceKind::port) continue;
-    Traffic sum;
-    for (const Traffic& x : per_kind) sum.add(x);
-    ports.push_back({key, sum});
-  }
-  std::sort(ports.begin(), ports.end(), [](const auto& a, const auto& b) {
-    if (a.second.flows != b.second.flows) return a.second.flows > b.second.flows;
-    if (a.second.packets != b.second.packets) return a.second.packets > b.second.packets;
-    if (a.second.bytes != b.second.bytes) return a.second.bytes > b.second.bytes;
-    return a.first < b.first;
-  });
-  if (ports.size() > top) ports.resize(top);
   struct RowSpec {
     std::string key, label;
     std::vector<uint32_t> keys;  // empty: "other ports" (every port not listed)
   };
-  std::vector<RowSpec> spec = {{"http", "HTTP (tcp/80)", {service_key(ServiceKind::http)}},
-                               {"https", "HTTPS (tcp/443, udp/443)", {service_key(ServiceKind::https)}},
-                               {"dns", "DNS (udp/53, tcp/53)", {service_key(ServiceKind::dns)}}};
-  for (const auto& [key, sum] : ports) {
-    const std::string name = fmt::format("{}/{}", protocol_name(static_cast<uint8_t>(key >> 16)), key & 0xffff);
-    spec.push_back({name, name, {key}});
-  }
-  spec.push_back({"otherPorts", "other ports", {}});
-  spec.push_back({"icmp", "ICMP, ICMPv6", {service_key(ServiceKind::icmp)}});
-  spec.push_back({"otherProtocols", "other protocols (no ports)", {service_key(ServiceKind::other_protocol)}});
   for (std::size_t k = 0; k < kKinds; ++k) {
     const Traffic& total = agg.kinds[k];
-    Traffic listed;
+    // This kind's own top other ports (a port with no flow of the kind has
+    // no row), by flows, then packets, bytes, key.
+    std::vector<std::pair<uint32_t, Traffic>> ports;
+    for (const auto& [key, per_kind] : agg.services)
+      if (static_cast<ServiceKind>(key >> 24) == ServiceKind::port && per_kind[k].flows != 0)
+        ports.push_back({key, per_kind[k]});
+    std::sort(ports.begin(), ports.end(), [](const auto& a, const auto& b) {
+      if (a.second.flows != b.second.flows) return a.second.flows > b.second.flows;
+      if (a.second.packets != b.second.packets) return a.second.packets > b.second.packets;
+      if (a.second.bytes != b.second.bytes) return a.second.bytes > b.second.bytes;
+      return a.first < b.first;
+    });
+    if (ports.size() > top) ports.resize(top);
+    std::vector<RowSpec> spec = {{"http", "HTTP (tcp/80)", {service_key(ServiceKind::http)}},
+                                 {"https", "HTTPS (tcp/443, udp/443)", {service_key(ServiceKind::https)}},
+                                 {"dns", "DNS (udp/53, tcp/53)", {service_key(ServiceKind::dns)}}};
+    for (const auto& [key, sum] : ports) {
+      const std::string name = fmt::format("{}/{}", protocol_name(static_cast<uint8_t>(key >> 16)), key & 0xffff);
+      spec.push_back({name, name, {key}});
+    }
+    spec.push_back({"otherPorts", "other ports", {}});
+    spec.push_back({"icmp", "ICMP, ICMPv6", {service_key(ServiceKind::icmp)}});
+    spec.push_back({"otherProtocols", "other protocols (no ports)", {service_key(ServiceKind::other_protocol)}});
     for (const RowSpec& r : spec) {
       Traffic x;
       if (r.keys.empty()) {
@@ -271,8 +268,8 @@ Table table6(const Aggregator& agg, unsigned top) {
     t.rows.push_back(std::move(row));
   }
   t.notes.push_back(fmt::format(
-      "A flow's service is its protocol and the lower of its two ports. The {} other protocol/port pairs with the "
-      "most flows over all traffic have a row each. Shares are of each traffic kind's total.",
+      "A flow's service is its protocol and the lower of its two ports. In each traffic kind, the {} other "
+      "protocol/port pairs with the most flows of that kind have a row each. Shares are of each traffic kind's total.",
       top));
   return t;
 }
@@ -431,7 +428,7 @@ std::vector<std::string> counting_rules(const ReportOptions& opt) {
       "*Per day (average)* is the sum of each day's distinct count divided by the number of days that have "
       "flows.",
       fmt::format("**Services** (Table 6): a flow's service port is the lower of its two ports. HTTP: TCP 80; "
-                  "HTTPS: TCP or UDP 443; DNS: TCP or UDP 53; then the {} protocol/port pairs with the most flows; "
+                  "HTTPS: TCP or UDP 443; DNS: TCP or UDP 53; then, in each traffic kind, the {} protocol/port pairs with the most flows of that kind; "
                   "other ports; ICMP and ICMPv6; other protocols (no ports).",
                   opt.top),
       "**Teredo servers** are the distinct `teredoServerIPv4Address` values (the server named in the client's "

@@ -242,12 +242,13 @@ def expected_tables(flows):
     tun = kinds["tunneled"]
     exp["table5_tunnels"] = [{"tunnel": t, **traffic_row(tunnels[t], tun)} for t in TUNNELS] + \
                             [{"tunnel": "total", **traffic_row(tun, tun)}]
-    ports = [s for s in services if isinstance(s, tuple)]
-    tot = {s: [sum(services[s][k][i] for k in kinds) for i in range(3)] for s in ports}
-    ports.sort(key=lambda s: (-tot[s][0], -tot[s][1], -tot[s][2], s[0], s[1]))
-    top, rest = ports[:TOP], ports[TOP:]
     rows = []
     for k in kinds:
+        # Each kind's own top ports: those with flows of the kind.
+        ports = [s for s in services if isinstance(s, tuple) and services[s][k][0] > 0]
+        ports.sort(key=lambda s: (-services[s][k][0], -services[s][k][1], -services[s][k][2], s[0], s[1]))
+        top = ports[:TOP]
+        rest = [s for s in services if isinstance(s, tuple) and s not in top]
         for name, members in ([("http", ["http"]), ("https", ["https"]), ("dns", ["dns"])]
                               + [(f"{PORT_PROTOCOLS[p]}/{n}", [(p, n)]) for p, n in top]
                               + [("otherPorts", rest), ("icmp", ["icmp"]), ("otherProtocols", ["otherProtocols"])]):
