@@ -428,8 +428,8 @@ std::vector<std::string> counting_rules(const ReportOptions& opt) {
       "*Per day (average)* is the sum of each day's distinct count divided by the number of days that have "
       "flows.",
       fmt::format("**Services** (Table 6): a flow's service port is the lower of its two ports. HTTP: TCP 80; "
-                  "HTTPS: TCP or UDP 443; DNS: TCP or UDP 53; then, in each traffic kind, the {} protocol/port pairs with the most flows of that kind; "
-                  "other ports; ICMP and ICMPv6; other protocols (no ports).",
+                  "HTTPS: TCP or UDP 443; DNS: TCP or UDP 53; then, in each traffic kind, the {} protocol/port pairs "
+                  "with the most flows of that kind; other ports; ICMP and ICMPv6; other protocols (no ports).",
                   opt.top),
       "**Teredo servers** are the distinct `teredoServerIPv4Address` values (the server named in the client's "
       "Teredo address). **Teredo relays**: in a Teredo flow between one Teredo address and one counted "
