@@ -12,14 +12,17 @@ tshark decodes it.
   * nfdump's filter 'ingress vrf 1' selects exactly the Teredo flows of the
     mix (and 'ingress vrf 2' the 6to4 ones); 'src nport 3544'-style filters
     work on the outer ports;
+  * nfdump -o line (what NfSen shows) for a Teredo and a native flow equals
+    the JSON output's record, token by token;
   * tshark decodes a capture of the UDP export (-d udp.port==N,cflow): every
     flow, no malformed packet, no error.
 """
+import datetime
 import os
 import sys
 
-from ipfix_common import (TUNNEL_VALUE, Fail, Nfcapd, UdpSink, check, compare_flows, free_port, generate_traffic,
-                          json_lines, key_of_nfdump, key_of_truth, main_wrapper, nfdump_json, run, sum_by_key,
+from ipfix_common import (TUNNEL_VALUE, Fail, Nfcapd, UdpSink, check, compare_flows, flow_key, free_port,
+                          generate_traffic, json_lines, key_of_nfdump, key_of_truth, main_wrapper, nfdump_json, run, sum_by_key,
                           truth_flows)
 
 
@@ -68,6 +71,45 @@ def test():
     n3544 = sum(1 for k in want if k[0] == "teredo" and k[4] == 3544)
     check(len(sel) == n3544, f"'dst nport 3544': {len(sel)} flows, want {n3544}")
     print(f"nfdump 'dst nport 3544': the {len(sel)} Teredo flows towards a server port")
+
+    # What an NfSen user reads: nfdump's line format (-o line; Debian's
+    # nfdump is built with NSEL, whose default format shows every record as
+    # an event), token by token, for a Teredo and a native flow, against
+    # the JSON output of the same run.
+    jrecs = json_lines(os.path.join(work, "flows.json"))
+    keyed = {}
+    for j in jrecs:
+        keyed.setdefault(flow_key(j), []).append(j)
+    proto_name = {6: "TCP", 17: "UDP"}
+
+    def line_tokens(j):
+        v6 = j["ipVersion"] == 6
+        src, dst = (j["sourceIPv6Address"], j["destinationIPv6Address"]) if v6 else \
+            (j["sourceIPv4Address"], j["destinationIPv4Address"])
+        sep = "." if v6 else ":"
+        t0 = datetime.datetime.fromtimestamp(j["flowStartMilliseconds"] / 1000, datetime.timezone.utc)
+        dur = j["flowEndMilliseconds"] - j["flowStartMilliseconds"]
+        return [t0.strftime("%Y-%m-%d"), t0.strftime("%H:%M:%S.") + f"{j['flowStartMilliseconds'] % 1000:03d}",
+                f"{dur // 3600000:02d}:{dur // 60000 % 60:02d}:{dur // 1000 % 60:02d}.{dur % 1000:03d}",
+                proto_name[j["protocolIdentifier"]], f"{src}{sep}{j['sourceTransportPort']}", "->",
+                f"{dst}{sep}{j['destinationTransportPort']}", str(j["packetDeltaCount"]), str(j["octetDeltaCount"]),
+                "1"]
+
+    for tunnel in ("teredo", "none"):
+        cands = [v[0] for v in keyed.values() if len(v) == 1 and v[0]["tunnelType"] == tunnel and
+                 v[0]["protocolIdentifier"] in proto_name]
+        check(cands, f"no single-record {tunnel} TCP/UDP flow in the JSON output")
+        j = max(cands, key=lambda x: (x["packetDeltaCount"], x["flowStartMilliseconds"]))
+        v6 = j["ipVersion"] == 6
+        filt = (f"src ip {j['sourceIPv6Address' if v6 else 'sourceIPv4Address']} and "
+                f"dst ip {j['destinationIPv6Address' if v6 else 'destinationIPv4Address']} and "
+                f"src port {j['sourceTransportPort']} and dst port {j['destinationTransportPort']} and "
+                f"proto {j['protocolIdentifier']} and ingress vrf {TUNNEL_VALUE[tunnel]}")
+        out = run(["nfdump", "-R", path, "-6", "-o", "line", "-q", filt])
+        lines = [x for x in out.stdout.splitlines() if x.strip()]
+        check(out.returncode == 0 and len(lines) == 1 and lines[0].split() == line_tokens(j),
+              f"nfdump -o line for the {tunnel} flow: {lines}, want {' '.join(line_tokens(j))}")
+        print(f"nfdump -o line, {tunnel} flow: {lines[0].strip()}")
 
     # tshark on a capture of the UDP export (default profile).
     uport = free_port()
