@@ -162,12 +162,17 @@ std::string estimated_note() {
 std::string render_markdown(const Report& r) {
   std::string out = "# " + r.title + "\n\n";
   for (const std::string& p : r.summary) out += p + "\n\n";
-  out += "## Counting rules\n\n";
-  for (const std::string& rule : r.rules) out += "- " + rule + "\n";
-  out += '\n';
+  out += "Contents: ";
+  bool first = true;
   for (const Table& t : r.tables) {
     if (!t.in_text) continue;
-    out += "## " + t.title + "\n\n";
+    out += (first ? "" : " · ") + fmt::format("[{}](#{})", t.title, t.id);
+    first = false;
+  }
+  out += (first ? "" : " · ") + std::string("[Counting rules](#counting-rules)") + "\n\n";
+  for (const Table& t : r.tables) {
+    if (!t.in_text) continue;
+    out += "<a id=\"" + t.id + "\"></a>\n\n## " + t.title + "\n\n";
     for (const auto& [name, rows] : groups(t)) {
       if (!name.empty()) out += "**" + name + "**\n\n";
       md_table(out, t, rows);
@@ -177,7 +182,9 @@ std::string render_markdown(const Report& r) {
     if (t.estimated()) out += estimated_note() + "\n\n";
     for (const ChartRef& c : t.charts) out += fmt::format("![{}](charts/{}.png)\n\n", c.title, c.stem);
   }
-  out.pop_back();
+  // The rules last: the tables first for a reader, the rules for reference.
+  out += "<a id=\"counting-rules\"></a>\n\n## Counting rules\n\n";
+  for (const std::string& rule : r.rules) out += "- " + rule + "\n";
   return out;
 }
 
@@ -192,9 +199,14 @@ std::string render_html(const Report& r) {
       "</style>\n</head>\n<body>\n<h1>" +
       html_escape(r.title) + "</h1>\n";
   for (const std::string& p : r.summary) out += "<p>" + html_inline(p) + "</p>\n";
-  out += "<h2>Counting rules</h2>\n<ul>\n";
+  out += "<nav><b>Contents</b><ul>\n";
+  for (const Table& t : r.tables)
+    if (t.in_text) out += "<li><a href=\"#" + t.id + "\">" + html_escape(t.title) + "</a></li>\n";
+  out += "<li><a href=\"#counting-rules\">Counting rules</a></li>\n</ul></nav>\n";
+  // The rules folded: a reader opens them when a number needs explaining.
+  out += "<details id=\"counting-rules\">\n<summary><b>Counting rules</b></summary>\n<ul>\n";
   for (const std::string& rule : r.rules) out += "<li>" + html_inline(rule) + "</li>\n";
-  out += "</ul>\n";
+  out += "</ul>\n</details>\n";
   for (const Table& t : r.tables) {
     if (!t.in_text) continue;
     out += "<h2 id=\"" + t.id + "\">" + html_escape(t.title) + "</h2>\n";

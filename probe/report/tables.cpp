@@ -480,6 +480,26 @@ Report build_report(const Aggregator& agg, const std::vector<InputSummary>& inpu
     r.summary.push_back(fmt::format("Flows started from {} to {}: {} UTC day(s){}.", utc_time(agg.first_ms),
                                     utc_time(agg.last_ms), days.size(), d.empty() ? "" : " (" + d + ")"));
   }
+  if (agg.records) {
+    // The headline, first: what a reader wants before the rules.
+    const Traffic& v4 = agg.kinds[static_cast<std::size_t>(Kind::ipv4)];
+    const Traffic& nat = agg.kinds[static_cast<std::size_t>(Kind::native)];
+    const Traffic& tun = agg.kinds[static_cast<std::size_t>(Kind::tunneled)];
+    const auto pct = [](uint64_t a, uint64_t b) { return b ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+    std::size_t top_t = 0;
+    for (std::size_t t = 1; t < kTransports; ++t)
+      if (agg.tunnels[t].flows > (top_t ? agg.tunnels[top_t].flows : 0)) top_t = t;
+    std::string head = fmt::format(
+        "**In short:** {} flows: {} IPv4, {} native IPv6 and {} IPv6 in tunnels, that is {:.1f} % of the IPv6 flows "
+        "and {:.1f} % of the IPv6 bytes hidden in tunnels",
+        group_digits(agg.records), group_digits(v4.flows), group_digits(nat.flows), group_digits(tun.flows),
+        pct(tun.flows, nat.flows + tun.flows), pct(tun.bytes, nat.bytes + tun.bytes));
+    if (top_t)
+      head += fmt::format("; the most used tunnel is {} ({} flows, {:.1f} % of the tunneled ones)",
+                          tunnel_type_label(static_cast<TunnelType>(top_t)), group_digits(agg.tunnels[top_t].flows),
+                          pct(agg.tunnels[top_t].flows, tun.flows));
+    r.summary.insert(r.summary.begin(), head + ".");
+  }
   if (errors)
     r.summary.push_back(fmt::format("**{} error(s) in {} input file(s)**: the tables count what could be read "
                                     "(see *Inputs* at the end).",
