@@ -500,6 +500,18 @@ Report build_report(const Aggregator& agg, const std::vector<InputSummary>& inpu
                           pct(agg.tunnels[top_t].flows, tun.flows));
     r.summary.insert(r.summary.begin(), head + ".");
   }
+  {
+    // Provenance: when, by what, from what (the Inputs table lists each file).
+    const uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      std::chrono::system_clock::now().time_since_epoch())
+                                                      .count());
+    std::string names;
+    for (std::size_t i = 0; i < inputs.size() && i < 3; ++i)
+      names += fmt::format("{}`{}`", i ? ", " : "", inputs[i].path);
+    if (inputs.size() > 3) names += fmt::format(" and {} more", inputs.size() - 3);
+    r.summary.push_back(fmt::format("Generated {} by tunprobe {} from {}.", utc_time(now_ms), TUNPROBE_VERSION,
+                                    names.empty() ? "no input" : names));
+  }
   if (errors)
     r.summary.push_back(fmt::format("**{} error(s) in {} input file(s)**: the tables count what could be read "
                                     "(see *Inputs* at the end).",

@@ -35,6 +35,7 @@ import ipaddress
 import json
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -629,6 +630,9 @@ def check_headline(tag, rep, exp, out):
         want += (f"; the most used tunnel is {LABELS[best['tunnel']]} ({best['flows']:,} flows, "
                  f"{pct(best['flows'], tun['flows']):.1f} % of the tunneled ones)")
     want += "."
+    gen = [s for s in rep["summary"] if s.startswith("Generated ")]
+    if len(gen) != 1 or not re.match(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC by tunprobe \S+ from `", gen[0]):
+        fail(f"{tag}: provenance line {gen}")
     if rep["summary"][0] != want:
         fail(f"{tag}: headline {rep['summary'][0]!r}, expected {want!r}")
     html = open(os.path.join(out, "index.html")).read()
