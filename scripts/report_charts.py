@@ -13,7 +13,10 @@ NAME.svg:
   addresses_per_day   unique IPv6 addresses per UTC day and transport (bars; lines beyond 31 days)
 
 and charts.json, what was drawn: per chart its title, the number of bars
-(counted from the figure's artists), the categories and the series. Runs
+and of value labels (counted from the figure's artists), the categories and
+the series. The share charts label each bar with its share and absolute
+count, the class charts with the count; a bar of 0 keeps its label (a
+visible zero rather than a gap). Runs
 headless (Agg backend); SVG text stays text. Exit 1 when report.json is
 missing or not a tunprobe report.
 """
@@ -41,13 +44,17 @@ def rows_without_total(table, key):
     return [r for r in table["rows"] if r[key] != "total"]
 
 
-def grouped_bars(ax, categories, series, colors):
-    """Bars for each category, one per series (name -> values)."""
+def grouped_bars(ax, categories, series, colors, labels=None):
+    """Bars for each category, one per series (name -> values). `labels`
+    (name -> texts): a value label on each bar, also on a bar of 0, so
+    that a tunnel type without traffic shows a visible zero, not a gap."""
     n = len(series)
     width = 0.8 / max(n, 1)
     for i, (name, values) in enumerate(series.items()):
         xs = [c + (i - (n - 1) / 2) * width for c in range(len(categories))]
-        ax.bar(xs, values, width, label=name, color=colors.get(name))
+        bars = ax.bar(xs, values, width, label=name, color=colors.get(name))
+        if labels is not None:
+            ax.bar_label(bars, labels=labels[name], fontsize=6, rotation=90, padding=2)
     ax.set_xticks(range(len(categories)))
     ax.set_xticklabels([textwrap.fill(c, 14) for c in categories])
 
@@ -66,11 +73,14 @@ def share_chart(table, key, title):
     cats = [r["label"] for r in rows]
     series = {m: [100.0 * r[m[:-1] + "Share" if m != "bytes" else "byteShare"] for r in rows]
               for m in ("flows", "packets", "bytes")}
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    grouped_bars(ax, cats, series, MEASURE_COLORS)
+    # Each bar says its share and its absolute count.
+    labels = {m: [f"{s:.1f} % ({r[m]:,})" for s, r in zip(series[m], rows)] for m in series}
+    fig, ax = plt.subplots(figsize=(max(7, 0.9 * len(cats) + 2), 4.2))
+    grouped_bars(ax, cats, series, MEASURE_COLORS, labels)
     ax.set_title(title)
     ax.set_ylabel("share (%)")
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 135)  # room for the labels above a 100 % bar
+    ax.set_yticks(range(0, 101, 20))
     legend_outside(ax)
     return fig, cats, list(series)
 
@@ -81,8 +91,10 @@ def class_chart(t2, t3):
     for ax, table, sub in ((axes[0], t2, "6to4 addresses (Table 2)"), (axes[1], t3, "Global addresses (Table 3)")):
         rows = rows_without_total(table, "class")
         series = {"native": [r["native"] for r in rows], "tunneled": [r["tunneled"] for r in rows]}
-        grouped_bars(ax, [r["label"] for r in rows], series, SCOPE_COLORS)
+        grouped_bars(ax, [r["label"] for r in rows], series, SCOPE_COLORS,
+                     {k: [f"{v:,}" for v in vals] for k, vals in series.items()})
         counts_axis(ax, series["native"] + series["tunneled"])
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.25)
         ax.set_title(sub)
         ax.set_ylabel("unique addresses")
         cats += [r["label"] for r in rows]
@@ -117,6 +129,11 @@ def bar_count(fig):
     return sum(len(c.patches) for ax in fig.axes for c in ax.containers if isinstance(c, BarContainer))
 
 
+def label_count(fig):
+    """Value labels drawn on bars (matplotlib's bar_label annotations)."""
+    return sum(1 for ax in fig.axes for t in ax.texts if t.get_text())
+
+
 def main():
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__.strip(), file=sys.stderr)
@@ -145,7 +162,7 @@ def main():
         for ext in ("png", "svg"):
             fig.savefig(os.path.join(charts_dir, f"{stem}.{ext}"), format=ext, metadata={"Date": None} if ext == "svg" else None)
         made.append({"stem": stem, "title": title, "png": f"{stem}.png", "svg": f"{stem}.svg",
-                     "bars": bar_count(fig), "categories": cats, "series": series})
+                     "bars": bar_count(fig), "labels": label_count(fig), "categories": cats, "series": series})
         plt.close(fig)
     with open(os.path.join(charts_dir, "charts.json"), "w") as f:
         json.dump({"charts": made}, f, indent=1)

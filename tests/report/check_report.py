@@ -350,6 +350,9 @@ def check_charts(tag, out, ndays):
             fail(f"{tag}: chart {stem}: title {c['title']!r}, expected {title!r}")
         if c["bars"] != bars:
             fail(f"{tag}: chart {stem}: {c['bars']} bars, expected {bars}")
+        # Value labels on every bar of the share and class charts (zeros too).
+        if stem != "addresses_per_day" and c.get("labels") != bars:
+            fail(f"{tag}: chart {stem}: {c.get('labels')} value labels, expected one per bar ({bars})")
         png = os.path.join(out, "charts", stem + ".png")
         size = png_size(png) if os.path.exists(png) else None
         if not size or size[0] < 200 or size[1] < 100 or os.path.getsize(png) < 5000:
