@@ -11,6 +11,9 @@ NAME.svg:
   traffic             Table 4: IPv4, native IPv6, tunneled IPv6 (shares)
   address_classes     Tables 2 and 3: 6to4 and global address classes, native and tunneled
   addresses_per_day   unique IPv6 addresses per UTC day and transport (bars; lines beyond 31 days)
+  services            Table 6: flows per service, one panel per traffic kind
+  teredo_servers      the top Teredo servers by flows
+  relays              the top relays (Teredo, 6to4, ISATAP, 6rd) by flows
 
 and charts.json, what was drawn: per chart its title, the number of bars
 and of value labels (counted from the figure's artists), the categories and
@@ -31,6 +34,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.container import BarContainer  # noqa: E402
+from matplotlib.text import Annotation  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.dpi": 100,
@@ -125,13 +129,60 @@ def per_day_chart(daily, transport_rows):
     return fig, days, transports
 
 
+def top_chart(rows, name_of, title, empty):
+    """Horizontal bars, one per row of a top-N table, largest on top, each
+    labelled with its flows and share."""
+    fig, ax = plt.subplots(figsize=(7, max(2.2, 0.35 * len(rows) + 1.2)))
+    names = [name_of(r) for r in rows][::-1]
+    flows = [r["flows"] for r in rows][::-1]
+    shares = [100.0 * r["flowShare"] for r in rows][::-1]
+    if rows:
+        bars = ax.barh(range(len(rows)), flows, color=MEASURE_COLORS["flows"])
+        ax.bar_label(bars, labels=[f"{f:,} ({s:.1f} %)" for f, s in zip(flows, shares)], fontsize=7, padding=2)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels(names)
+        ax.set_xlim(0, max(flows) * 1.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:
+        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax.set_xlabel("flows")
+    ax.set_title(title)
+    return fig, names[::-1], ["flows"]
+
+
+def services_chart(table):
+    """Table 6 per traffic kind: flows per service (totals left out)."""
+    kinds = []
+    for r in table["rows"]:
+        if r["traffic"] not in kinds:
+            kinds.append(r["traffic"])
+    fig, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 4.2), squeeze=False)
+    cats = []
+    for ax, k in zip(axes[0], kinds):
+        rows = [r for r in table["rows"] if r["traffic"] == k and r["service"] != "total"][::-1]
+        bars = ax.barh(range(len(rows)), [r["flows"] for r in rows], color=MEASURE_COLORS["flows"])
+        ax.bar_label(bars, labels=[f"{r['flows']:,} ({100.0 * r['flowShare']:.1f} %)" for r in rows], fontsize=6,
+                     padding=2)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([textwrap.shorten(r["label"], 26) for r in rows], fontsize=7)
+        ax.set_xlim(0, max([r["flows"] for r in rows] + [1]) * 1.45)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(rows[0]["trafficLabel"] if rows else k)
+        ax.set_xlabel("flows")
+        cats += [r["label"] for r in rows[::-1]]
+    fig.suptitle("Services")
+    return fig, cats, ["flows"]
+
+
 def bar_count(fig):
     return sum(len(c.patches) for ax in fig.axes for c in ax.containers if isinstance(c, BarContainer))
 
 
 def label_count(fig):
     """Value labels drawn on bars (matplotlib's bar_label annotations)."""
-    return sum(1 for ax in fig.axes for t in ax.texts if t.get_text())
+    return sum(1 for ax in fig.axes for t in ax.texts if isinstance(t, Annotation) and t.get_text())
 
 
 def main():
@@ -155,7 +206,12 @@ def main():
             ("tunnels", lambda: share_chart(tables["table5_tunnels"], "tunnel", "Tunnel distribution")),
             ("traffic", lambda: share_chart(tables["table4_traffic"], "traffic", "Traffic distribution")),
             ("address_classes", lambda: class_chart(tables["table2_6to4"], tables["table3_global"])),
-            ("addresses_per_day", lambda: per_day_chart(tables["daily_addresses"], transport_rows))):
+            ("addresses_per_day", lambda: per_day_chart(tables["daily_addresses"], transport_rows)),
+            ("services", lambda: services_chart(tables["table6_protocols"])),
+            ("teredo_servers", lambda: top_chart(tables["teredo_servers"]["rows"], lambda r: r["server"],
+                                                 "Top Teredo servers", "no Teredo server seen")),
+            ("relays", lambda: top_chart(tables["relays"]["rows"], lambda r: f"{r['tunnelLabel']} {r['relay']}",
+                                         "Top relays", "no relay seen"))):
         fig, cats, series = draw()
         title = fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
         fig.tight_layout()

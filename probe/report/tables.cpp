@@ -271,6 +271,7 @@ Table table6(const Aggregator& agg, unsigned top) {
       "A flow's service is its protocol and the lower of its two ports. In each traffic kind, the {} other "
       "protocol/port pairs with the most flows of that kind have a row each. Shares are of each traffic kind's total.",
       top));
+  t.charts.push_back({"services", "Services"});
   return t;
 }
 
@@ -297,6 +298,7 @@ Table teredo_servers(const Aggregator& agg, unsigned top) {
                       Cell::count(tr.packets), Cell::count(tr.bytes)});
   t.notes.push_back("The server is the one named in the Teredo address of the flow (`teredoServerIPv4Address`); "
                     "flows with no Teredo address (qualification) name none.");
+  t.charts.push_back({"teredo_servers", "Top Teredo servers"});
   return t;
 }
 
@@ -321,6 +323,7 @@ Table relays(const Aggregator& agg, unsigned top) {
   }
   t.notes.push_back("6to4, ISATAP, 6rd: `tunnelRelayIPv4Address`. Teredo: the outer IPv4 address on the side of "
                     "the flow's non-Teredo IPv6 address, when that is not the Teredo server.");
+  t.charts.push_back({"relays", "Top relays"});
   return t;
 }
 

@@ -329,11 +329,15 @@ def png_size(path):
     return struct.unpack(">II", head[16:24])
 
 
-def check_charts(tag, out, ndays):
-    # Flows, packets and bytes per tunnel type; one bar per transport a day.
+def check_charts(tag, out, ndays, exp):
+    # Flows, packets and bytes per tunnel type; one bar per transport a day;
+    # one per service row of each traffic kind, per Teredo server, per relay.
     want = {"tunnels": ("Tunnel distribution", 3 * len(TUNNELS)), "traffic": ("Traffic distribution", 9),
             "address_classes": ("Address classes", 18),
-            "addresses_per_day": ("Unique IPv6 addresses per day", len(TRANSPORTS) * ndays)}
+            "addresses_per_day": ("Unique IPv6 addresses per day", len(TRANSPORTS) * ndays),
+            "services": ("Services", sum(1 for r in exp["table6_protocols"] if r["service"] != "total")),
+            "teredo_servers": ("Top Teredo servers", len(exp["teredo_servers"])),
+            "relays": ("Top relays", len(exp["relays"]))}
     try:
         manifest = json.load(open(os.path.join(out, "charts", "charts.json")))
     except (OSError, ValueError) as e:
@@ -674,7 +678,7 @@ def main():
         compare("one", rep, exp)
         check_headline("one", rep, exp, out)
         check_markdown("one", open(os.path.join(out, "report.md")).read(), exp, False)
-        check_charts("one", out, 1)
+        check_charts("one", out, 1, exp)
         csv = open(os.path.join(out, "table4_traffic.csv")).read().splitlines()
         want = f"ipv4,IPv4,{exp['table4_traffic'][0]['flows']},"
         if csv[0] != "traffic,label,flows,flowShare,packets,packetShare,bytes,byteShare" or not csv[1].startswith(want):
@@ -711,7 +715,7 @@ def main():
         for title in ("## Unique IPv6 addresses per day", "## Traffic per day"):
             if title not in md:
                 fail(f"days: --per-day: report.md has no {title!r}")
-        check_charts("days", out, 3)
+        check_charts("days", out, 3, exp)
         print(f"ok days: 5 inputs over 3 days, {len(flows)} flows, tables equal the ground truth")
 
     # The charts script on its own, headless.
@@ -722,8 +726,8 @@ def main():
     if r.returncode != 0:
         fail(f"charts: {charts} {out}: exit {r.returncode}: {r.stderr.strip()}")
     else:
-        check_charts("charts", out, 3)
-        print("ok charts: 4 charts, titles and bar counts")
+        check_charts("charts", out, 3, exp)
+        print("ok charts: 7 charts, titles, bar and label counts")
 
     error_case(tunprobe, work, jsons["mix"], mix_flows)
     ipfix_error_case(tunprobe, work, ipfix["mix"], jsons["relay"], truth_flows(truths["relay"]))
