@@ -46,53 +46,55 @@ const char* link_name(LinkType l) {
 
 enum class Magic { capture, empty, compressed, other };
 
+// A compression format a capture may arrive in, and the command that undoes it.
+struct Compression {
+  const char* name;
+  const char* tool;
+};
+
 // Compressed files by their magic number: named, so that the user is told
 // to decompress rather than that the format is unknown.
-const char* compression_of(const unsigned char* b, std::size_t n) {
-  if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) return "gzip";
-  if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) return "zstd";
-  if (n >= 4 && b[0] == 0xfd && b[1] == 0x37 && b[2] == 0x7a && b[3] == 0x58) return "xz";
-  if (n >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h') return "bzip2";
+const Compression* compression_of(const unsigned char* b, std::size_t n) {
+  static constexpr Compression gzip{"gzip", "gunzip -k"}, zstd{"zstd", "zstd -d"}, xz{"xz", "unxz -k"},
+      bzip2{"bzip2", "bunzip2 -k"};
+  if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) return &gzip;
+  if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) return &zstd;
+  if (n >= 4 && b[0] == 0xfd && b[1] == 0x37 && b[2] == 0x7a && b[3] == 0x58) return &xz;
+  if (n >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h') return &bzip2;
   return nullptr;
 }
 
-// The compression of `path`'s content, or null.
-const char* file_compression(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return nullptr;
-  unsigned char b[4] = {};
-  const std::size_t n = std::fread(b, 1, sizeof b, f);
-  std::fclose(f);
-  return compression_of(b, n);
+// What to tell a user whose capture is compressed.
+std::string decompress_hint(const std::string& in, const std::string& path, const Compression& c) {
+  return fmt::format("-i {}: {} is {}-compressed; tunprobe reads pcap and pcapng files: decompress it first "
+                     "({} {})", in, path, c.name, c.tool, path);
 }
 
-// What to tell a user whose capture is compressed.
-std::string decompress_hint(const std::string& in, const std::string& path, const char* kind) {
-  const std::string_view tool = std::string_view(kind) == "gzip" ? "gunzip -k" : std::string_view(kind) == "zstd"
-                                    ? "zstd -d" : std::string_view(kind) == "xz" ? "unxz -k" : "bunzip2 -k";
-  return fmt::format("-i {}: {} is {}-compressed; tunprobe reads pcap and pcapng files: decompress it first "
-                     "({} {})", in, path, kind, tool, path);
-}
+// What a file's first bytes say it is.
+struct Sniffed {
+  Magic magic = Magic::capture;
+  const Compression* compression = nullptr;  // Magic::compressed: which
+};
 
 // pcap (both byte orders; microsecond, nanosecond and the "modified"
 // format) and pcapng (its section header block type reads the same in both
 // byte orders).
-Magic sniff(const std::string& path) {
+Sniffed sniff(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Magic::capture;  // libpcap says why
+  if (f == nullptr) return {};  // libpcap says why
   unsigned char b[4] = {};
   const std::size_t n = std::fread(b, 1, sizeof b, f);
   std::fclose(f);
-  if (n == 0) return Magic::empty;
-  if (compression_of(b, n) != nullptr) return Magic::compressed;
-  if (n < 4) return Magic::other;
+  if (n == 0) return {Magic::empty};
+  if (const Compression* c = compression_of(b, n)) return {Magic::compressed, c};
+  if (n < 4) return {Magic::other};
   const uint32_t m = uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
   switch (m) {
     case 0xa1b2c3d4: case 0xd4c3b2a1: case 0xa1b23c4d: case 0x4d3cb2a1:
     case 0xa1b2cd34: case 0x34cdb2a1: case 0x0a0d0d0a:
-      return Magic::capture;
+      return {Magic::capture};
     default:
-      return Magic::other;
+      return {Magic::other};
   }
 }
 
@@ -142,7 +144,8 @@ struct Planner {
         plan.messages.push_back(fmt::format("note: -i {}: {}: not a regular file, skipped", in, path));
         return {};
       }
-      const Magic m = sniff(path);
+      const Sniffed sn = sniff(path);
+      const Magic m = sn.magic;
       if (m == Magic::empty) {
         ++st.files_unreadable;
         plan.messages.push_back(fmt::format("warning: -i {}: {}: empty file (0 bytes), skipped", in, path));
@@ -151,7 +154,7 @@ struct Planner {
       if (m == Magic::compressed) {
         ++st.files_skipped;
         plan.messages.push_back(
-            fmt::format("note: {}, skipped", decompress_hint(in, path, file_compression(path))));
+            fmt::format("note: {}, skipped", decompress_hint(in, path, *sn.compression)));
         return {};
       }
       if (m == Magic::other) {
@@ -250,7 +253,8 @@ std::string plan_captures(const std::vector<InputSpec>& inputs, CapturePlan& pla
         return fmt::format("-i {}: {} is not a regular file (a pipe?): tunprobe opens a capture file twice (its "
                            "first packet orders the time merge), which a pipe cannot be; write the stream to a file "
                            "first (e.g. tcpdump -w FILE)", spec.text, path);
-      if (const char* kind = exists ? file_compression(path) : nullptr) return decompress_hint(spec.text, path, kind);
+      if (const Sniffed sn = exists ? sniff(path) : Sniffed{}; sn.compression != nullptr)
+        return decompress_hint(spec.text, path, *sn.compression);
       if (std::string err = p.add(i, path, false); !err.empty()) return err;
       continue;
     }
