@@ -110,16 +110,18 @@ def class_chart(t2, t3):
 def per_day_chart(daily, transport_rows):
     # The series and their colours come with the report (its "transports":
     # tunprobe's tunnel table), so that this script names no tunnel.
+    # Keyed by the daily rows' keys, shown with the tables' labels.
     transports = [t["key"] for t in transport_rows]
-    colors = {t["key"]: t["colour"] for t in transport_rows}
+    label = {t["key"]: t["label"] for t in transport_rows}
+    colors = {t["label"]: t["colour"] for t in transport_rows}
     days = [r["day"] for r in daily["rows"]]
     fig, ax = plt.subplots(figsize=(max(7, min(14, 1.2 * len(days) + 3)), 3.8))
     if len(days) <= 31:
-        grouped_bars(ax, days, {t: [r[t] for r in daily["rows"]] for t in transports}, colors)
+        grouped_bars(ax, days, {label[t]: [r[t] for r in daily["rows"]] for t in transports}, colors)
         counts_axis(ax, [r[t] for r in daily["rows"] for t in transports])
     else:
         for t in transports:
-            ax.plot(range(len(days)), [r[t] for r in daily["rows"]], label=t, color=colors[t])
+            ax.plot(range(len(days)), [r[t] for r in daily["rows"]], label=label[t], color=colors[label[t]])
         step = max(1, len(days) // 12)
         ax.set_xticks(range(0, len(days), step))
         ax.set_xticklabels(days[::step], rotation=30, ha="right")

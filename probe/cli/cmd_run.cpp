@@ -163,7 +163,8 @@ int cmd_run(int argc, char** argv) {
       ("stats-json", po::value<std::string>(), "write the final summary as JSON to this file")
       ("eal", po::value<std::string>()->default_value(""), "extra DPDK EAL arguments, space-separated (experts)")
       ("user", po::value<std::string>(),
-       "after start-up (ports, outputs open), drop root privileges to this user and its groups")
+       "once the ports run, drop root privileges to this user and its groups; the outputs, --stats-json and the "
+       "capture files are then opened as this user (a directory it cannot write stops the run at start)")
       ("profile", po::value<std::string>()->default_value("default"),
        "IPFIX element profile: default (standard + tunprobe elements), nfdump (only what nfcapd stores), "
        "flowmon (PEN 16982 tunnel elements)")

@@ -407,8 +407,8 @@ rte_mempool* create_pool(int socket, const MbufDemand& d, PoolSummary& out) {
   return pool;
 }
 
-// DPDK needs root to map hugepages and open NICs; once ports run and the
-// outputs are open, nothing else does. SIGHUP reopens files as this user.
+// DPDK needs root to map hugepages and open NICs; once the ports run,
+// nothing else does: the outputs open after the drop, as this user.
 void drop_privileges(const std::string& user) {
   if (geteuid() != 0) throw StartupError{fmt::format("--user {}: only root can change user", user)};
   errno = 0;

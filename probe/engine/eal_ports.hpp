@@ -98,8 +98,8 @@ PortSummary stop_port(const InputSpec& in, const PortPlan& p, const std::vector<
 
 rte_mempool* create_pool(int socket, const MbufDemand& d, PoolSummary& out);
 
-// DPDK needs root to map hugepages and open NICs; once ports run and the
-// outputs are open, nothing else does. SIGHUP reopens files as this user.
+// DPDK needs root to map hugepages and open NICs; once the ports run,
+// nothing else does: the outputs open after the drop, as this user.
 void drop_privileges(const std::string& user);
 
 }  // namespace tunprobe::engine

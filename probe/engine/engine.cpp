@@ -13,7 +13,11 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
 #include <map>
 #include <memory>
@@ -24,6 +28,7 @@
 #include "probe/engine/exporter_loop.hpp"
 #include "probe/engine/kernel_drops.hpp"
 #include "probe/engine/lcores.hpp"
+#include "probe/engine/stats_json.hpp"
 #include "probe/export/outputs.hpp"
 
 namespace tunprobe {
@@ -111,10 +116,30 @@ RunPlan plan_run(const RunConfig& cfg) {
 
 // ---- Phase 2: the outputs open before DPDK, so that a file that cannot be
 // written or a host that does not resolve stops the run before the EAL
-// takes memory and ports.
+// takes memory and ports. With --user they open after the privilege drop
+// instead (phase 5), as that user: the files it creates then (the first,
+// the rotated ones, those SIGHUP reopens) are the user's, and a directory
+// the user cannot write stops the run at start, not at the first rotation.
+// --stats-json is checked the same way.
 std::vector<std::unique_ptr<FlowOutput>> open_outputs(const RunConfig& cfg) {
   std::vector<std::unique_ptr<FlowOutput>> outputs;
-  for (const OutputSpec& o : cfg.outputs) outputs.push_back(make_output(o, cfg.decode));
+  const auto as_user = [&cfg](const std::string& path) {
+    if (cfg.user.empty()) return std::string{};
+    const std::string where = directory_owner_note(path);
+    return fmt::format(" (as user {} after the privilege drop{}{})", cfg.user, where.empty() ? "" : ": ", where);
+  };
+  // First, as it creates nothing: a run that stops leaves no empty output.
+  if (!cfg.stats_json.empty())
+    if (std::string err = stats_json_unwritable(cfg.stats_json); !err.empty())
+      throw StartupError{fmt::format("--stats-json {}: {}{}", cfg.stats_json, err, as_user(cfg.stats_json))};
+  for (const OutputSpec& o : cfg.outputs) {
+    try {
+      outputs.push_back(make_output(o, cfg.decode));
+    } catch (StartupError& e) {
+      if ((o.scheme == "json" || o.scheme == "ipfix") && o.target != "-") e.message += as_user(o.target);
+      throw;
+    }
+  }
   return outputs;
 }
 
@@ -342,7 +367,8 @@ RunSummary run_engine(const RunConfig& cfg) {
   install_signal_handlers();
   RunPlan plan = plan_run(cfg);
   sum.dispatch = plan.dispatch == Dispatch::crc ? "crc" : "rss";
-  std::vector<std::unique_ptr<FlowOutput>> outputs = open_outputs(cfg);
+  std::vector<std::unique_ptr<FlowOutput>> outputs;
+  if (cfg.user.empty()) outputs = open_outputs(cfg);
   DpdkLog dpdk_log;
   start_dpdk(cfg, plan, dpdk_log, sum);
 
@@ -356,6 +382,19 @@ RunSummary run_engine(const RunConfig& cfg) {
     // A failure after the EAL started quotes what DPDK logged.
     if (std::string said = dpdk_log.last_lines(); !said.empty()) e.message += " (DPDK: " + said + ")";
     throw;
+  }
+  if (!cfg.user.empty()) {
+    // The reader opens capture files one after another while it runs, as
+    // the user: one it cannot read would be skipped with 0 packets read.
+    for (const CaptureFile& f : plan.captures.files)
+      if (::access(f.path.c_str(), R_OK) != 0) {
+        const std::string why = std::strerror(errno);
+        const std::string where = directory_owner_note(f.path);
+        throw StartupError{fmt::format("-i {}: {}: cannot read it as user {} after the privilege drop: {}{}{}{}",
+                                       plan.captures.inputs[f.input].input, f.path, cfg.user, why,
+                                       where.empty() ? "" : " (", where, where.empty() ? "" : ")")};
+      }
+    outputs = open_outputs(cfg);
   }
 
   const uint64_t t0 = launch(cfg, plan, run, dpdk_log, sum);

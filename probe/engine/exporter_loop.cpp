@@ -39,7 +39,17 @@ class ProgressReport {
                "verdict, {} missed by the ports, {} evictions\n",
                p.seconds, p.packets_per_second, p.packets, p.live_flows, p.flows, p.dropped, p.missed, p.evictions);
     // Replaced atomically; the final summary overwrites it at exit.
-    if (!cfg_.stats_json.empty()) write_stats_json(cfg_.stats_json, p);
+    if (!cfg_.stats_json.empty()) {
+      // Said once when it starts failing and once when it works again:
+      // a monitoring system reading a stale file is told why on stderr.
+      const std::string err = write_stats_json(cfg_.stats_json, p);
+      if (!err.empty() && !stats_json_failing_)
+        fmt::print(stderr, "tunprobe: warning: --stats-json {}: {}; the progress is not written until it can be\n",
+                   cfg_.stats_json, err);
+      else if (err.empty() && stats_json_failing_)
+        fmt::print(stderr, "tunprobe: --stats-json {}: written again\n", cfg_.stats_json);
+      stats_json_failing_ = !err.empty();
+    }
     last_ = t;
     last_packets_ = c.packets;
   }
@@ -49,6 +59,7 @@ class ProgressReport {
   uint64_t t0_;
   uint64_t last_;
   uint64_t last_packets_ = 0;
+  bool stats_json_failing_ = false;
 };
 
 }  // namespace

@@ -35,7 +35,7 @@ struct RunConfig {
   double stats_interval_s = 0;
   std::string stats_json;
   std::string eal_extra;
-  std::string user;  // drop to this user once ports and outputs are open
+  std::string user;  // drop to this user once the ports run; outputs open after the drop
   IpfixSettings ipfix;
 };
 

@@ -1,6 +1,9 @@
 #include "probe/engine/stats_json.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -41,9 +44,42 @@ std::string replace_file(const std::string& path, const std::string& json) {
   return {};
 }
 
+std::string directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 }  // namespace
 
-void write_stats_json(const std::string& path, const RunProgress& p) {
+std::string directory_owner_note(const std::string& path) {
+  const std::string dir = directory_of(path);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return {};
+  const passwd* pw = getpwuid(st.st_uid);
+  const std::string user = pw != nullptr ? pw->pw_name : std::to_string(st.st_uid);
+  const group* gr = getgrgid(st.st_gid);
+  const std::string grp = gr != nullptr ? gr->gr_name : std::to_string(st.st_gid);
+  return fmt::format("the directory {} belongs to {}:{}, mode {:04o}", dir, user, grp, st.st_mode & 07777);
+}
+
+std::string stats_json_unwritable(const std::string& path) {
+  // As replace_file writes: a regular file is replaced through PATH.tmp
+  // in its directory (whoever owns the old file), anything else (and a
+  // file in a directory that takes no new file) is written in place.
+  struct stat st {};
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  const std::string dir = directory_of(path);
+  if ((!exists || S_ISREG(st.st_mode)) && ::access(dir.c_str(), W_OK | X_OK) == 0) return {};
+  if (exists) {
+    if (::access(path.c_str(), W_OK) == 0) return {};
+    return fmt::format("cannot write it: {}", std::strerror(errno));
+  }
+  if (errno == ENOENT) return fmt::format("cannot create it: the directory {} does not exist", dir);
+  return fmt::format("cannot create it: {}", std::strerror(errno));
+}
+
+std::string write_stats_json(const std::string& path, const RunProgress& p) {
   std::string j;
   {
     JsonObject o(j);
@@ -57,7 +93,7 @@ void write_stats_json(const std::string& path, const RunProgress& p) {
     o.num("missedPackets", p.missed);
     o.num("cacheEvictions", p.evictions);
   }
-  replace_file(path, j);
+  return replace_file(path, j);
 }
 
 bool write_stats_json(const std::string& path, const RunSummary& s) {

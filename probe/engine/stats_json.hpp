@@ -25,10 +25,20 @@ struct RunProgress {
   uint64_t evictions = 0;
 };
 
-// Silent on failure: the next progress tries again.
-void write_stats_json(const std::string& path, const RunProgress& p);
+// "" or why not (the next progress tries again; the caller says it once).
+std::string write_stats_json(const std::string& path, const RunProgress& p);
 // The final summary; false, with a line on stderr saying why, when it
 // cannot be written.
 bool write_stats_json(const std::string& path, const RunSummary& s);
+
+// Checked at start (after the privilege drop, as the user the probe runs
+// as): "" when `path` can be written, or why not, so that a run whose
+// monitoring file cannot be written stops at once instead of at exit.
+std::string stats_json_unwritable(const std::string& path);
+
+// Where a file at `path` cannot be created: its directory's owner and mode
+// ("the directory /var/lib/tunprobe belongs to root:root, mode 0755"), or ""
+// when the directory cannot be examined. For errors after a privilege drop.
+std::string directory_owner_note(const std::string& path);
 
 }  // namespace tunprobe
