@@ -32,6 +32,7 @@ int run(int argc, char** argv) {
       "Packets the parser drops go to queue 0. Prints the per-queue packet counts.\n\nOptions");
   opts.add_options()
       ("help,h", "this help")
+      ("version,V", "print the version")
       ("dispatch", po::value<std::string>(), "rss or crc")
       ("queues,n", po::value<unsigned>(), "number of queues: rss 1..RETA size; crc 1, 2, 4, 8, 16, 32 or 64")
       ("reta-size", po::value<unsigned>()->default_value(128),
@@ -52,6 +53,10 @@ int run(int argc, char** argv) {
   }
   if (vm.count("help")) {
     std::cout << opts << '\n';
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << "tunprobe-split " << TUNPROBE_VERSION << '\n';
     return 0;
   }
   if (!vm.count("input") || !vm.count("prefix"))

@@ -14,7 +14,7 @@ packages=(
   dpdk dpdk-dev libdpdk-dev libfixbuf-dev libfixbuf-tools libboost-program-options-dev libfmt-dev
   nlohmann-json3-dev catch2 libpcap-dev tshark nfdump python3 python3-scapy tcpreplay iproute2 python3-matplotlib
   verilator iverilog yosys nextpnr-ice40 fpga-icestorm
-  systemd chromium python3-websocket
+  systemd chromium python3-websocket help2man groff-base
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -7,7 +7,7 @@
 #   2. ./build-asan (AddressSanitizer + UndefinedBehaviorSanitizer, -O1):
 #      the same suites but the fuzzer (which has its own sanitizers), the
 #      bench smoke test, the service test (it installs the whole build),
-#      the browser test (HTML, not C++), the RTL simulations (Verilator's and Icarus' own
+#      the browser test (HTML, not C++), the manual pages (not built there), the RTL simulations (Verilator's and Icarus' own
 #      builds, which the sanitizer flags do not reach) and the slow suite
 #      (e2e-inputs, e2e-ports, live-veth: the same code paths as e2e-run,
 #      many times over). Only
@@ -56,7 +56,7 @@ if [ "${TUNPROBE_SANITIZE:-1}" != 0 ] && [ $# -eq 0 ]; then
   # minutes shorter.
   run_suite build-asan "--buildtype=plain -Doptimization=1 -Dcpp_args=-g1 -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false" \
     "tunprobe hw/tunprobe-split tests/unit_tests tests/flow_tests tests/hw_tests tests/report_tests tests/ipfix_unit_tests tests/ipfix_read" \
-    --no-suite fuzz --no-suite bench --no-suite slow --no-suite rtl --no-suite service --no-suite browser
+    --no-suite fuzz --no-suite bench --no-suite slow --no-suite rtl --no-suite service --no-suite browser --no-suite man
 fi
 
 BUILD_FAILURES=$build_failures /usr/bin/python3 - "${logs[@]}" <<'PY'

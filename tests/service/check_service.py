@@ -9,6 +9,7 @@ drops privileges as the service does.
     binary of ExecStart, the configuration directory of --config (with the
     example as span0.conf.example), the README of Documentation=, and the
     sysusers.d and tmpfiles.d files, byte for byte the files in scripts/;
+    and the five manual pages and the IPFIX element files;
   * `systemd-analyze verify --root=ROOT tunprobe@span0.service` passes, and
     fails (naming the binary) once the binary is gone: the check can fail;
   * `systemd-sysusers --root=ROOT` makes the tunprobe user (home
@@ -94,8 +95,13 @@ def check_install(build, src, root):
         check(len(got) == 1, f"{kind}: installed {got}")
         check(open(in_root(root, got[0])).read() == open(os.path.join(src, "scripts", name)).read(),
               f"{got[0]} differs from scripts/{name}")
+    for page in ("tunprobe", "tunprobe-run", "tunprobe-decode", "tunprobe-report", "tunprobe-split"):
+        check(any(f.endswith(f"/man1/{page}.1") for f in files), f"the manual page {page}(1) is not installed")
+    for xml in ("tunprobe-ipfixdump.xml", "tunprobe-libfds.xml"):
+        check(any(f.endswith(f"/share/tunprobe/{xml}") for f in files), f"share/tunprobe/{xml} is not installed")
     check("StateDirectory" not in s, "the unit sets StateDirectory= without User=: systemd gives it back to root")
-    print(f"meson install: {len(files)} files; the unit's {binary}, {confdir}/, {doc[7:]}, sysusers.d, tmpfiles.d")
+    print(f"meson install: {len(files)} files; the unit's {binary}, {confdir}/, {doc[7:]}, sysusers.d, tmpfiles.d, "
+          "5 manual pages, the element files")
     return unit, binary, confdir
 
 
