@@ -15,7 +15,7 @@ packages=(
   nlohmann-json3-dev catch2 libpcap-dev tshark nfdump python3 python3-scapy tcpreplay iproute2 python3-matplotlib
   verilator iverilog yosys nextpnr-ice40 fpga-icestorm
   systemd chromium python3-websocket help2man groff-base
-  debhelper dpkg-dev fakeroot lintian
+  debhelper dpkg-dev fakeroot lintian libmicrohttpd-dev prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@
 
 #include "probe/cli/cli.hpp"
 #include "probe/engine/engine.hpp"
+#include "probe/engine/metrics.hpp"
 #include "probe/engine/stats_json.hpp"
 #include "probe/records/ipfix_elements.hpp"
 
@@ -161,6 +162,13 @@ int cmd_run(int argc, char** argv) {
        "that packet")
       ("stats-interval", po::value<double>()->default_value(0), "seconds between progress lines on stderr (0: none)")
       ("stats-json", po::value<std::string>(), "write the final summary as JSON to this file")
+      ("metrics", po::value<std::string>(),
+       "serve Prometheus metrics at http://HOST:PORT/metrics (HOST:PORT, [IPV6]:PORT, or :PORT for every "
+       "address): packets, bytes and verdicts per worker, the flow cache, the ports' drops, every output's "
+       "written/delivered/failed/dropped records; values at most 1 s old")
+      ("metrics-linger", po::value<double>()->default_value(0),
+       "seconds, 0..3600: at the end of the run, serve the final values until one scrape has read them, at "
+       "most this long (for runs on files: set it above the scrape interval)")
       ("eal", po::value<std::string>()->default_value(""), "extra DPDK EAL arguments, space-separated (experts)")
       ("user", po::value<std::string>(),
        "once the ports run, drop root privileges to this user and its groups; the outputs, --stats-json and the "
@@ -221,6 +229,15 @@ int cmd_run(int argc, char** argv) {
   cfg.stats_interval_s = vm["stats-interval"].as<double>();
   if (cfg.stats_interval_s < 0) throw UsageError{"--stats-interval: must be 0 (off) or a positive number of seconds"};
   if (vm.count("stats-json")) cfg.stats_json = vm["stats-json"].as<std::string>();
+  if (vm.count("metrics"))
+    if (std::string err = parse_metrics_address(vm["metrics"].as<std::string>(), cfg.metrics_host, cfg.metrics_port);
+        !err.empty())
+      throw UsageError{err};
+  cfg.metrics_linger_s = vm["metrics-linger"].as<double>();
+  if (!(cfg.metrics_linger_s >= 0 && cfg.metrics_linger_s <= 3600))
+    throw UsageError{fmt::format("--metrics-linger: {} is out of range; seconds: 0..3600", cfg.metrics_linger_s)};
+  if (cfg.metrics_linger_s > 0 && cfg.metrics_port == 0)
+    throw UsageError{"--metrics-linger: needs --metrics HOST:PORT"};
   cfg.eal_extra = vm["eal"].as<std::string>();
   if (vm.count("user")) {
     cfg.user = vm["user"].as<std::string>();

@@ -6,6 +6,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fmt/format.h>
 #include <map>
@@ -28,6 +30,7 @@
 #include "probe/engine/exporter_loop.hpp"
 #include "probe/engine/kernel_drops.hpp"
 #include "probe/engine/lcores.hpp"
+#include "probe/engine/metrics.hpp"
 #include "probe/engine/stats_json.hpp"
 #include "probe/export/outputs.hpp"
 
@@ -356,6 +359,102 @@ void release(Run& run, std::vector<std::unique_ptr<FlowOutput>>& outputs) {
   rte_eal_cleanup();
 }
 
+// ---- --metrics: what the exporter publishes about once a second (and
+// once more at the end): every worker's counters, the ports' rte_eth_stats
+// (read on the main lcore, as for the progress line), the outputs'
+// summaries. The server thread only copies the rendered text.
+class MetricsPublisher {
+ public:
+  MetricsPublisher(const RunConfig& cfg, const RunPlan& plan, const Run& run)
+      : cfg_(cfg), plan_(plan), run_(run),
+        start_time_s_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) {}
+
+  // Before the lcores run: zeros, in the run's shape.
+  std::string initial() const {
+    MetricsSnapshot s = base(true);
+    s.workers.resize(cfg_.workers);
+    for (const OutputSpec& o : cfg_.outputs) {
+      OutputSummary z;
+      z.output = o.text();
+      s.outputs.push_back(z);
+    }
+    return render_prometheus(s);
+  }
+  void launched() {
+    start_time_s_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  // While the run goes (dt: seconds since the last call).
+  std::string running(const std::vector<std::unique_ptr<FlowOutput>>& outputs, double dt) {
+    std::vector<OutputSummary> o;
+    for (const auto& out : outputs) o.push_back(out->summary());
+    return render(std::move(o), dt, true);
+  }
+  // After the outputs closed: their final summaries.
+  std::string final_values(std::vector<OutputSummary> outputs) { return render(std::move(outputs), 0, false); }
+
+ private:
+  MetricsSnapshot base(bool running) const {
+    MetricsSnapshot s;
+    s.version = TUNPROBE_VERSION;
+    s.start_time_s = start_time_s_;
+    s.running = running;
+    return s;
+  }
+  std::string render(std::vector<OutputSummary> outputs, double dt, bool running) {
+    MetricsSnapshot s = base(running);
+    for (const auto& w : run_.workers) {
+      const WorkerCounters& c = w->pipeline->counters();
+      MetricsWorker m;
+      m.packets = c.packets.get();
+      m.bytes = c.bytes.get();
+      m.flow_packets = c.flow_packets.get();
+      m.flows = c.flows_exported.get();
+      m.evictions = c.evictions.get();
+      m.expired_on_full = c.expired_on_full.get();
+      m.time_backwards = c.time_backwards.get();
+      m.frag_orphans = c.frag_orphans.get();
+      m.ring_waits = c.ring_stalls.get();
+      m.cache_records = c.live_flows.get();
+      m.cache_capacity = w->pipeline->cache().capacity();
+      for (std::size_t v = 0; v < kVerdictCount; ++v) m.verdicts[v] = c.verdicts[v].get();
+      for (std::size_t k = 0; k < kMirrorTypeCount; ++k) s.mirrored[k] += c.mirrored[k].get();
+      s.workers.push_back(m);
+    }
+    s.dispatch_waits = plan_.files ? run_.reader.out.stalls.get() : run_.disp.out.stalls.get();
+    std::size_t pi = 0;
+    for (std::size_t i = 0; i < cfg_.inputs.size() && pi < run_.ports.size(); ++i) {
+      if (cfg_.inputs[i].kind == InputKind::pcap) continue;
+      MetricsPort mp;
+      mp.input = cfg_.inputs[i].text;
+      rte_eth_stats st{};
+      if (rte_eth_stats_get(run_.ports[pi++].port, &st) == 0) {
+        mp.ipackets = st.ipackets;
+        mp.imissed = st.imissed;
+        mp.ierrors = st.ierrors;
+        mp.rx_nombuf = st.rx_nombuf;
+      }
+      if (i < run_.kernel_drops.size() && run_.kernel_drops[i]) {
+        run_.kernel_drops[i]->poll();
+        mp.imissed += run_.kernel_drops[i]->drops().socket_drops;
+      }
+      s.ports.push_back(mp);
+    }
+    uint64_t written = 0;
+    for (const OutputSummary& o : outputs) written = std::max(written, o.written);
+    if (dt > 0) s.records_per_second = static_cast<double>(written - last_written_) / dt;
+    last_written_ = written;
+    s.outputs = std::move(outputs);
+    return render_prometheus(s);
+  }
+
+  const RunConfig& cfg_;
+  const RunPlan& plan_;
+  const Run& run_;
+  double start_time_s_;
+  uint64_t last_written_ = 0;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------- the run
@@ -367,12 +466,18 @@ RunSummary run_engine(const RunConfig& cfg) {
   install_signal_handlers();
   RunPlan plan = plan_run(cfg);
   sum.dispatch = plan.dispatch == Dispatch::crc ? "crc" : "rss";
+  Run run;
+  // Bound before DPDK and the privilege drop: a port below 1024 works, a
+  // port in use stops the run with nothing started.
+  MetricsPublisher publisher(cfg, plan, run);
+  std::unique_ptr<MetricsServer> metrics;
+  if (cfg.metrics_port != 0)
+    metrics = std::make_unique<MetricsServer>(cfg.metrics_host, cfg.metrics_port, publisher.initial());
   std::vector<std::unique_ptr<FlowOutput>> outputs;
   if (cfg.user.empty()) outputs = open_outputs(cfg);
   DpdkLog dpdk_log;
   start_dpdk(cfg, plan, dpdk_log, sum);
 
-  Run run;
   try {
     assign_lcores(cfg, plan, run);
     bring_up_ports(cfg, plan, run, sum);
@@ -402,11 +507,23 @@ RunSummary run_engine(const RunConfig& cfg) {
   ec.stats_interval_s = cfg.stats_interval_s;
   ec.stats_json = cfg.stats_json;
   ec.missed = [&run] { return missed_packets(run.ports, run.kernel_drops); };
+  if (metrics) {
+    publisher.launched();
+    ec.metrics = [&](double dt) { metrics->publish(publisher.running(outputs, dt)); };
+  }
   run_exporter(run.workers, outputs, ec, t0);
   rte_eal_mp_wait_lcore();
   finish_outputs(outputs, sum);
   sum.seconds = seconds_between(t0, rte_get_tsc_cycles());
   sum.interrupted = stop_requested();
+  if (metrics) {
+    // The final values, while the ports still answer; a run on files may
+    // wait for one last scrape so that they reach the monitoring system.
+    const bool read = metrics->publish_final_and_wait(publisher.final_values(sum.outputs), cfg.metrics_linger_s);
+    if (cfg.metrics_linger_s > 0 && !read)
+      fmt::print(stderr, "tunprobe: --metrics {}: the final values were not scraped within --metrics-linger {} s\n",
+                 metrics->address(), cfg.metrics_linger_s);
+  }
 
   collect_summary(cfg, plan, run, sum);
   release(run, outputs);

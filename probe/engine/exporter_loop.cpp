@@ -68,6 +68,7 @@ void run_exporter(const Workers& workers, std::vector<std::unique_ptr<FlowOutput
                   const ExporterConfig& cfg, uint64_t t0) {
   std::vector<FlowRecord> batch(64);
   ProgressReport progress(cfg, t0);
+  uint64_t metrics_last = t0;
   for (;;) {
     // Done is read before draining: a worker that is done has put its last
     // record in its ring, so one more empty round means nothing is left.
@@ -91,6 +92,13 @@ void run_exporter(const Workers& workers, std::vector<std::unique_ptr<FlowOutput
       fmt::print(stderr, "tunprobe: SIGHUP: output files reopened\n");
     }
     progress.maybe_report(workers);
+    if (cfg.metrics) {
+      const uint64_t t = rte_get_tsc_cycles();
+      if (const double dt = seconds_between(metrics_last, t); dt >= 1.0) {
+        cfg.metrics(dt);
+        metrics_last = t;
+      }
+    }
     if (got == 0) {
       for (auto& o : outputs) o->flush();
       usleep(200);

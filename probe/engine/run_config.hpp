@@ -36,6 +36,11 @@ struct RunConfig {
   std::string stats_json;
   std::string eal_extra;
   std::string user;  // drop to this user once the ports run; outputs open after the drop
+  // --metrics: serve Prometheus metrics there (metrics_port 0: none);
+  // --metrics-linger: at the end, wait this long for one last scrape.
+  std::string metrics_host;
+  uint16_t metrics_port = 0;
+  double metrics_linger_s = 0;
   IpfixSettings ipfix;
 };
 
