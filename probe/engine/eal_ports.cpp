@@ -363,14 +363,7 @@ uint64_t missed_packets(const std::vector<PortPlan>& ports,
   return missed;
 }
 
-PortSummary stop_port(const InputSpec& in, const PortPlan& pp, const std::vector<uint64_t>& expected,
-                      KernelDropCounter* kernel) {
-  PortSummary ps;
-  ps.input = in.text;
-  ps.port = pp.port;
-  ps.queues = pp.queues;
-  ps.is_file = !in.pcap_files.empty();
-  for (uint64_t e : expected) ps.expected += e;
+void read_port_counters(const PortPlan& pp, KernelDropCounter* kernel, PortSummary& ps) {
   rte_eth_stats st{};
   if (rte_eth_stats_get(pp.port, &st) == 0) {
     ps.ipackets = st.ipackets;
@@ -385,6 +378,17 @@ PortSummary stop_port(const InputSpec& in, const PortPlan& pp, const std::vector
     ps.kernel_interface_drops = kernel->drops().interface_drops;
     ps.imissed += ps.kernel_socket_drops;
   }
+}
+
+PortSummary stop_port(const InputSpec& in, const PortPlan& pp, const std::vector<uint64_t>& expected,
+                      KernelDropCounter* kernel) {
+  PortSummary ps;
+  ps.input = in.text;
+  ps.port = pp.port;
+  ps.queues = pp.queues;
+  ps.is_file = !in.pcap_files.empty();
+  for (uint64_t e : expected) ps.expected += e;
+  read_port_counters(pp, kernel, ps);
   rte_eth_dev_stop(pp.port);
   rte_eth_dev_close(pp.port);
   return ps;

@@ -86,6 +86,10 @@ struct PortPlan {
 PortPlan plan_port(const InputSpec& in, unsigned index, const RunConfig& cfg, Dispatch dispatch);
 // Configures its queues on `pool` and starts it. Throws StartupError.
 void start_port(const InputSpec& in, const PortPlan& p, rte_mempool* pool);
+// The port's counters now, into `ps`: rte_eth_stats (ipackets, imissed,
+// ierrors, rx_nombuf) and, with `kernel` (af_packet), the kernel's drops,
+// polled, its socket's added to imissed. For --metrics and the summary.
+void read_port_counters(const PortPlan& pp, KernelDropCounter* kernel, PortSummary& ps);
 // Packets the ports could not deliver so far: NIC imissed and, for
 // af_packet, the kernel socket's drops (polled here).
 uint64_t missed_packets(const std::vector<PortPlan>& ports,

@@ -6,7 +6,6 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
-#include <rte_ethdev.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -67,6 +66,12 @@ struct Run {
   std::map<int, rte_mempool*> pools;
   std::vector<std::unique_ptr<KernelDropCounter>> kernel_drops;  // per input; af_packet only
 };
+
+// Times the lcore that feeds the workers (the capture reader, or the crc
+// dispatcher) found a worker's ring full.
+uint64_t dispatch_waits(const RunPlan& plan, const Run& run) {
+  return plan.files ? run.reader.out.stalls.get() : run.disp.out.stalls.get();
+}
 
 // ---- Phase 1: everything that can be checked before DPDK starts, so that
 // a bad command line or input is one line and exit 2, with nothing started:
@@ -332,9 +337,9 @@ void collect_summary(const RunConfig& cfg, const RunPlan& plan, Run& run, RunSum
   sum.ring_stalls = t.ring_stalls;
   sum.verdicts.assign(t.verdicts.begin(), t.verdicts.end());
   sum.mirrored.assign(t.mirrored.begin(), t.mirrored.end());
-  sum.workers = t.per_worker;
+  for (const MetricsWorker& w : t.each) sum.workers.push_back({w.packets, w.flows});
   sum.dropped = t.dropped();
-  sum.dispatch_stalls = plan.files ? run.reader.out.stalls.get() : run.disp.out.stalls.get();
+  sum.dispatch_stalls = dispatch_waits(plan, run);
   if (plan.files) {
     sum.max_open_files = run.merger->max_open_files();
     run.merger.reset();  // closes what an interrupted run left open
@@ -403,42 +408,17 @@ class MetricsPublisher {
   }
   std::string render(std::vector<OutputSummary> outputs, double dt, bool running) {
     MetricsSnapshot s = base(running);
-    for (const auto& w : run_.workers) {
-      const WorkerCounters& c = w->pipeline->counters();
-      MetricsWorker m;
-      m.packets = c.packets.get();
-      m.bytes = c.bytes.get();
-      m.flow_packets = c.flow_packets.get();
-      m.flows = c.flows_exported.get();
-      m.evictions = c.evictions.get();
-      m.expired_on_full = c.expired_on_full.get();
-      m.time_backwards = c.time_backwards.get();
-      m.frag_orphans = c.frag_orphans.get();
-      m.ring_waits = c.ring_stalls.get();
-      m.cache_records = c.live_flows.get();
-      m.cache_capacity = w->pipeline->cache().capacity();
-      for (std::size_t v = 0; v < kVerdictCount; ++v) m.verdicts[v] = c.verdicts[v].get();
-      for (std::size_t k = 0; k < kMirrorTypeCount; ++k) s.mirrored[k] += c.mirrored[k].get();
-      s.workers.push_back(m);
-    }
-    s.dispatch_waits = plan_.files ? run_.reader.out.stalls.get() : run_.disp.out.stalls.get();
+    WorkerTotals t = sum_workers(run_.workers);
+    s.workers = std::move(t.each);
+    s.mirrored = t.mirrored;
+    s.dispatch_waits = dispatch_waits(plan_, run_);
     std::size_t pi = 0;
     for (std::size_t i = 0; i < cfg_.inputs.size() && pi < run_.ports.size(); ++i) {
       if (cfg_.inputs[i].kind == InputKind::pcap) continue;
-      MetricsPort mp;
-      mp.input = cfg_.inputs[i].text;
-      rte_eth_stats st{};
-      if (rte_eth_stats_get(run_.ports[pi++].port, &st) == 0) {
-        mp.ipackets = st.ipackets;
-        mp.imissed = st.imissed;
-        mp.ierrors = st.ierrors;
-        mp.rx_nombuf = st.rx_nombuf;
-      }
-      if (i < run_.kernel_drops.size() && run_.kernel_drops[i]) {
-        run_.kernel_drops[i]->poll();
-        mp.imissed += run_.kernel_drops[i]->drops().socket_drops;
-      }
-      s.ports.push_back(mp);
+      PortSummary ps;
+      ps.input = cfg_.inputs[i].text;
+      read_port_counters(run_.ports[pi++], i < run_.kernel_drops.size() ? run_.kernel_drops[i].get() : nullptr, ps);
+      s.ports.push_back(ps);
     }
     uint64_t written = 0;
     for (const OutputSummary& o : outputs) written = std::max(written, o.written);

@@ -376,19 +376,34 @@ WorkerTotals sum_workers(const Workers& workers) {
   WorkerTotals t;
   for (const auto& w : workers) {
     const WorkerCounters& c = w->pipeline->counters();
-    t.packets += c.packets.get();
-    t.bytes += c.bytes.get();
-    t.flow_packets += c.flow_packets.get();
-    t.flows += c.flows_exported.get();
-    t.evictions += c.evictions.get();
-    t.expired_on_full += c.expired_on_full.get();
-    t.time_backwards += c.time_backwards.get();
-    t.live_flows += c.live_flows.get();
-    t.frag_orphans += c.frag_orphans.get();
-    t.ring_stalls += c.ring_stalls.get();
-    for (std::size_t v = 0; v < kVerdictCount; ++v) t.verdicts[v] += c.verdicts[v].get();
-    for (std::size_t m = 0; m < kMirrorTypeCount; ++m) t.mirrored[m] += c.mirrored[m].get();
-    t.per_worker.push_back({c.packets.get(), c.flows_exported.get()});
+    MetricsWorker m;
+    m.packets = c.packets.get();
+    m.bytes = c.bytes.get();
+    m.flow_packets = c.flow_packets.get();
+    m.flows = c.flows_exported.get();
+    m.evictions = c.evictions.get();
+    m.expired_on_full = c.expired_on_full.get();
+    m.time_backwards = c.time_backwards.get();
+    m.frag_orphans = c.frag_orphans.get();
+    m.ring_waits = c.ring_stalls.get();
+    m.cache_records = c.live_flows.get();
+    m.cache_capacity = w->pipeline->cache().capacity();
+    for (std::size_t v = 0; v < kVerdictCount; ++v) {
+      m.verdicts[v] = c.verdicts[v].get();
+      t.verdicts[v] += m.verdicts[v];
+    }
+    for (std::size_t k = 0; k < kMirrorTypeCount; ++k) t.mirrored[k] += c.mirrored[k].get();
+    t.packets += m.packets;
+    t.bytes += m.bytes;
+    t.flow_packets += m.flow_packets;
+    t.flows += m.flows;
+    t.evictions += m.evictions;
+    t.expired_on_full += m.expired_on_full;
+    t.time_backwards += m.time_backwards;
+    t.live_flows += m.cache_records;
+    t.frag_orphans += m.frag_orphans;
+    t.ring_stalls += m.ring_waits;
+    t.each.push_back(m);
   }
   return t;
 }

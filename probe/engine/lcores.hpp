@@ -28,6 +28,7 @@
 #include "probe/decode/pcap_file.hpp"
 #include "probe/engine/capture_input.hpp"
 #include "probe/engine/engine.hpp"
+#include "probe/engine/metrics.hpp"
 #include "probe/engine/run_config.hpp"
 #include "probe/flow/pipeline.hpp"
 
@@ -169,14 +170,15 @@ int reader_main(void* arg);
 
 // ---------------------------------------------------------------- counters
 
-// The workers' counters added up: the one place that sums them, for the
-// progress line while they run and for the run's summary at the end.
+// The workers' counters read and added up: the one place that reads them,
+// for the progress line and --metrics while they run and for the run's
+// summary at the end.
 struct WorkerTotals {
   uint64_t packets = 0, bytes = 0, flow_packets = 0, flows = 0, evictions = 0, expired_on_full = 0,
            time_backwards = 0, live_flows = 0, frag_orphans = 0, ring_stalls = 0;
   std::array<uint64_t, kVerdictCount> verdicts{};
   std::array<uint64_t, kMirrorTypeCount> mirrored{};
-  std::vector<WorkerSummary> per_worker;
+  std::vector<MetricsWorker> each;  // per worker, in worker order
   uint64_t dropped() const { return packets - flow_packets; }  // by verdict
 };
 WorkerTotals sum_workers(const Workers& workers);

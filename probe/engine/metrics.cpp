@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "probe/base/startup_error.hpp"
+#include "probe/export/output_spec.hpp"
 
 namespace tunprobe {
 
@@ -67,14 +68,17 @@ class Family {
   std::string_view name_;
 };
 
-// Per-worker counters, one family each: the member and what it counts.
-struct WorkerFamily {
+// One family per member of a per-worker, per-port or per-output struct:
+// its name, type, the member and what it counts.
+template <typename T>
+struct FieldFamily {
   std::string_view name;
   std::string_view type;
-  uint64_t MetricsWorker::*field;
+  uint64_t T::*field;
   std::string_view help;
 };
-constexpr WorkerFamily kWorkerFamilies[] = {
+
+constexpr FieldFamily<MetricsWorker> kWorkerFamilies[] = {
     {"tunprobe_packets_total", "counter", &MetricsWorker::packets, "Frames received by the worker."},
     {"tunprobe_bytes_total", "counter", &MetricsWorker::bytes, "Wire length of the frames received by the worker."},
     {"tunprobe_flow_packets_total", "counter", &MetricsWorker::flow_packets,
@@ -96,14 +100,7 @@ constexpr WorkerFamily kWorkerFamilies[] = {
      "Times the worker found its ring to the exporter full and waited."},
 };
 
-// Per-output counts: the OutputSummary member and what it counts.
-struct OutputFamily {
-  std::string_view name;
-  std::string_view type;
-  uint64_t OutputSummary::*field;
-  std::string_view help;
-};
-constexpr OutputFamily kOutputFamilies[] = {
+constexpr FieldFamily<OutputSummary> kOutputFamilies[] = {
     {"tunprobe_output_written_records_total", "counter", &OutputSummary::written,
      "Records handed to the output (written = delivered + failed + dropped + buffered)."},
     {"tunprobe_output_delivered_records_total", "counter", &OutputSummary::delivered,
@@ -119,17 +116,14 @@ constexpr OutputFamily kOutputFamilies[] = {
     {"tunprobe_output_connections_total", "counter", &OutputSummary::connections, "TCP connections made."},
 };
 
-struct PortFamily {
-  std::string_view name;
-  uint64_t MetricsPort::*field;
-  std::string_view help;
-};
-constexpr PortFamily kPortFamilies[] = {
-    {"tunprobe_port_received_packets_total", &MetricsPort::ipackets, "Packets the port received (rte_eth_stats ipackets)."},
-    {"tunprobe_port_missed_packets_total", &MetricsPort::imissed,
+constexpr FieldFamily<PortSummary> kPortFamilies[] = {
+    {"tunprobe_port_received_packets_total", "counter", &PortSummary::ipackets,
+     "Packets the port received (rte_eth_stats ipackets)."},
+    {"tunprobe_port_missed_packets_total", "counter", &PortSummary::imissed,
      "Packets the port dropped for want of room (imissed; af_packet: also the kernel socket's drops)."},
-    {"tunprobe_port_errors_total", &MetricsPort::ierrors, "Erroneous packets the port received (ierrors)."},
-    {"tunprobe_port_no_mbuf_total", &MetricsPort::rx_nombuf, "Receive failures for want of an mbuf (rx_nombuf)."},
+    {"tunprobe_port_errors_total", "counter", &PortSummary::ierrors, "Erroneous packets the port received (ierrors)."},
+    {"tunprobe_port_no_mbuf_total", "counter", &PortSummary::rx_nombuf,
+     "Receive failures for want of an mbuf (rx_nombuf)."},
 };
 
 }  // namespace
@@ -143,7 +137,7 @@ std::string render_prometheus(const MetricsSnapshot& s) {
       .sample_double(s.start_time_s);
   Family(out, "tunprobe_running", "gauge", "1 while the run reads packets; 0 once it ended (the final values).")
       .sample(s.running ? 1 : 0);
-  for (const WorkerFamily& f : kWorkerFamilies) {
+  for (const auto& f : kWorkerFamilies) {
     Family fam(out, f.name, f.type, f.help);
     for (std::size_t w = 0; w < s.workers.size(); ++w) fam.sample(s.workers[w].*f.field, "worker", w);
   }
@@ -164,11 +158,11 @@ std::string render_prometheus(const MetricsSnapshot& s) {
   Family(out, "tunprobe_dispatch_ring_waits_total", "counter",
          "Times the crc dispatcher or the capture reader found a worker's ring full and waited.")
       .sample(s.dispatch_waits);
-  for (const PortFamily& f : kPortFamilies) {
-    Family fam(out, f.name, "counter", f.help);
+  for (const auto& f : kPortFamilies) {
+    Family fam(out, f.name, f.type, f.help);
     for (std::size_t p = 0; p < s.ports.size(); ++p) fam.sample(s.ports[p].*f.field, "port", p, "input", s.ports[p].input);
   }
-  for (const OutputFamily& f : kOutputFamilies) {
+  for (const auto& f : kOutputFamilies) {
     Family fam(out, f.name, f.type, f.help);
     for (const OutputSummary& o : s.outputs) fam.sample(o.*f.field, "output", o.output);
   }
@@ -179,30 +173,13 @@ std::string render_prometheus(const MetricsSnapshot& s) {
 }
 
 std::string parse_metrics_address(const std::string& text, std::string& host, uint16_t& port) {
-  std::string p;
-  if (!text.empty() && text[0] == '[') {
-    const auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      return fmt::format("--metrics '{}': expected [IPV6]:PORT", text);
-    host = text.substr(1, close - 1);
-    p = text.substr(close + 2);
-  } else {
-    const auto c = text.rfind(':');
-    if (c == std::string::npos || text.find(':') != c)
+  switch (split_host_port(text, host, port)) {
+    case HostPortError::bracket: return fmt::format("--metrics '{}': expected [IPV6]:PORT", text);
+    case HostPortError::colon:
       return fmt::format("--metrics '{}': expected HOST:PORT, [IPV6]:PORT or :PORT (every address)", text);
-    host = text.substr(0, c);
-    p = text.substr(c + 1);
+    case HostPortError::port: return fmt::format("--metrics '{}': the port must be 1..65535", text);
+    case HostPortError::none: break;
   }
-  unsigned long n = 0;
-  std::size_t used = 0;
-  try {
-    n = std::stoul(p, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (p.empty() || used != p.size() || n < 1 || n > 65535)
-    return fmt::format("--metrics '{}': the port must be 1..65535", text);
-  port = static_cast<uint16_t>(n);
   return {};
 }
 

@@ -25,6 +25,7 @@
 
 #include "probe/base/mirror_type.hpp"
 #include "probe/base/verdict.hpp"
+#include "probe/engine/engine.hpp"
 #include "probe/export/outputs.hpp"
 
 struct MHD_Daemon;
@@ -37,11 +38,6 @@ struct MetricsWorker {
   std::array<uint64_t, kVerdictCount> verdicts{};
 };
 
-struct MetricsPort {
-  std::string input;  // as given with -i
-  uint64_t ipackets = 0, imissed = 0, ierrors = 0, rx_nombuf = 0;
-};
-
 // One moment of the run, as the exporter loop sees it.
 struct MetricsSnapshot {
   std::string version;
@@ -50,7 +46,7 @@ struct MetricsSnapshot {
   std::vector<MetricsWorker> workers;
   std::array<uint64_t, kMirrorTypeCount> mirrored{};
   uint64_t dispatch_waits = 0;    // the crc dispatcher or the capture reader found a worker ring full
-  std::vector<MetricsPort> ports; // DPDK ports (not capture files)
+  std::vector<PortSummary> ports; // DPDK ports (not capture files): input, ipackets, imissed, ierrors, rx_nombuf
   std::vector<OutputSummary> outputs;
   double records_per_second = 0;  // handed to the outputs, over the last snapshot's interval
 };

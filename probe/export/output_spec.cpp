@@ -42,31 +42,40 @@ std::string parse_output(const std::string& text, OutputSpec& out) {
   if (rest.rfind("//", 0) != 0) return fmt::format("-o '{}': expected {}://HOST:PORT", text, out.scheme);
   rest = rest.substr(2);
   out.target = rest;
-  std::string port;
-  if (!rest.empty() && rest[0] == '[') {
-    const auto close = rest.find(']');
-    if (close == std::string::npos || close + 1 >= rest.size() || rest[close + 1] != ':')
-      return fmt::format("-o '{}': expected {}://[IPV6]:PORT", text, out.scheme);
-    out.host = rest.substr(1, close - 1);
-    port = rest.substr(close + 2);
-  } else {
-    const auto c = rest.rfind(':');
-    if (c == std::string::npos || rest.find(':') != c)
+  switch (split_host_port(rest, out.host, out.port)) {
+    case HostPortError::bracket: return fmt::format("-o '{}': expected {}://[IPV6]:PORT", text, out.scheme);
+    case HostPortError::colon:
       return fmt::format("-o '{}': expected {}://HOST:PORT (an IPv6 address in brackets)", text, out.scheme);
-    out.host = rest.substr(0, c);
-    port = rest.substr(c + 1);
+    case HostPortError::port: return fmt::format("-o '{}': a collector needs a host and a port 1..65535", text);
+    case HostPortError::none: break;
   }
-  unsigned long p = 0;
+  if (out.host.empty()) return fmt::format("-o '{}': a collector needs a host and a port 1..65535", text);
+  return {};
+}
+
+HostPortError split_host_port(const std::string& text, std::string& host, uint16_t& port) {
+  std::string p;
+  if (!text.empty() && text[0] == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') return HostPortError::bracket;
+    host = text.substr(1, close - 1);
+    p = text.substr(close + 2);
+  } else {
+    const auto c = text.rfind(':');
+    if (c == std::string::npos || text.find(':') != c) return HostPortError::colon;
+    host = text.substr(0, c);
+    p = text.substr(c + 1);
+  }
+  unsigned long n = 0;
   std::size_t used = 0;
   try {
-    p = std::stoul(port, &used);
+    n = std::stoul(p, &used);
   } catch (...) {
     used = 0;
   }
-  if (out.host.empty() || port.empty() || used != port.size() || p < 1 || p > 65535)
-    return fmt::format("-o '{}': a collector needs a host and a port 1..65535", text);
-  out.port = static_cast<uint16_t>(p);
-  return {};
+  if (p.empty() || used != p.size() || n < 1 || n > 65535) return HostPortError::port;
+  port = static_cast<uint16_t>(n);
+  return HostPortError::none;
 }
 
 }  // namespace tunprobe

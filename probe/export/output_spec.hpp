@@ -31,4 +31,15 @@ struct OutputSpec {
 // Parses an -o argument. Returns an error message, empty on success.
 std::string parse_output(const std::string& text, OutputSpec& out);
 
+// "HOST:PORT" or "[IPV6]:PORT" split into the host (without brackets; may
+// be empty: the caller decides) and a port 1..65535. For -o collectors and
+// --metrics, which word their errors themselves.
+enum class HostPortError : uint8_t {
+  none,
+  bracket,  // '[' without "]:"
+  colon,    // no ':', or more than one outside brackets
+  port,     // the port is not a number 1..65535
+};
+HostPortError split_host_port(const std::string& text, std::string& host, uint16_t& port);
+
 }  // namespace tunprobe

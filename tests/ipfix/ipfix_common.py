@@ -62,6 +62,18 @@ def free_port(kind=socket.SOCK_DGRAM):
     return port
 
 
+def terminate(p, timeout):
+    """Stops the process this test started (by its PID): SIGTERM, then
+    SIGKILL after `timeout` seconds; returns its exit status."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
+
+
 def wait_for(pred, timeout, what, step=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -189,13 +201,7 @@ class Nfcapd:
         """Stops nfcapd (it then renames its file) and returns what it wrote,
         for nfdump's -R: its directory. A run across a full hour of the wall
         clock leaves two files (-t 3600 rotates on the hour), one otherwise."""
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        try:
-            self.p.wait(20)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
+        terminate(self.p, 20)
         self.log.close()
         files = [f for f in os.listdir(self.dir) if f.startswith("nfcapd.2")]
         check(1 <= len(files) <= 2, f"nfcapd left {sorted(os.listdir(self.dir))}")

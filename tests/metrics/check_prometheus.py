@@ -33,7 +33,8 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ipfix"))
-from ipfix_common import Fail, check, free_port, generate_traffic, main_wrapper, run, wait_for  # noqa: E402
+from ipfix_common import (Fail, check, free_port, generate_traffic, main_wrapper, run, terminate,  # noqa: E402
+                          wait_for)
 
 
 class Prometheus:
@@ -76,14 +77,7 @@ scrape_configs:
         return self.api("query", query=expr)["result"]
 
     def stop(self):
-        # Stopped by its PID (the process this test started), and waited for.
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(30)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        terminate(self.p, 30)
         self.log.close()
 
 

@@ -36,7 +36,12 @@ MetricsSnapshot sample() {
   MetricsWorker w1;
   w1.packets = 7;
   s.workers = {w0, w1};
-  s.ports.push_back({"vdev:net_pcap0,rx_pcap=a\"b.pcap", 1007, 3, 0, 1});
+  PortSummary port;
+  port.input = "vdev:net_pcap0,rx_pcap=a\"b.pcap";
+  port.ipackets = 1007;
+  port.imissed = 3;
+  port.rx_nombuf = 1;
+  s.ports.push_back(port);
   OutputSummary o;
   o.output = "ipfix+tcp://127.0.0.1:4739";
   o.written = 17;
