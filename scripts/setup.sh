@@ -16,6 +16,7 @@ packages=(
   verilator iverilog yosys nextpnr-ice40 fpga-icestorm
   systemd chromium python3-websocket help2man groff-base
   debhelper dpkg-dev fakeroot lintian libmicrohttpd-dev prometheus
+  libcurl4-openssl-dev clickhouse-server clickhouse-client
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -47,5 +47,6 @@ DecodeConfig decoder_config(const boost::program_options::variables_map& vm);
 int cmd_decode(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_report(int argc, char** argv);
+int cmd_clickhouse_schema(int argc, char** argv);
 
 }  // namespace tunprobe::cli

@@ -99,7 +99,10 @@ void print_summary(const RunSummary& s) {
     if (o.output.rfind("ipfix+tcp", 0) == 0)
       out += fmt::format(", {} dropped (export buffer full), {} buffered at most, {} connection(s)", o.dropped,
                          o.buffered_peak, o.connections);
-    if (o.messages != 0) out += fmt::format(", {} messages", o.messages);
+    if (o.output.rfind("clickhouse", 0) == 0)
+      out += fmt::format(", {} dropped (export buffer full), {} buffered at most, {} inserts", o.dropped,
+                         o.buffered_peak, o.messages);
+    if (o.messages != 0 && o.output.rfind("clickhouse", 0) != 0) out += fmt::format(", {} messages", o.messages);
     if (o.files > 1) out += fmt::format(", {} files", o.files);
     if (o.send_errors != 0) out += fmt::format(", {} send errors", o.send_errors);
     out += '\n';
@@ -136,7 +139,12 @@ int cmd_run(int argc, char** argv) {
       "  ipfix:PATH           an IPFIX file (RFC 5655); with --rotate, PATH is an strftime pattern (UTC)\n"
       "  ipfix+udp://HOST:PORT  IPFIX over UDP (nfcapd, NfSen); templates re-sent every --template-refresh s\n"
       "  ipfix+tcp://HOST:PORT  IPFIX over TCP; reconnects, buffering up to --export-buffer records\n"
-      "                       an IPFIX output may end in ?profile=NAME (else --profile)\n\nOptions",
+      "                       an IPFIX output may end in ?profile=NAME (else --profile)\n"
+      "  clickhouse://HOST:PORT/DB.TABLE  rows into a ClickHouse table over HTTP (port 8123; the table from\n"
+      "                       'tunprobe clickhouse-schema'); buffers up to --export-buffer records while the\n"
+      "                       server is away; may end in ?user=U&password_file=F&probe=NAME&batch=N&batch_ms=MS\n"
+      "                       (the rows' probeName, default the host name; an insert per N records, 100000,\n"
+      "                       or when its first is MS old, 1000)\n\nOptions",
       kHelpWidth, kHelpWidth / 2);
   opts.add_options()
       ("help,h", "this help")

@@ -21,6 +21,7 @@ constexpr std::string_view kUsage =
     "  run -i INPUT       the probe: capture, decapsulate, aggregate flows, export\n"
     "  decode FILE.pcap   print what tunprobe sees in each packet, one JSON object per line\n"
     "  report INPUT...    the statistics report: the paper's Tables 1-6 and charts from flow records\n"
+    "  clickhouse-schema  print the DDL of the ClickHouse table that -o clickhouse:// fills\n"
     "\n"
     "Options:\n"
     "  -h, --help         this help; 'tunprobe COMMAND --help' for a command's options\n"
@@ -47,7 +48,8 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(argc, argv);
     if (cmd == "decode") return cmd_decode(argc, argv);
     if (cmd == "report") return cmd_report(argc, argv);
-    fmt::print(stderr, "tunprobe: unknown command '{}'; commands: run, decode, report (see 'tunprobe --help')\n", cmd);
+    if (cmd == "clickhouse-schema") return cmd_clickhouse_schema(argc, argv);
+    fmt::print(stderr, "tunprobe: unknown command '{}'; commands: run, decode, report, clickhouse-schema (see 'tunprobe --help')\n", cmd);
     return kExitUsage;
   } catch (const UsageError& e) {
     // One line naming the command, the option and what is allowed.

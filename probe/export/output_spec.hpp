@@ -18,14 +18,27 @@ struct IpfixSettings {
   uint32_t mtu = 1500;               // UDP: path MTU; a message fits one datagram
 };
 
+// -o clickhouse://HOST:PORT/DATABASE.TABLE[?KEY=VALUE&...] (README
+// "ClickHouse"): the table and what the URL's query sets.
+struct ClickHouseSettings {
+  std::string database, table;
+  std::string user;           // ?user= (default: the server's "default")
+  std::string password;       // ?password= (visible in ps: prefer password_file)
+  std::string password_file;  // ?password_file=: its first line is the password
+  std::string probe;          // ?probe=: the rows' probeName (default: the host name)
+  uint32_t batch = 100000;    // ?batch=: records per insert at most
+  uint32_t batch_ms = 1000;   // ?batch_ms=: a batch is sent when its first record is this old
+};
+
 struct OutputSpec {
-  std::string scheme;  // json, ipfix (file), ipfix+udp, ipfix+tcp
-  std::string target;  // path ("-" for stdout), or HOST:PORT
-  std::string host;    // ipfix+udp/tcp: host name or address (no brackets)
+  std::string scheme;  // json, ipfix (file), ipfix+udp, ipfix+tcp, clickhouse
+  std::string target;  // path ("-" for stdout), or HOST:PORT (clickhouse: HOST:PORT/DATABASE.TABLE)
+  std::string host;    // ipfix+udp/tcp, clickhouse: host name or address (no brackets)
   uint16_t port = 0;
   std::string profile;  // "?profile=" of this output; empty: --profile
   IpfixSettings ipfix;  // filled by `tunprobe run` from its options
-  std::string text() const;  // as the user wrote it (without the profile)
+  ClickHouseSettings clickhouse;
+  std::string text() const;  // as the user wrote it (without the profile or the query)
 };
 
 // Parses an -o argument. Returns an error message, empty on success.

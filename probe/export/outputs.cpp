@@ -10,6 +10,7 @@
 
 #include "probe/base/startup_error.hpp"
 #include "probe/records/flow_json.hpp"
+#include "probe/export/clickhouse_output.hpp"
 #include "probe/export/ipfix_output.hpp"
 
 namespace tunprobe {
@@ -94,6 +95,7 @@ void JsonOutput::flush() {
 std::unique_ptr<FlowOutput> make_output(const OutputSpec& spec, const DecodeConfig& cfg) {
   if (spec.scheme == "json") return std::make_unique<JsonOutput>(spec.target, cfg);
   if (spec.scheme.rfind("ipfix", 0) == 0) return make_ipfix_output(spec, cfg);
+  if (spec.scheme == "clickhouse") return make_clickhouse_output(spec, cfg);
   throw StartupError{fmt::format("-o {}:{}: unknown output", spec.scheme, spec.target)};
 }
 
