@@ -56,7 +56,7 @@ if [ "${TUNPROBE_SANITIZE:-1}" != 0 ] && [ $# -eq 0 ]; then
   # minutes shorter.
   run_suite build-asan "--buildtype=plain -Doptimization=1 -Dcpp_args=-g1 -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false" \
     "tunprobe hw/tunprobe-split tests/unit_tests tests/flow_tests tests/hw_tests tests/report_tests tests/ipfix_unit_tests tests/ipfix_read" \
-    --no-suite fuzz --no-suite bench --no-suite slow --no-suite rtl --no-suite service --no-suite browser --no-suite man --no-suite package
+    --no-suite fuzz --no-suite bench --no-suite slow --no-suite rtl --no-suite service --no-suite browser --no-suite man --no-suite package --no-suite clickhouse
 fi
 
 BUILD_FAILURES=$build_failures /usr/bin/python3 - "${logs[@]}" <<'PY'

@@ -27,7 +27,7 @@ constexpr uint64_t kBackoffMaxMs = 30000;
 constexpr long kConnectTimeoutMs = 3000;
 constexpr long kInsertTimeoutMs = 60000;
 constexpr long kCheckTimeoutMs = 3000;
-constexpr uint64_t kCloseWaitMs = 10000;
+constexpr uint64_t kCloseWaitMs = 10000;  // at exit: without a successful insert this long, give up
 constexpr std::size_t kAnswerMax = 4096;  // of an error answer, kept for the message
 
 size_t keep_answer(char* data, size_t size, size_t n, void* user) {
@@ -141,10 +141,13 @@ class ClickHouseOutput final : public FlowOutput {
     if (closed_) return;
     closed_ = true;
     if (open_.records != 0) seal();
-    const uint64_t deadline = mono_ms() + kCloseWaitMs;
+    // Waits as long as inserts succeed; gives up after kCloseWaitMs without one.
     next_try_ms_ = 0;  // one more try now, whatever the back-off said
+    uint64_t deadline = mono_ms() + kCloseWaitMs;
     while (!queue_.empty() && mono_ms() < deadline) {
+      const uint64_t before = st_.delivered;
       pump();
+      if (st_.delivered != before) deadline = mono_ms() + kCloseWaitMs;
       if (easy_ != nullptr) curl_multi_poll(multi_, nullptr, 0, 20, nullptr);
       else usleep(20000);
     }

@@ -11,7 +11,8 @@
 //     connection, a reset, a timeout, an error answer) keeps it and tries
 //     again, 0.5 s doubling to 30 s;
 //   - at most --export-buffer records are held; more are dropped and
-//     counted; what is still held 10 s after the last record is failed;
+//     counted; at exit, what is still held once the server went 10 s without
+//     taking an insert is failed;
 //   - written = delivered + failed + dropped (+ buffered while running);
 //   - a retried batch is sent byte for byte again, with its exportBatch id:
 //     replicated tables deduplicate it; on plain MergeTree a retry whose

@@ -204,10 +204,10 @@ std::string schema_sql(const SchemaOptions& opt) {
   if (opt.ttl_days != 0 && !has_ttl) {
     s += fmt::format(
         "\n-- ClickHouse {}.{} has no TTL (19.6 added it): keep {} days by dropping older\n"
-        "-- partitions once a day, e.g. from cron, on every server:\n"
-        "--   clickhouse-client --query \"SELECT concat('ALTER TABLE {} DROP PARTITION ', toString(partition), ';')\n"
-        "--     FROM system.parts WHERE database = '{}' AND table = '{}' AND active\n"
-        "--     AND toDate(partition) < today() - {} GROUP BY partition\" | clickhouse-client --multiquery\n",
+        "-- partitions once a day, e.g. from cron, on every server (one line):\n"
+        "--   clickhouse-client --query \"SELECT DISTINCT concat('ALTER TABLE {} DROP PARTITION ID \\\\'', "
+        "partition_id, '\\\\';') FROM system.parts WHERE database = '{}' AND table = '{}' AND active AND "
+        "toDate(partition) < today() - {}\" --format TabSeparatedRaw | clickhouse-client --multiquery\n",
         opt.server_major, opt.server_minor, opt.ttl_days, local, opt.database, opt.table, opt.ttl_days);
   }
   if (!opt.cluster.empty()) {
