@@ -7,7 +7,8 @@
 #   2. ./build-asan (AddressSanitizer + UndefinedBehaviorSanitizer, -O1):
 #      the same suites but the fuzzer (which has its own sanitizers), the
 #      bench smoke test, the service test (it installs the whole build),
-#      the browser test (HTML, not C++), the manual pages (not built there), the RTL simulations (Verilator's and Icarus' own
+#      the browser test (HTML, not C++), the manual pages (not built there), the ClickHouse
+#      tests (real servers, 45 s; their C++ is unit-clickhouse, which runs), the RTL simulations (Verilator's and Icarus' own
 #      builds, which the sanitizer flags do not reach) and the slow suite
 #      (e2e-inputs, e2e-ports, live-veth: the same code paths as e2e-run,
 #      many times over). Only

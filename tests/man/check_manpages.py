@@ -71,7 +71,8 @@ def main():
     tunprobe, split, pages = sys.argv[1], sys.argv[2], sys.argv[3:]
     version = subprocess.run([tunprobe, "--version"], capture_output=True, text=True).stdout.split()[-1]
     names = [os.path.basename(p)[:-2] for p in pages]
-    want = ["tunprobe", "tunprobe-run", "tunprobe-decode", "tunprobe-report", "tunprobe-split"]
+    want = ["tunprobe", "tunprobe-run", "tunprobe-decode", "tunprobe-report", "tunprobe-clickhouse-schema",
+            "tunprobe-split"]
     if sorted(names) != sorted(want):
         fail(f"pages {sorted(names)}, want {sorted(want)}")
     for path, name in zip(pages, names):

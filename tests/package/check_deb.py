@@ -83,7 +83,7 @@ def main():
             "/usr/share/tunprobe/tunprobe-ipfixdump.xml", "/usr/share/tunprobe/tunprobe-libfds.xml",
             "/usr/share/doc/tunprobe/README.md", "/usr/share/doc/tunprobe/copyright"]
     need += [f"/usr/share/man/man1/{p}.1.gz" for p in
-             ("tunprobe", "tunprobe-run", "tunprobe-decode", "tunprobe-report", "tunprobe-split")]
+             ("tunprobe", "tunprobe-run", "tunprobe-decode", "tunprobe-report", "tunprobe-clickhouse-schema", "tunprobe-split")]
     missing = [p for p in need if p not in paths]
     if missing:
         fail(f"the package lacks {missing}")
