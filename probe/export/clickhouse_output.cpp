@@ -13,14 +13,12 @@
 #include <mutex>
 
 #include "probe/base/startup_error.hpp"
-#include "probe/export/ipfix_encoder.hpp"
+#include "probe/export/mono_clock.hpp"
 #include "probe/records/clickhouse_columns.hpp"
 
 namespace tunprobe {
 
 namespace {
-
-using ipfix::mono_ms;
 
 constexpr uint64_t kBackoffMinMs = 500;
 constexpr uint64_t kBackoffMaxMs = 30000;

@@ -20,12 +20,6 @@ std::string fixbuf_error(GError*& err, const char* what) {
 
 }  // namespace
 
-uint64_t mono_ms() {
-  timespec t{};
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<uint64_t>(t.tv_sec) * 1000u + static_cast<uint64_t>(t.tv_nsec) / 1000000u;
-}
-
 // ------------------------------------------------------------- encoder
 
 Encoder::Encoder(const Profile& profile, const IpfixSettings& s, std::size_t max_message, const DecodeConfig& cfg,

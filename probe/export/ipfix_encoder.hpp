@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "probe/decode/decode_config.hpp"
+#include "probe/export/mono_clock.hpp"
 #include "probe/export/output_spec.hpp"
 #include "probe/export/outputs.hpp"
 #include "probe/flow/flow_record.hpp"
@@ -28,9 +29,7 @@
 
 namespace tunprobe::ipfix {
 
-// Milliseconds of CLOCK_MONOTONIC: the outputs' timers (message age,
-// template refresh, reconnection back-off).
-uint64_t mono_ms();
+using tunprobe::mono_ms;
 
 // A partial message goes out once its oldest record is this old (the
 // exporter calls flush() whenever it is idle).
