@@ -64,4 +64,66 @@ void Aggregator::add(const ReportFlow& f) {
   }
 }
 
+void sort_top_ports(std::vector<TopRow>& v) {
+  std::sort(v.begin(), v.end(), [](const TopRow& a, const TopRow& b) {
+    if (a.second.flows != b.second.flows) return a.second.flows > b.second.flows;
+    if (a.second.packets != b.second.packets) return a.second.packets > b.second.packets;
+    if (a.second.bytes != b.second.bytes) return a.second.bytes > b.second.bytes;
+    return a.first < b.first;
+  });
+}
+
+void sort_top_by_flows(std::vector<TopRow>& v) {
+  std::sort(v.begin(), v.end(), [](const TopRow& a, const TopRow& b) {
+    if (a.second.flows != b.second.flows) return a.second.flows > b.second.flows;
+    if (a.second.packets != b.second.packets) return a.second.packets > b.second.packets;
+    return a.first < b.first;
+  });
+}
+
+ReportCounts Aggregator::counts(unsigned top) const {
+  ReportCounts c;
+  c.records = records;
+  c.without_tunnel_info = without_tunnel_info;
+  c.first_ms = first_ms;
+  c.last_ms = last_ms;
+  c.kinds = kinds;
+  c.tunnels = tunnels;
+  c.high_kinds = high_kinds;
+  c.high_tunnels = high_tunnels;
+  c.days = days;
+  for (std::size_t k = 0; k < kKinds; ++k) {
+    ReportCounts::Services& s = c.services[k];
+    // This kind's own top ports: a port with no flow of the kind has no row.
+    std::vector<TopRow> ports;
+    for (const auto& [key, per_kind] : services) {
+      const auto sk = static_cast<std::size_t>(key >> 24);
+      s.by_kind[sk].add(per_kind[k]);
+      if (static_cast<ServiceKind>(sk) == ServiceKind::port && per_kind[k].flows != 0) ports.push_back({key, per_kind[k]});
+    }
+    sort_top_ports(ports);
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+      if (i < top) s.top_ports.push_back(ports[i]);
+      else s.other_ports.add(ports[i].second);
+    }
+  }
+  c.teredo_server_count = teredo_servers.size();
+  c.top_teredo_servers.assign(teredo_servers.begin(), teredo_servers.end());
+  sort_top_by_flows(c.top_teredo_servers);
+  if (c.top_teredo_servers.size() > top) c.top_teredo_servers.resize(top);
+  for (const auto& [key, tr] : relays) {
+    const auto t = static_cast<std::size_t>(key >> 32);
+    ++c.relay_count[t];
+    c.top_relays[t].push_back({static_cast<uint32_t>(key), tr});
+  }
+  for (auto& v : c.top_relays) {
+    sort_top_by_flows(v);
+    if (v.size() > top) v.resize(top);
+  }
+  c.addrs = addrs.period();
+  c.day_addrs = addrs.days();
+  c.estimated = addrs.any_estimated();
+  return c;
+}
+
 }  // namespace tunprobe::report

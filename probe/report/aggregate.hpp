@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <map>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "probe/report/addr_set.hpp"
 #include "probe/report/flow.hpp"
@@ -46,6 +48,49 @@ Service service_of(uint8_t protocol, uint16_t sport, uint16_t dport);
 bool is_high_port(uint8_t protocol, uint16_t sport, uint16_t dport);
 
 inline constexpr uint64_t kMsPerDay = 86'400'000;
+inline constexpr std::size_t kServiceKinds = 6;  // ServiceKind values
+
+// A key (an IPv4 address, or a service key: ServiceKind << 24 | protocol
+// << 16 | port) and its traffic: a row of a top-N list.
+using TopRow = std::pair<uint32_t, Traffic>;
+
+// Everything the report's tables are made of, counted and ranked: what
+// build_report() reads. From the files, Aggregator::counts() makes it; from
+// ClickHouse, the server's aggregate queries (clickhouse_source.hpp).
+struct ReportCounts {
+  uint64_t records = 0;
+  uint64_t without_tunnel_info = 0;
+  uint64_t first_ms = UINT64_MAX, last_ms = 0;
+  std::array<Traffic, kKinds> kinds{};
+  std::array<Traffic, kTransports> tunnels{};
+  std::array<Traffic, kKinds> high_kinds{};
+  std::array<Traffic, kTransports> high_tunnels{};
+  std::map<int64_t, std::array<Traffic, kKinds>> days;  // every UTC day with flows
+  // Table 6, per traffic kind: each ServiceKind's traffic (port: all the
+  // ports together), the top ports with flows of the kind (by flows,
+  // packets, bytes, then key), and what the other ports add up to.
+  struct Services {
+    std::array<Traffic, kServiceKinds> by_kind{};
+    std::vector<TopRow> top_ports;
+    Traffic other_ports;
+  };
+  std::array<Services, kKinds> services{};
+  // Distinct Teredo servers and their top list (by flows, packets, address).
+  uint64_t teredo_server_count = 0;
+  std::vector<TopRow> top_teredo_servers;
+  // Per tunnel type: distinct relays and their top list.
+  std::array<uint64_t, kTransports> relay_count{};
+  std::array<std::vector<TopRow>, kTransports> top_relays{};
+  // Tables 1-3: distinct addresses of the period and of each day with
+  // IPv6 flows (days without are filled in by build_report()).
+  AddrCounts addrs;
+  std::map<int64_t, AddrCounts> day_addrs;
+  bool estimated = false;  // some count is a HyperLogLog estimate
+};
+
+// The top lists' orders (the report's and the SQL's).
+void sort_top_ports(std::vector<TopRow>& v);  // flows, packets, bytes (descending), key
+void sort_top_by_flows(std::vector<TopRow>& v);  // flows, packets (descending), key
 
 class Aggregator {
  public:
@@ -71,6 +116,9 @@ class Aggregator {
   std::unordered_map<uint64_t, Traffic> relays;
   std::map<int64_t, std::array<Traffic, kKinds>> days;  // by UTC day number
   AddrCounter addrs;
+
+  // The counts of the tables, with top lists of `top` rows.
+  ReportCounts counts(unsigned top) const;
 };
 
 }  // namespace tunprobe::report

@@ -36,6 +36,9 @@ struct ReportFlow {
   uint32_t outer_dst4 = 0;
   uint32_t teredo_server4 = 0;  // teredoServerIPv4Address (0 = absent)
   uint32_t relay4 = 0;          // tunnelRelayIPv4Address (0 = absent)
+  // The observation domain (IPFIX: the message header's; JSON lines have none).
+  bool has_odid = false;
+  uint32_t odid = 0;
 };
 
 }  // namespace tunprobe::report

@@ -411,6 +411,9 @@ class IpfixSource final : public RecordSource {
     skip_ = t != nullptr && t->options;
     if (skip_) return true;
     out = ReportFlow{};
+    out.has_odid = true;  // the message header's observation domain (`tunprobe run --odid`)
+    out.odid = static_cast<uint32_t>(msg_[12]) << 24 | static_cast<uint32_t>(msg_[13]) << 16 |
+               static_cast<uint32_t>(msg_[14]) << 8 | msg_[15];
     if (has(t, kStartMs)) out.start_ms = u(kStartMs);
     else if (has(t, kStartSec)) out.start_ms = u(kStartSec) * 1000;
     else {

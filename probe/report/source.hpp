@@ -78,4 +78,25 @@ std::unique_ptr<RecordSource> open_ipfix_source(const std::string& path, const S
 // True when this build reads IPFIX.
 bool ipfix_supported();
 
+// --from, --to, --odid: the records the report counts. The same rules for
+// the files (applied to each record read) and for ClickHouse (the
+// queries' WHERE, clickhouse_source.cpp).
+struct RecordFilter {
+  bool has_from = false, has_to = false;
+  uint64_t from_ms = 0, to_ms = 0;  // flowStartMilliseconds >= from_ms and < to_ms
+  std::vector<uint32_t> odids;      // observation domains (`run --odid`); empty: all
+  bool empty() const { return !has_from && !has_to && odids.empty(); }
+  // A record without an observation domain (JSON lines) never matches --odid.
+  bool matches(const ReportFlow& f) const;
+  // "flows started from 2026-01-01 00:00:00.000 UTC, before ..., observation domain(s) 1, 2" ("" when empty).
+  std::string describe() const;
+};
+
+// A UTC time: 2026-01-01, 2026-01-01T12:00, 2026-01-01T12:00:00[.mmm] (a
+// space for the T; an optional Z), or milliseconds since 1970 (digits
+// only). Returns false when the text is none of these.
+bool parse_utc_time(std::string_view text, uint64_t& ms);
+// "2026-01-01 12:00:00.000 UTC".
+std::string utc_text(uint64_t ms);
+
 }  // namespace tunprobe::report

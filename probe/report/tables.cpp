@@ -110,17 +110,13 @@ Table table1(const AddrCounts& p, const std::map<int64_t, AddrCounts>& days) {
   return t;
 }
 
-Table table1_summary(const Aggregator& agg, const AddrCounts& p) {
+Table table1_summary(const ReportCounts& agg, const AddrCounts& p) {
   Table t;
   t.id = "table1_summary";
   t.title = "Table 1 (cont.): distinct addresses, Teredo servers and relays";
   t.columns = {{"item", "", false}, {"label", "what"}, {"count", "count"}};
-  std::size_t teredo_relays = 0, sixtofour_relays = 0;
-  for (const auto& [key, tr] : agg.relays) {
-    const auto tt = static_cast<TunnelType>(key >> 32);
-    teredo_relays += tt == TunnelType::teredo;
-    sixtofour_relays += tt == TunnelType::sixtofour;
-  }
+  const uint64_t teredo_relays = agg.relay_count[static_cast<std::size_t>(TunnelType::teredo)];
+  const uint64_t sixtofour_relays = agg.relay_count[static_cast<std::size_t>(TunnelType::sixtofour)];
   t.rows = {
       {Cell::str("all"), Cell::str("distinct IPv6 addresses, all transports (each once)"), Cell::count(p.all, p.estimated)},
       {Cell::str("tunneled"), Cell::str("distinct IPv6 addresses seen in tunnels (each once)"),
@@ -128,7 +124,7 @@ Table table1_summary(const Aggregator& agg, const AddrCounts& p) {
       {Cell::str("excluded"), Cell::str("not counted: link-local, multicast, unspecified, loopback"),
        Cell::count(p.excluded, p.estimated)},
       {Cell::str("teredoServers"), Cell::str("Teredo servers (distinct teredoServerIPv4Address)"),
-       Cell::count(agg.teredo_servers.size())},
+       Cell::count(agg.teredo_server_count)},
       {Cell::str("teredoRelays"), Cell::str("Teredo relays"), Cell::count(teredo_relays)},
       {Cell::str("sixtofourRelays"), Cell::str("6to4 relays (distinct tunnelRelayIPv4Address)"),
        Cell::count(sixtofour_relays)},
@@ -168,7 +164,7 @@ Table class_table(std::string id, std::string title, const std::vector<ClassRow>
   return t;
 }
 
-Table table4(const Aggregator& agg) {
+Table table4(const ReportCounts& agg) {
   Table t;
   t.id = "table4_traffic";
   t.title = "Table 4: Traffic distribution";
@@ -189,7 +185,7 @@ Table table4(const Aggregator& agg) {
   return t;
 }
 
-Table table5(const Aggregator& agg) {
+Table table5(const ReportCounts& agg) {
   Table t;
   t.id = "table5_tunnels";
   t.title = "Table 5: Tunnel distribution";
@@ -208,11 +204,7 @@ Table table5(const Aggregator& agg) {
   return t;
 }
 
-uint32_t service_key(ServiceKind k, uint8_t proto = 0, uint16_t port = 0) {
-  return uint32_t{static_cast<uint8_t>(k)} << 24 | uint32_t{proto} << 16 | port;
-}
-
-Table table6(const Aggregator& agg, unsigned top) {
+Table table6(const ReportCounts& agg, unsigned top) {
   Table t;
   t.id = "table6_protocols";
   t.title = "Table 6: Protocol distribution";
@@ -221,46 +213,28 @@ Table table6(const Aggregator& agg, unsigned top) {
   t.group_column = 1;
   struct RowSpec {
     std::string key, label;
-    std::vector<uint32_t> keys;  // empty: "other ports" (every port not listed)
+    Traffic traffic;
   };
   for (std::size_t k = 0; k < kKinds; ++k) {
     const Traffic& total = agg.kinds[k];
     // This kind's own top other ports (a port with no flow of the kind has
     // no row), by flows, then packets, bytes, key.
-    std::vector<std::pair<uint32_t, Traffic>> ports;
-    for (const auto& [key, per_kind] : agg.services)
-      if (static_cast<ServiceKind>(key >> 24) == ServiceKind::port && per_kind[k].flows != 0)
-        ports.push_back({key, per_kind[k]});
-    std::sort(ports.begin(), ports.end(), [](const auto& a, const auto& b) {
-      if (a.second.flows != b.second.flows) return a.second.flows > b.second.flows;
-      if (a.second.packets != b.second.packets) return a.second.packets > b.second.packets;
-      if (a.second.bytes != b.second.bytes) return a.second.bytes > b.second.bytes;
-      return a.first < b.first;
-    });
-    if (ports.size() > top) ports.resize(top);
-    std::vector<RowSpec> spec = {{"http", "HTTP (tcp/80)", {service_key(ServiceKind::http)}},
-                                 {"https", "HTTPS (tcp/443, udp/443)", {service_key(ServiceKind::https)}},
-                                 {"dns", "DNS (udp/53, tcp/53)", {service_key(ServiceKind::dns)}}};
-    for (const auto& [key, sum] : ports) {
+    const ReportCounts::Services& sv = agg.services[k];
+    const auto of = [&](ServiceKind sk) { return sv.by_kind[static_cast<std::size_t>(sk)]; };
+    std::vector<RowSpec> spec = {{"http", "HTTP (tcp/80)", of(ServiceKind::http)},
+                                 {"https", "HTTPS (tcp/443, udp/443)", of(ServiceKind::https)},
+                                 {"dns", "DNS (udp/53, tcp/53)", of(ServiceKind::dns)}};
+    for (std::size_t i = 0; i < sv.top_ports.size() && i < top; ++i) {
+      const auto& [key, sum] = sv.top_ports[i];
       const std::string name = fmt::format("{}/{}", protocol_name(static_cast<uint8_t>(key >> 16)), key & 0xffff);
-      spec.push_back({name, name, {key}});
+      spec.push_back({name, name, sum});
     }
-    spec.push_back({"otherPorts", "other ports", {}});
-    spec.push_back({"icmp", "ICMP, ICMPv6", {service_key(ServiceKind::icmp)}});
-    spec.push_back({"otherProtocols", "other protocols (no ports)", {service_key(ServiceKind::other_protocol)}});
+    spec.push_back({"otherPorts", "other ports", sv.other_ports});
+    spec.push_back({"icmp", "ICMP, ICMPv6", of(ServiceKind::icmp)});
+    spec.push_back({"otherProtocols", "other protocols (no ports)", of(ServiceKind::other_protocol)});
     for (const RowSpec& r : spec) {
-      Traffic x;
-      if (r.keys.empty()) {
-        for (const auto& [key, per_kind] : agg.services) {
-          if (static_cast<ServiceKind>(key >> 24) != ServiceKind::port) continue;
-          if (std::none_of(ports.begin(), ports.end(), [&](const auto& p) { return p.first == key; })) x.add(per_kind[k]);
-        }
-      } else {
-        for (uint32_t key : r.keys)
-          if (auto it = agg.services.find(key); it != agg.services.end()) x.add(it->second[k]);
-      }
       std::vector<Cell> row{Cell::str(kKindKeys[k]), Cell::str(kKindLabels[k]), Cell::str(r.key), Cell::str(r.label)};
-      traffic_cells(row, x, total);
+      traffic_cells(row, r.traffic, total);
       t.rows.push_back(std::move(row));
     }
     std::vector<Cell> row{Cell::str(kKindKeys[k]), Cell::str(kKindLabels[k]), Cell::str("total"), Cell::str("total")};
@@ -275,23 +249,19 @@ Table table6(const Aggregator& agg, unsigned top) {
   return t;
 }
 
-std::vector<std::pair<uint32_t, Traffic>> top_by_flows(std::vector<std::pair<uint32_t, Traffic>> v, unsigned top) {
-  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
-    if (a.second.flows != b.second.flows) return a.second.flows > b.second.flows;
-    if (a.second.packets != b.second.packets) return a.second.packets > b.second.packets;
-    return a.first < b.first;
-  });
+std::vector<TopRow> top_by_flows(std::vector<TopRow> v, unsigned top) {
+  sort_top_by_flows(v);
   if (v.size() > top) v.resize(top);
   return v;
 }
 
-Table teredo_servers(const Aggregator& agg, unsigned top) {
+Table teredo_servers(const ReportCounts& agg, unsigned top) {
   Table t;
   t.id = "teredo_servers";
   t.title = fmt::format("Top Teredo servers (by flows, top {})", top);
   t.columns = {{"server", "Teredo server"}, {"flows", "flows"}, {"flowShare", "share of Teredo flows"},
                {"packets", "packets"},      {"bytes", "bytes"}};
-  std::vector<std::pair<uint32_t, Traffic>> v(agg.teredo_servers.begin(), agg.teredo_servers.end());
+  std::vector<TopRow> v = agg.top_teredo_servers;
   const uint64_t total = agg.tunnels[static_cast<std::size_t>(TunnelType::teredo)].flows;
   for (const auto& [addr, tr] : top_by_flows(std::move(v), top))
     t.rows.push_back({Cell::str(ipv4_text(addr)), Cell::count(tr.flows), Cell::share(tr.flows, total),
@@ -302,7 +272,7 @@ Table teredo_servers(const Aggregator& agg, unsigned top) {
   return t;
 }
 
-Table relays(const Aggregator& agg, unsigned top) {
+Table relays(const ReportCounts& agg, unsigned top) {
   Table t;
   t.id = "relays";
   t.title = fmt::format("Top relays (by flows, top {} per tunnel)", top);
@@ -312,9 +282,7 @@ Table relays(const Aggregator& agg, unsigned top) {
   t.group_column = 1;
   for (const TunnelTypeInfo& ti : tunnel_rows()) {
     const TunnelType tt = ti.type;
-    std::vector<std::pair<uint32_t, Traffic>> v;
-    for (const auto& [key, tr] : agg.relays)
-      if (static_cast<TunnelType>(key >> 32) == tt) v.push_back({static_cast<uint32_t>(key), tr});
+    std::vector<TopRow> v = agg.top_relays[static_cast<std::size_t>(tt)];
     const uint64_t total = agg.tunnels[static_cast<std::size_t>(tt)].flows;
     for (const auto& [addr, tr] : top_by_flows(std::move(v), top))
       t.rows.push_back({Cell::str(transport_key(tt)), Cell::str(transport_label(tt)), Cell::str(ipv4_text(addr)),
@@ -327,7 +295,7 @@ Table relays(const Aggregator& agg, unsigned top) {
   return t;
 }
 
-Table high_ports(const Aggregator& agg) {
+Table high_ports(const ReportCounts& agg) {
   Table t;
   t.id = "high_ports";
   t.title = "High ports (both ports >= 1024)";
@@ -368,7 +336,7 @@ Table daily_addresses(const std::map<int64_t, AddrCounts>& days, bool in_text) {
   return t;
 }
 
-Table daily_traffic(const Aggregator& agg, bool in_text) {
+Table daily_traffic(const ReportCounts& agg, bool in_text) {
   Table t;
   t.id = "daily_traffic";
   t.title = "Traffic per day";
@@ -447,13 +415,17 @@ std::vector<std::string> counting_rules(const ReportOptions& opt) {
 }
 
 Report build_report(const Aggregator& agg, const std::vector<InputSummary>& inputs, const ReportOptions& opt) {
+  return build_report(agg.counts(opt.top), inputs, opt);
+}
+
+Report build_report(const ReportCounts& agg, const std::vector<InputSummary>& inputs, const ReportOptions& opt) {
   Report r;
   r.title = "tunprobe statistics report";
-  const AddrCounts p = agg.addrs.period();
+  const AddrCounts& p = agg.addrs;
   // Every day with flows, IPv4-only days too (with no addresses).
   std::map<int64_t, AddrCounts> days;
   {
-    const std::map<int64_t, AddrCounts> with_addrs = agg.addrs.days();
+    const std::map<int64_t, AddrCounts>& with_addrs = agg.day_addrs;
     for (const auto& [day, per_kind] : agg.days) {
       const auto it = with_addrs.find(day);
       days.emplace(day, it == with_addrs.end() ? AddrCounts{} : it->second);
@@ -462,20 +434,25 @@ Report build_report(const Aggregator& agg, const std::vector<InputSummary>& inpu
 
   uint64_t errors = 0;
   std::size_t json_files = 0, ipfix_files = 0, bad_files = 0;
+  const InputSummary* table = nullptr;  // a ClickHouse table (then the only input)
   for (const InputSummary& in : inputs) {
     errors += in.errors;
     json_files += in.format == "json";
     ipfix_files += in.format == "ipfix";
     bad_files += in.errors != 0;
+    if (in.format == "clickhouse") table = &in;
   }
   r.summary.push_back(fmt::format(
-      "{} flow records from {} input file(s) ({} JSON lines, {} IPFIX){}.", group_digits(agg.records), inputs.size(),
-      json_files, ipfix_files,
+      "{}{}.",
+      table ? fmt::format("{} flow records from ClickHouse, {} ({})", group_digits(agg.records), table->path, table->notes)
+            : fmt::format("{} flow records from {} input file(s) ({} JSON lines, {} IPFIX)", group_digits(agg.records),
+                          inputs.size(), json_files, ipfix_files),
       agg.without_tunnel_info
           ? fmt::format("; {} of them carry no tunnel elements (another exporter, or an export profile without "
                         "`tunnelType`) and count as IPv4 or native IPv6 by their IP version",
                         group_digits(agg.without_tunnel_info))
           : ""));
+  if (!opt.selection.empty()) r.summary.push_back(fmt::format("Selected: {}.", opt.selection));
   if (agg.records) {
     std::string d;
     if (days.size() <= 7)
@@ -555,13 +532,14 @@ Report build_report(const Aggregator& agg, const std::vector<InputSummary>& inpu
   meta["records"] = agg.records;
   meta["recordsWithoutTunnelElements"] = agg.without_tunnel_info;
   meta["errors"] = errors;
+  meta["selection"] = opt.selection;
   meta["firstStartMilliseconds"] = agg.records ? agg.first_ms : 0;
   meta["lastStartMilliseconds"] = agg.last_ms;
   std::vector<std::string> day_names;
   for (const auto& [day, c] : days) day_names.push_back(day_name(day));
   meta["days"] = day_names;
   meta["exactLimit"] = opt.exact_limit;
-  meta["estimated"] = agg.addrs.any_estimated();
+  meta["estimated"] = agg.estimated;
   meta["top"] = opt.top;
   meta["perDay"] = opt.per_day;
   // The charts' series per transport: key, label and colour from the tunnel

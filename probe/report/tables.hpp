@@ -25,8 +25,12 @@ struct ReportOptions {
   unsigned top = 10;     // rows in the top-N tables (ports, servers, relays)
   uint64_t exact_limit = 0;
   bool charts = true;  // link the charts
+  std::string selection;  // RecordFilter::describe() of --from/--to/--odid ("" = every record)
 };
 
+// From the counts (the files' Aggregator::counts(), or ClickHouse's queries).
+Report build_report(const ReportCounts& counts, const std::vector<InputSummary>& inputs, const ReportOptions& opt);
+// From the files' one pass: build_report(agg.counts(opt.top), ...).
 Report build_report(const Aggregator& agg, const std::vector<InputSummary>& inputs, const ReportOptions& opt);
 
 // The counting rules, one item each (report.md, index.html, README).

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "probe/report/addr_set.hpp"
+#include "probe/report/clickhouse_source.hpp"
 #include "probe/report/aggregate.hpp"
 #include "probe/report/hll.hpp"
 #include "probe/report/source.hpp"
@@ -248,4 +249,69 @@ TEST_CASE("Rendering: digits, shares, estimates, groups, CSV quoting", "[report]
   // Markdown in notes rendered, not left as asterisks.
   CHECK(html.find("<p><i>Native</i>: seen natively; <b>bold</b> and <code>a*b</code>; type * 256 + code; "
                   "<i>distinct, all transports</i> once.</p>") != std::string::npos);
+}
+
+TEST_CASE("--from/--to times, the record filter, ClickHouse inputs", "[report]") {
+  uint64_t ms = 0;
+  REQUIRE(parse_utc_time("2026-01-01", ms));
+  CHECK(ms == 1767225600000ULL);
+  REQUIRE(parse_utc_time("2026-01-01T12:00:00.5Z", ms));
+  CHECK(ms == 1767225600000ULL + 12 * 3600000ULL + 500);
+  REQUIRE(parse_utc_time("2026-01-02 00:01", ms));
+  CHECK(ms == 1767312060000ULL);
+  REQUIRE(parse_utc_time("1767225600123", ms));
+  CHECK(ms == 1767225600123ULL);
+  for (const char* bad : {"", "yesterday", "2026-13-01", "2026-02-30", "2026-01-01T25:00", "2026-01-01T12", "20260101"})
+    CHECK_FALSE(parse_utc_time(bad, ms));
+
+  RecordFilter f;
+  CHECK(f.empty());
+  f.has_from = f.has_to = true;
+  f.from_ms = 100;
+  f.to_ms = 200;
+  f.odids = {2};
+  ReportFlow r;
+  r.start_ms = 100;
+  CHECK_FALSE(f.matches(r));  // no observation domain (JSON lines)
+  r.has_odid = true;
+  r.odid = 2;
+  CHECK(f.matches(r));
+  r.start_ms = 200;  // --to is exclusive
+  CHECK_FALSE(f.matches(r));
+  r.start_ms = 150;
+  r.odid = 1;
+  CHECK_FALSE(f.matches(r));
+  CHECK(clickhouse_where(f).find("observationDomainId IN (2)") != std::string::npos);
+
+  ClickHouseInput in;
+  CHECK(parse_clickhouse_input("clickhouse://127.0.0.1:8123/tunprobe.flows_all?user=u", in).empty());
+  CHECK((in.host == "127.0.0.1" && in.port == 8123 && in.database == "tunprobe" && in.table == "flows_all" &&
+         in.user == "u" && in.text == "clickhouse://127.0.0.1:8123/tunprobe.flows_all"));
+  CHECK(parse_clickhouse_input("clickhouse://[::1]:9000/db.t", in).empty());
+  CHECK(in.host == "::1");
+  for (const char* bad : {"clickhouse://h/db.t", "clickhouse://h:0/db.t", "clickhouse://h:1/dbt", "clickhouse://h:1/d-b.t",
+                          "clickhouse://h:1/db.t?x=1", "clickhouse:h:1/db.t"})
+    CHECK_FALSE(parse_clickhouse_input(bad, in).empty());
+}
+
+TEST_CASE("ReportCounts: top lists cut with the rest summed", "[report]") {
+  Aggregator agg(1000);
+  ReportFlow f;
+  f.ip_version = 4;
+  f.protocol = 17;
+  f.packets = 1;
+  f.octets = 100;
+  for (uint16_t port = 2000; port < 2005; ++port)
+    for (int i = 0; i < port - 1999; ++i) {
+      f.sport = port;
+      f.dport = 40000;
+      agg.add(f);
+    }
+  const ReportCounts c = agg.counts(2);
+  const auto& s = c.services[static_cast<std::size_t>(Kind::ipv4)];
+  REQUIRE(s.top_ports.size() == 2);
+  CHECK((s.top_ports[0].first & 0xffff) == 2004);
+  CHECK(s.top_ports[0].second.flows == 5);
+  CHECK(s.other_ports.flows == 1 + 2 + 3);
+  CHECK(s.by_kind[static_cast<std::size_t>(ServiceKind::port)].flows == 15);
 }
