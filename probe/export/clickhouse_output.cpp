@@ -9,10 +9,9 @@
 #include <ctime>
 #include <deque>
 #include <fmt/format.h>
-#include <fstream>
-#include <mutex>
 
 #include "probe/base/startup_error.hpp"
+#include "probe/export/clickhouse_http.hpp"
 #include "probe/export/mono_clock.hpp"
 #include "probe/records/clickhouse_columns.hpp"
 
@@ -22,25 +21,9 @@ namespace {
 
 constexpr uint64_t kBackoffMinMs = 500;
 constexpr uint64_t kBackoffMaxMs = 30000;
-constexpr long kConnectTimeoutMs = 3000;
 constexpr long kInsertTimeoutMs = 60000;
 constexpr long kCheckTimeoutMs = 3000;
 constexpr uint64_t kCloseWaitMs = 10000;  // at exit: without a successful insert this long, give up
-constexpr std::size_t kAnswerMax = 4096;  // of an error answer, kept for the message
-
-size_t keep_answer(char* data, size_t size, size_t n, void* user) {
-  auto* s = static_cast<std::string*>(user);
-  const std::size_t len = size * n;
-  if (s->size() < kAnswerMax) s->append(data, std::min(len, kAnswerMax - s->size()));
-  return len;
-}
-
-// The first line of a ClickHouse error answer ("Code: 60, e.displayText() = DB::Exception: ...").
-std::string first_line(const std::string& s) {
-  std::string l = s.substr(0, s.find('\n'));
-  while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.pop_back();
-  return l;
-}
 
 // A TabSeparated field without its escapes (\\', \\t, \\n, \\\\).
 std::string tsv_field(std::string_view f) {
@@ -67,14 +50,9 @@ class ClickHouseOutput final : public FlowOutput {
  public:
   ClickHouseOutput(const OutputSpec& spec, const DecodeConfig& cfg)
       : spec_(spec), c_(spec.clickhouse), cfg_(cfg), bound_(spec.ipfix.export_buffer) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    if (!c_.password_file.empty()) {
-      std::ifstream f(c_.password_file);
-      if (!f) throw StartupError{fmt::format("-o {}: cannot read password_file {}: {}", spec_.text(), c_.password_file,
-                                             std::strerror(errno))};
-      std::getline(f, c_.password);
-    }
+    clickhouse::init_curl();
+    if (std::string err = clickhouse::load_password(c_); !err.empty())
+      throw StartupError{fmt::format("-o {}: {}", spec_.text(), err)};
     if (c_.probe.empty()) {
       char host[256] = {};
       gethostname(host, sizeof host - 1);
@@ -85,8 +63,7 @@ class ClickHouseOutput final : public FlowOutput {
     // Batch ids: the start time in ms, then a sequence number, so that two
     // runs (and two probes, with their odid in the row) do not share one.
     next_batch_ = static_cast<uint64_t>(std::time(nullptr)) * 1000u << 16;
-    const std::string host = spec.host.find(':') != std::string::npos ? "[" + spec.host + "]" : spec.host;
-    base_url_ = fmt::format("http://{}:{}/", host, spec.port);
+    base_url_ = clickhouse::server_url(c_);
     CURL* e = curl_easy_init();
     const std::string insert =
         fmt::format("INSERT INTO {}.{} {} FORMAT RowBinary", c_.database, c_.table, clickhouse::column_list());
@@ -178,18 +155,6 @@ class ClickHouseOutput final : public FlowOutput {
     open_ = Batch{};
   }
 
-  void setup(CURL* e, const std::string& url) {
-    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_answer);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &answer_);
-    if (!c_.user.empty() || !c_.password.empty()) {
-      curl_easy_setopt(e, CURLOPT_USERNAME, c_.user.empty() ? "default" : c_.user.c_str());
-      curl_easy_setopt(e, CURLOPT_PASSWORD, c_.password.c_str());
-    }
-  }
-
   // At start, when the server answers: the table exists and has our columns.
   void check_table() {
     CURL* e = curl_easy_init();
@@ -198,7 +163,7 @@ class ClickHouseOutput final : public FlowOutput {
     const std::string url = base_url_ + "?query=" + q;
     curl_free(q);
     answer_.clear();
-    setup(e, url);
+    clickhouse::set_request(e, c_, url, answer_);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, kCheckTimeoutMs);
     const CURLcode rc = curl_easy_perform(e);
     long http = 0;
@@ -212,7 +177,7 @@ class ClickHouseOutput final : public FlowOutput {
     }
     const std::string table = c_.database + "." + c_.table;
     if (http != 200) {
-      const std::string why = first_line(answer_);
+      const std::string why = clickhouse::error_line(answer_);
       if (why.find("Code: 60,") != std::string::npos || why.find("Code: 81,") != std::string::npos)
         throw StartupError{fmt::format("-o {}: table {} does not exist; create it with 'tunprobe clickhouse-schema "
                                        "--database {} --table {} | clickhouse-client --multiquery'",
@@ -250,7 +215,7 @@ class ClickHouseOutput final : public FlowOutput {
     Batch& b = queue_.front();
     easy_ = curl_easy_init();
     answer_.clear();
-    setup(easy_, insert_url_);
+    clickhouse::set_request(easy_, c_, insert_url_, answer_);
     curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, kInsertTimeoutMs);
     curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(easy_, CURLOPT_POST, 1L);
@@ -297,7 +262,7 @@ class ClickHouseOutput final : public FlowOutput {
     }
     ++st_.send_errors;
     const std::string why = rc != CURLE_OK ? std::string(curl_easy_strerror(rc))
-                                           : fmt::format("HTTP {}: {}", http, first_line(answer_));
+                                           : fmt::format("HTTP {}: {}", http, clickhouse::error_line(answer_));
     if (!warned_down_ || why != last_error_)
       fmt::print(stderr, "tunprobe: -o {}: insert failed ({}); holding up to {} records, retrying\n", spec_.text(),
                  why, bound_);

@@ -17,67 +17,6 @@ constexpr const char* kOutputForms =
     "json:PATH, ipfix:PATH, ipfix+udp://HOST:PORT, ipfix+tcp://HOST:PORT (IPFIX outputs may end in ?profile=NAME) "
     "or clickhouse://HOST:PORT/DATABASE.TABLE";
 
-// clickhouse://HOST:PORT/DATABASE.TABLE[?user=U&password=P&password_file=F&probe=NAME&batch=N&batch_ms=MS]
-std::string parse_clickhouse(const std::string& text, std::string rest, OutputSpec& out) {
-  ClickHouseSettings& c = out.clickhouse;
-  const std::string form = "expected clickhouse://HOST:PORT/DATABASE.TABLE[?user=U&password_file=F&probe=NAME]";
-  if (rest.rfind("//", 0) != 0) return fmt::format("-o '{}': {}", text, form);
-  rest = rest.substr(2);
-  std::string query;
-  if (const auto q = rest.find('?'); q != std::string::npos) {
-    query = rest.substr(q + 1);
-    rest.resize(q);
-  }
-  const auto slash = rest.find('/');
-  if (slash == std::string::npos) return fmt::format("-o '{}': {}", text, form);
-  const std::string where = rest.substr(slash + 1);
-  const auto dot = where.find('.');
-  if (dot == std::string::npos) return fmt::format("-o '{}': {}", text, form);
-  c.database = where.substr(0, dot);
-  c.table = where.substr(dot + 1);
-  if (!clickhouse::plain_identifier(c.database) || !clickhouse::plain_identifier(c.table))
-    return fmt::format("-o '{}': a database and a table name of letters, digits and '_'", text);
-  out.target = rest;
-  if (split_host_port(rest.substr(0, slash), out.host, out.port) != HostPortError::none || out.host.empty())
-    return fmt::format("-o '{}': a ClickHouse server needs a host and its HTTP port 1..65535 (8123 by default)", text);
-  for (std::size_t at = 0; at < query.size();) {
-    std::size_t end = query.find('&', at);
-    if (end == std::string::npos) end = query.size();
-    const std::string kv = query.substr(at, end - at);
-    at = end + 1;
-    const auto eq = kv.find('=');
-    const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
-    auto number = [&](uint32_t& v, uint32_t lo, uint32_t hi) -> std::string {
-      unsigned long n = 0;
-      std::size_t used = 0;
-      try {
-        n = std::stoul(value, &used);
-      } catch (...) {
-        used = 0;
-      }
-      if (value.empty() || used != value.size() || n < lo || n > hi)
-        return fmt::format("-o '{}': ?{}= takes a number {}..{}", text, key, lo, hi);
-      v = static_cast<uint32_t>(n);
-      return {};
-    };
-    std::string err;
-    if (key == "user") c.user = value;
-    else if (key == "password") c.password = value;
-    else if (key == "password_file") c.password_file = value;
-    else if (key == "probe") c.probe = value;
-    else if (key == "batch") err = number(c.batch, 1, 1000000);
-    else if (key == "batch_ms") err = number(c.batch_ms, 1, 600000);
-    else if (key == "profile") return fmt::format("-o '{}': ?profile= is for IPFIX outputs; a ClickHouse row has every field", text);
-    else return fmt::format("-o '{}': unknown setting '{}'; use user, password, password_file, probe, batch, batch_ms", text, key);
-    if (!err.empty()) return err;
-    if (eq == std::string::npos || (value.empty() && key != "password"))
-      return fmt::format("-o '{}': ?{}= needs a value", text, key);
-  }
-  if (!c.password.empty() && !c.password_file.empty())
-    return fmt::format("-o '{}': give ?password= or ?password_file=, not both", text);
-  return {};
-}
-
 }  // namespace
 
 std::string parse_output(const std::string& text, OutputSpec& out) {
@@ -91,7 +30,13 @@ std::string parse_output(const std::string& text, OutputSpec& out) {
     out.target = rest;
     return {};
   }
-  if (out.scheme == "clickhouse") return parse_clickhouse(text, rest, out);
+  if (out.scheme == "clickhouse") {
+    if (std::string err = parse_clickhouse_url(text, out.clickhouse, true); !err.empty()) return err;
+    out.target = out.clickhouse.text.substr(13);
+    out.host = out.clickhouse.host;
+    out.port = out.clickhouse.port;
+    return {};
+  }
   if (out.scheme != "ipfix" && out.scheme != "ipfix+udp" && out.scheme != "ipfix+tcp")
     return fmt::format("-o '{}': unknown output '{}'; use {}", text, out.scheme, kOutputForms);
   if (const auto q = rest.rfind("?profile="); q != std::string::npos) {
@@ -115,6 +60,69 @@ std::string parse_output(const std::string& text, OutputSpec& out) {
     case HostPortError::none: break;
   }
   if (out.host.empty()) return fmt::format("-o '{}': a collector needs a host and a port 1..65535", text);
+  return {};
+}
+
+std::string parse_clickhouse_url(const std::string& text, ClickHouseSettings& c, bool for_output) {
+  c = ClickHouseSettings{};
+  const std::string who = fmt::format("{}'{}'", for_output ? "-o " : "", text);
+  const std::string form = fmt::format("{}: expected clickhouse://HOST:PORT/DATABASE.TABLE[?user=U&password_file=F{}]",
+                                       who, for_output ? "&probe=NAME" : "");
+  if (text.rfind("clickhouse://", 0) != 0) return form;
+  std::string rest = text.substr(13), query;
+  if (const auto q = rest.find('?'); q != std::string::npos) {
+    query = rest.substr(q + 1);
+    rest.resize(q);
+  }
+  c.text = "clickhouse://" + rest;
+  const auto slash = rest.find('/');
+  if (slash == std::string::npos) return form;
+  const std::string where = rest.substr(slash + 1);
+  const auto dot = where.find('.');
+  if (dot == std::string::npos) return form;
+  c.database = where.substr(0, dot);
+  c.table = where.substr(dot + 1);
+  if (!clickhouse::plain_identifier(c.database) || !clickhouse::plain_identifier(c.table))
+    return fmt::format("{}: a database and a table name of letters, digits and '_'", who);
+  if (split_host_port(rest.substr(0, slash), c.host, c.port) != HostPortError::none || c.host.empty())
+    return fmt::format("{}: a ClickHouse server needs a host and its HTTP port 1..65535 (8123 by default)", who);
+  const char* keys = for_output ? "user, password, password_file, probe, batch, batch_ms" : "user, password, password_file";
+  for (std::size_t at = 0; at < query.size();) {
+    std::size_t end = query.find('&', at);
+    if (end == std::string::npos) end = query.size();
+    const std::string kv = query.substr(at, end - at);
+    at = end + 1;
+    const auto eq = kv.find('=');
+    const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    auto number = [&](uint32_t& v, uint32_t lo, uint32_t hi) -> std::string {
+      unsigned long n = 0;
+      std::size_t used = 0;
+      try {
+        n = std::stoul(value, &used);
+      } catch (...) {
+        used = 0;
+      }
+      if (value.empty() || used != value.size() || n < lo || n > hi)
+        return fmt::format("{}: ?{}= takes a number {}..{}", who, key, lo, hi);
+      v = static_cast<uint32_t>(n);
+      return {};
+    };
+    std::string err;
+    if (key == "user") c.user = value;
+    else if (key == "password") c.password = value;
+    else if (key == "password_file") c.password_file = value;
+    else if (for_output && key == "probe") c.probe = value;
+    else if (for_output && key == "batch") err = number(c.batch, 1, 1000000);
+    else if (for_output && key == "batch_ms") err = number(c.batch_ms, 1, 600000);
+    else if (for_output && key == "profile")
+      return fmt::format("{}: ?profile= is for IPFIX outputs; a ClickHouse row has every field", who);
+    else return fmt::format("{}: unknown setting '{}'; use {}", who, key, keys);
+    if (!err.empty()) return err;
+    if (eq == std::string::npos || (value.empty() && key != "password"))
+      return fmt::format("{}: ?{}= needs a value", who, key);
+  }
+  if (!c.password.empty() && !c.password_file.empty())
+    return fmt::format("{}: give ?password= or ?password_file=, not both", who);
   return {};
 }
 

@@ -18,17 +18,27 @@ struct IpfixSettings {
   uint32_t mtu = 1500;               // UDP: path MTU; a message fits one datagram
 };
 
-// -o clickhouse://HOST:PORT/DATABASE.TABLE[?KEY=VALUE&...] (README
-// "ClickHouse"): the table and what the URL's query sets.
+// clickhouse://HOST:PORT/DATABASE.TABLE[?KEY=VALUE&...] (README "Flows
+// into ClickHouse"), for -o and for `tunprobe report`: the server, the
+// table and what the URL's query sets.
 struct ClickHouseSettings {
+  std::string text;  // clickhouse://HOST:PORT/DATABASE.TABLE, without the query (it may hold a password)
+  std::string host;  // without brackets
+  uint16_t port = 0;  // the HTTP port
   std::string database, table;
   std::string user;           // ?user= (default: the server's "default")
   std::string password;       // ?password= (visible in ps: prefer password_file)
   std::string password_file;  // ?password_file=: its first line is the password
+  // The output's own (for_output):
   std::string probe;          // ?probe=: the rows' probeName (default: the host name)
   uint32_t batch = 100000;    // ?batch=: records per insert at most
   uint32_t batch_ms = 1000;   // ?batch_ms=: a batch is sent when its first record is this old
 };
+
+// Parses a clickhouse:// URL; `for_output` also allows the output's own
+// settings. Returns "" or one line ("-o 'URL': ..." for an output,
+// "'URL': ..." else).
+std::string parse_clickhouse_url(const std::string& text, ClickHouseSettings& out, bool for_output);
 
 struct OutputSpec {
   std::string scheme;  // json, ipfix (file), ipfix+udp, ipfix+tcp, clickhouse

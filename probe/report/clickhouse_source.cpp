@@ -5,21 +5,17 @@
 
 #include <charconv>
 #include <chrono>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <mutex>
 #include <vector>
 
 #include "probe/base/protocols.hpp"
 #include "probe/base/tunnel_type.hpp"
+#include "probe/export/clickhouse_http.hpp"
 #include "probe/records/clickhouse_columns.hpp"
 
 namespace tunprobe::report {
 
 namespace {
 
-constexpr long kConnectTimeoutMs = 5000;
 constexpr long kQueryTimeoutMs = 3600 * 1000;
 
 // ---------------------------------------------------------------------------
@@ -112,20 +108,6 @@ std::string address_columns(bool with_classes) {
 // ---------------------------------------------------------------------------
 // HTTP.
 
-size_t keep(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-// The first line of a ClickHouse error answer ("Code: 60, e.displayText() =
-// DB::Exception: ..."), cut at 400 characters.
-std::string first_line(const std::string& s) {
-  std::string l = s.substr(0, s.find('\n'));
-  while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.pop_back();
-  if (l.size() > 400) l = l.substr(0, 400) + "...";
-  return l;
-}
-
 struct Query {
   std::string sql;
   std::string answer;
@@ -136,30 +118,20 @@ struct Query {
 
 // Sends every query at once; waits for all. Returns "" or the first failure.
 std::string run_queries(const ClickHouseInput& in, std::vector<Query>& qs) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  const std::string host = in.host.find(':') != std::string::npos ? "[" + in.host + "]" : in.host;
+  clickhouse::init_curl();
   // The database of the table's name is also the session's: nothing else
   // is named without it.
-  const std::string url = fmt::format("http://{}:{}/?database={}", host, in.port, in.database);
+  const std::string url = clickhouse::server_url(in) + "?database=" + in.database;
   CURLM* multi = curl_multi_init();
   curl_slist* headers = curl_slist_append(nullptr, "Expect:");
   for (Query& q : qs) {
     q.easy = curl_easy_init();
-    curl_easy_setopt(q.easy, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(q.easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(q.easy, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);
+    clickhouse::set_request(q.easy, in, url, q.answer);
     curl_easy_setopt(q.easy, CURLOPT_TIMEOUT_MS, kQueryTimeoutMs);
-    curl_easy_setopt(q.easy, CURLOPT_WRITEFUNCTION, keep);
-    curl_easy_setopt(q.easy, CURLOPT_WRITEDATA, &q.answer);
     curl_easy_setopt(q.easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(q.easy, CURLOPT_POST, 1L);
     curl_easy_setopt(q.easy, CURLOPT_POSTFIELDS, q.sql.c_str());
     curl_easy_setopt(q.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(q.sql.size()));
-    if (!in.user.empty() || !in.password.empty()) {
-      curl_easy_setopt(q.easy, CURLOPT_USERNAME, in.user.empty() ? "default" : in.user.c_str());
-      curl_easy_setopt(q.easy, CURLOPT_PASSWORD, in.password.c_str());
-    }
     curl_multi_add_handle(multi, q.easy);
   }
   int running = 1;
@@ -182,7 +154,7 @@ std::string run_queries(const ClickHouseInput& in, std::vector<Query>& qs) {
     if (q.rc != CURLE_OK)
       error = fmt::format("{}: the server does not answer ({})", in.text, curl_easy_strerror(q.rc));
     else if (q.http != 200)
-      error = fmt::format("{}: the server refused the query (HTTP {}): {}", in.text, q.http, first_line(q.answer));
+      error = fmt::format("{}: the server refused the query (HTTP {}): {}", in.text, q.http, clickhouse::error_line(q.answer));
   }
   curl_slist_free_all(headers);
   curl_multi_cleanup(multi);
@@ -251,65 +223,8 @@ void read_addresses(const std::vector<std::string_view>& row, std::size_t at, bo
 bool is_clickhouse_input(std::string_view spec) { return spec.rfind("clickhouse:", 0) == 0; }
 
 std::string parse_clickhouse_input(const std::string& spec, ClickHouseInput& out) {
-  out = ClickHouseInput{};
-  const std::string form = fmt::format(
-      "'{}': expected clickhouse://HOST:PORT/DATABASE.TABLE[?user=U&password_file=F] (PORT: the HTTP port, 8123 "
-      "by default on the server)",
-      spec);
-  if (spec.rfind("clickhouse://", 0) != 0) return form;
-  std::string rest = spec.substr(13), query;
-  if (const auto q = rest.find('?'); q != std::string::npos) {
-    query = rest.substr(q + 1);
-    rest.resize(q);
-  }
-  out.text = "clickhouse://" + rest;
-  const auto slash = rest.find('/');
-  if (slash == std::string::npos) return form;
-  const std::string where = rest.substr(slash + 1), hostport = rest.substr(0, slash);
-  const auto dot = where.find('.');
-  if (dot == std::string::npos) return form;
-  out.database = where.substr(0, dot);
-  out.table = where.substr(dot + 1);
-  if (!clickhouse::plain_identifier(out.database) || !clickhouse::plain_identifier(out.table))
-    return fmt::format("'{}': a database and a table name of letters, digits and '_'", spec);
-  std::string port;
-  if (!hostport.empty() && hostport[0] == '[') {
-    const auto close = hostport.find("]:");
-    if (close == std::string::npos) return form;
-    out.host = hostport.substr(1, close - 1);
-    port = hostport.substr(close + 2);
-  } else {
-    const auto colon = hostport.find(':');
-    if (colon == std::string::npos || hostport.find(':', colon + 1) != std::string::npos) return form;
-    out.host = hostport.substr(0, colon);
-    port = hostport.substr(colon + 1);
-  }
-  unsigned p = 0;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  if (out.host.empty() || port.empty() || ec != std::errc{} || end != port.data() + port.size() || p < 1 || p > 65535)
-    return fmt::format("'{}': a ClickHouse server needs a host and its HTTP port 1..65535 (8123 by default)", spec);
-  out.port = static_cast<uint16_t>(p);
-  for (std::size_t at = 0; at < query.size();) {
-    std::size_t e = query.find('&', at);
-    if (e == std::string::npos) e = query.size();
-    const std::string kv = query.substr(at, e - at);
-    at = e + 1;
-    const auto eq = kv.find('=');
-    const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
-    if (key == "user") out.user = value;
-    else if (key == "password") out.password = value;
-    else if (key == "password_file") out.password_file = value;
-    else return fmt::format("'{}': unknown setting '{}'; use user, password, password_file", spec, key);
-    if (eq == std::string::npos || (value.empty() && key != "password"))
-      return fmt::format("'{}': ?{}= needs a value", spec, key);
-  }
-  if (!out.password.empty() && !out.password_file.empty())
-    return fmt::format("'{}': give ?password= or ?password_file=, not both", spec);
-  if (!out.password_file.empty()) {
-    std::ifstream f(out.password_file);
-    if (!f) return fmt::format("'{}': cannot read password_file {}: {}", spec, out.password_file, std::strerror(errno));
-    std::getline(f, out.password);
-  }
+  if (std::string err = parse_clickhouse_url(spec, out, false); !err.empty()) return err;
+  if (std::string err = clickhouse::load_password(out); !err.empty()) return fmt::format("'{}': {}", spec, err);
   return {};
 }
 

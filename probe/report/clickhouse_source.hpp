@@ -33,23 +33,19 @@
 #include <string>
 #include <string_view>
 
+#include "probe/export/output_spec.hpp"
 #include "probe/report/aggregate.hpp"
 #include "probe/report/source.hpp"
 #include "probe/report/tables.hpp"
 
 namespace tunprobe::report {
 
-// clickhouse://HOST:PORT/DATABASE.TABLE[?user=U&password=P&password_file=F]
-struct ClickHouseInput {
-  std::string text;  // as given, without the query part (it may hold a password)
-  std::string host;  // without brackets
-  uint16_t port = 0;
-  std::string database, table;
-  std::string user, password, password_file;
-};
+// clickhouse://HOST:PORT/DATABASE.TABLE[?user=U&password=P&password_file=F]:
+// the URL as -o clickhouse:// has it, without the output's own settings.
+using ClickHouseInput = ClickHouseSettings;
 
 bool is_clickhouse_input(std::string_view spec);
-// Returns "" or what is wrong with `spec` (one line).
+// Returns "" or what is wrong with `spec` (one line); reads the password file.
 std::string parse_clickhouse_input(const std::string& spec, ClickHouseInput& out);
 
 struct ClickHouseReport {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "probe/base/address_text.hpp"
+#include "probe/report/source.hpp"
 
 #ifndef TUNPROBE_VERSION
 #define TUNPROBE_VERSION "unknown"
@@ -41,14 +42,6 @@ std::string protocol_name(uint8_t p) {
     case 136: return "udplite";
     default: return fmt::format("proto{}", p);
   }
-}
-
-std::string utc_time(uint64_t ms) {
-  const std::time_t s = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03} UTC", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
 }
 
 // flows, share, packets, share, bytes, share
@@ -457,8 +450,8 @@ Report build_report(const ReportCounts& agg, const std::vector<InputSummary>& in
     std::string d;
     if (days.size() <= 7)
       for (const auto& [day, c] : days) d += (d.empty() ? "" : ", ") + day_name(day);
-    r.summary.push_back(fmt::format("Flows started from {} to {}: {} UTC day(s){}.", utc_time(agg.first_ms),
-                                    utc_time(agg.last_ms), days.size(), d.empty() ? "" : " (" + d + ")"));
+    r.summary.push_back(fmt::format("Flows started from {} to {}: {} UTC day(s){}.", utc_text(agg.first_ms),
+                                    utc_text(agg.last_ms), days.size(), d.empty() ? "" : " (" + d + ")"));
   }
   if (agg.records) {
     // The headline, first: what a reader wants before the rules.
@@ -489,7 +482,7 @@ Report build_report(const ReportCounts& agg, const std::vector<InputSummary>& in
     for (std::size_t i = 0; i < inputs.size() && i < 3; ++i)
       names += fmt::format("{}`{}`", i ? ", " : "", inputs[i].path);
     if (inputs.size() > 3) names += fmt::format(" and {} more", inputs.size() - 3);
-    r.summary.push_back(fmt::format("Generated {} by tunprobe {} from {}.", utc_time(now_ms), TUNPROBE_VERSION,
+    r.summary.push_back(fmt::format("Generated {} by tunprobe {} from {}.", utc_text(now_ms), TUNPROBE_VERSION,
                                     names.empty() ? "no input" : names));
   }
   if (errors)

@@ -5,13 +5,14 @@
     servers.kill(1); servers.start(1)   # a server killed and started again
     servers.stop()                      # every process this module started
 
-Each server has its own folder under `work` (config, data, logs), listens
+Each server has its own new folder under `work` (config, data, logs), listens
 on 127.0.0.1 only, on ports the kernel picked, and knows cluster
 `tunprobe_test`: one shard per server. Every process is started in its own
 session and stopped by its PID; the server may fork a watchdog, so the
 whole session (process group) is signalled and waited for.
 """
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,7 +49,8 @@ class Cluster:
         self.servers = []
         for i in range(shards):
             folder = os.path.join(work, f"clickhouse{i}")
-            os.makedirs(folder, exist_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)  # a new server: no rows of an earlier run
+            os.makedirs(folder)
             self.servers.append(Server(folder, free_tcp_port(), free_tcp_port()))
         for i in range(shards):
             self._configure(i)
