@@ -16,12 +16,17 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
-SERVER = "/usr/sbin/clickhouse-server"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "scripts"))
+import clickhouse_trial  # noqa: E402  (scripts/clickhouse_trial.py: the servers' configuration)
+
+SERVER = clickhouse_trial.SERVER
 CLUSTER = "tunprobe_test"
 
 
@@ -58,41 +63,7 @@ class Cluster:
 
     def _configure(self, i):
         s = self.servers[i]
-        shards = "".join(
-            f"<shard><replica><host>127.0.0.1</host><port>{o.tcp_port}</port></replica></shard>" for o in self.servers)
-        f = s.folder
-        config = f"""<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>{f}/server.log</log><errorlog>{f}/error.log</errorlog></logger>
-  <http_port>{s.http_port}</http_port>
-  <tcp_port>{s.tcp_port}</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <path>{f}/data/</path>
-  <tmp_path>{f}/tmp/</tmp_path>
-  <user_files_path>{f}/user_files/</user_files_path>
-  <format_schema_path>{f}/format_schemas/</format_schema_path>
-  <users_config>{f}/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>67108864</mark_cache_size>
-  <uncompressed_cache_size>67108864</uncompressed_cache_size>
-  <timezone>UTC</timezone>
-  <remote_servers><{CLUSTER}>{shards}</{CLUSTER}></remote_servers>
-</yandex>
-"""
-        users = """<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
-    <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-"""
-        with open(os.path.join(f, "config.xml"), "w") as out:
-            out.write(config)
-        with open(os.path.join(f, "users.xml"), "w") as out:
-            out.write(users)
+        clickhouse_trial.server_config(s.folder, s.http_port, s.tcp_port, CLUSTER, [o.tcp_port for o in self.servers])
 
     def start(self, i, timeout=60):
         s = self.servers[i]
