@@ -19,7 +19,10 @@ class JsonObject {
   JsonObject(const JsonObject&) = delete;
   JsonObject& operator=(const JsonObject&) = delete;
 
-  void num(std::string_view key, uint64_t v) { fmt::format_to(std::back_inserter(key_(key)), "{}", v); }
+  void num(std::string_view key, uint64_t v) {
+    const fmt::format_int digits(v);  // no format string to parse: a record has ~25 numbers
+    key_(key).append(digits.data(), digits.size());
+  }
   void str(std::string_view key, std::string_view v) {
     std::string& o = key_(key);
     o += '"';
@@ -30,7 +33,16 @@ class JsonObject {
   void raw(std::string_view key, std::string_view v) { key_(key) += v; }
 
  private:
+  static bool plain(std::string_view v) {
+    for (const char c : v)
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return false;
+    return true;
+  }
   static void append_escaped(std::string& o, std::string_view v) {
+    if (plain(v)) {  // addresses and names: appended whole
+      o.append(v);
+      return;
+    }
     for (const char c : v) {
       const auto u = static_cast<unsigned char>(c);
       if (c == '"' || c == '\\') {
@@ -46,7 +58,9 @@ class JsonObject {
   std::string& key_(std::string_view key) {
     if (!first_) out_ += ',';
     first_ = false;
-    fmt::format_to(std::back_inserter(out_), "\"{}\":", key);
+    out_ += '"';
+    out_.append(key);
+    out_.append("\":", 2);
     return out_;
   }
   std::string& out_;

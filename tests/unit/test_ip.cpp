@@ -1,5 +1,8 @@
 // IPv4, IPv6 and their extension headers, fragments, transport headers;
 // lengths from the headers against the captured length.
+#include <arpa/inet.h>
+
+#include "probe/base/address_text.hpp"
 #include "support.hpp"
 
 using namespace tb;
@@ -571,5 +574,35 @@ TEST_CASE("a cut transport header keeps what was captured", "[ip][truncation]") 
     p = parse4(kUdp, udp(40000, 3544, ipv6(v6("2001:0:4136:e378:8000:63bf:3fff:fdd2"), kD6, kNoNext, {}), 4));
     CHECK(p.verdict == Verdict::udp_bad_length);
     CHECK(p.tunnel == TunnelType::none);
+  }
+}
+
+TEST_CASE("address text is inet_ntop's, for every zero-run shape", "[ip]") {
+  // Every address whose groups are 0 or one of a few values (3^8 shapes:
+  // runs of zeros everywhere, IPv4-mapped and -compatible forms), and
+  // random ones.
+  const uint16_t values[] = {0, 1, 0xffff};
+  uint8_t a[16];
+  char want[INET6_ADDRSTRLEN];
+  for (unsigned n = 0; n < 6561; ++n) {
+    unsigned m = n;
+    for (int g = 0; g < 8; ++g, m /= 3) {
+      a[2 * g] = static_cast<uint8_t>(values[m % 3] >> 8);
+      a[2 * g + 1] = static_cast<uint8_t>(values[m % 3]);
+    }
+    inet_ntop(AF_INET6, a, want, sizeof want);
+    REQUIRE(tunprobe::ipv6_text(a) == want);
+  }
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (unsigned n = 0; n < 20000; ++n) {
+    for (int i = 0; i < 16; ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      a[i] = (x & 3) == 0 ? 0 : static_cast<uint8_t>(x >> 8);  // zero bytes often
+    }
+    inet_ntop(AF_INET6, a, want, sizeof want);
+    REQUIRE(tunprobe::ipv6_text(a) == want);
+    const uint32_t v4 = static_cast<uint32_t>(x >> 16);
+    in_addr in{htonl(v4)};
+    REQUIRE(tunprobe::ipv4_text(v4) == inet_ntoa(in));
   }
 }
