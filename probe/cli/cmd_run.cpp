@@ -93,6 +93,9 @@ void print_summary(const RunSummary& s) {
         p.socket, p.mbufs, static_cast<double>(p.bytes) / (1u << 20), p.demand.rx_descriptors, p.demand.ring_slots,
         p.demand.cache_slots, p.demand.burst_slots);
   if (s.eal_memory_mb != 0) out += fmt::format("  EAL memory {} MB (-m, no hugepages)\n", s.eal_memory_mb);
+  if (s.cache_bound != 0 && s.cache_records * s.workers.size() < s.cache_size)
+    out += fmt::format("  flow cache {} records per worker: the capture files' size allows at most {} flows "
+                       "(--cache-size {} is for more)\n", s.cache_records, s.cache_bound, s.cache_size);
   for (const OutputSummary& o : s.outputs) {
     out += fmt::format("  output {}{}: {} records, {} delivered, {} failed", o.output,
                        o.profile.empty() ? "" : " (" + o.profile + ")", o.written, o.delivered, o.failed);
@@ -161,7 +164,8 @@ int cmd_run(int argc, char** argv) {
        "where the input has a queue per worker, else crc)")
       ("cache-size", po::value<uint32_t>()->default_value(1u << 20),
        "flow records, all workers together, 8 x workers .. 2^28; each worker gets an equal share (rounded "
-       "down to a multiple of 8)")
+       "down to a multiple of 8); capture files small enough to hold fewer flows get a smaller cache "
+       "(16 x the most flows their size allows; the summary says so)")
       ("active-timeout", po::value<uint32_t>()->default_value(300), "seconds, 1..86400: a longer flow is cut")
       ("inactive-timeout", po::value<uint32_t>()->default_value(30), "seconds, 1..86400: a flow idle this long ends")
       ("tcp-end-grace", po::value<double>()->default_value(5),

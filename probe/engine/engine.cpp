@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fmt/format.h>
 #include <map>
 #include <memory>
@@ -218,11 +219,38 @@ void bring_up_ports(const RunConfig& cfg, const RunPlan& plan, Run& run, RunSumm
 // dispatcher or reader) and pipeline, then who feeds them: the reader
 // (capture files), the dispatcher (crc on ports) or the port queues
 // themselves (rss, queue q to worker q mod workers).
-void build_workers(const RunConfig& cfg, RunPlan& plan, Run& run) {
+// Capture files hold at most one flow per packet, and a packet in a flow
+// takes at least a record header (16 bytes in pcap, more in pcapng) and an
+// IPv4 header (20) of the file: a cache of 16 times that bound (8-way
+// buckets at 1/16 load: no eviction) is enough for every worker, however
+// the flows spread. A small file then costs a small cache, not the whole
+// --cache-size (128 MiB by default) touched at start.
+constexpr uint64_t kMinFlowPacketFileBytes = 16 + 20;
+constexpr uint64_t kCacheHeadroom = 16;
+
+uint64_t capture_flow_bound(const CapturePlan& captures) {
+  uint64_t bytes = 0;
+  for (const CaptureFile& f : captures.files) {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(f.path, ec);
+    if (ec) return UINT64_MAX;  // unknown: no bound
+    bytes += n;
+  }
+  return bytes / kMinFlowPacketFileBytes + 1;
+}
+
+void build_workers(const RunConfig& cfg, RunPlan& plan, Run& run, RunSummary& sum) {
   PipelineConfig pc;
   pc.decode = cfg.decode;
   pc.link = plan.files ? plan.captures.link : LinkType::ethernet;
   pc.cache.capacity = cfg.cache_size / cfg.workers;
+  if (plan.files) {
+    sum.cache_bound = capture_flow_bound(plan.captures);
+    if (sum.cache_bound <= pc.cache.capacity / kCacheHeadroom)
+      pc.cache.capacity = static_cast<uint32_t>(std::max<uint64_t>(8, sum.cache_bound * kCacheHeadroom));
+  }
+  sum.cache_size = cfg.cache_size;
+  sum.cache_records = pc.cache.capacity;
   pc.cache.active_timeout_ms = cfg.active_timeout_s * 1000;
   pc.cache.inactive_timeout_ms = cfg.inactive_timeout_s * 1000;
   pc.cache.tcp_end_grace_ms = cfg.tcp_end_grace_ms;
@@ -461,7 +489,7 @@ RunSummary run_engine(const RunConfig& cfg) {
   try {
     assign_lcores(cfg, plan, run);
     bring_up_ports(cfg, plan, run, sum);
-    build_workers(cfg, plan, run);
+    build_workers(cfg, plan, run, sum);
     if (!cfg.user.empty()) drop_privileges(cfg.user);
   } catch (StartupError& e) {
     // A failure after the EAL started quotes what DPDK logged.

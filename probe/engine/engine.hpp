@@ -74,6 +74,9 @@ struct RunSummary {
   uint64_t reader_mbuf_waits = 0;       // times the capture reader waited for an mbuf
   std::vector<PoolSummary> pools;
   uint64_t eal_memory_mb = 0;           // EAL -m chosen by tunprobe (0: hugepages, or given with --eal)
+  uint64_t cache_size = 0;              // --cache-size: records, all workers together
+  uint64_t cache_records = 0;           // each worker's flow cache (--cache-size / workers, or less: below)
+  uint64_t cache_bound = 0;             // capture files: the most flows their size allows (0: ports)
   std::vector<OutputSummary> outputs;
   std::string dispatch;
   bool interrupted = false;

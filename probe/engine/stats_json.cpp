@@ -169,6 +169,7 @@ bool write_stats_json(const std::string& path, const RunSummary& s) {
             po.num("bytes", p.bytes);
           }));
     o.num("ealMemoryMB", s.eal_memory_mb);
+    o.num("flowCacheRecordsPerWorker", s.cache_records);
     o.raw("outputs", json_array(s.outputs, [](JsonObject& oo, const OutputSummary& x) {
             oo.str("output", x.output);
             if (!x.profile.empty()) oo.str("profile", x.profile);
