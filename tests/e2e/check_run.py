@@ -20,7 +20,10 @@ per worker), runs the probe with JSON output and --stats-json, and checks:
     days and the 2^32 ms point, after a first packet stamped 0); with a
     tiny cache (evictions) the sums per key; per tunnel type;
   * no flow split across workers, and (rss, crc) both directions of a flow
-    on the same worker.
+    on the same worker;
+  * each worker's flow cache: 16 x (the file's bytes / 36 + 1) records for
+    these small captures (the most flows their size allows), never an
+    eviction; --cache-size 16 as given.
 Four workers run on two cores through EAL's --lcores mapping. Exit 1 on
 any mismatch; prints one line per run.
 """
@@ -211,6 +214,12 @@ def main():
                 records = [json.loads(line) for line in open(out)]
                 stats = json.load(open(st))
                 errors = check_one(name, truth, records, stats, workers, dispatch)
+                if dispatch == "crc":
+                    # A small file's cache: 16 x (its bytes / 36 + 1) per worker, no eviction.
+                    want_cache = 16 * (os.path.getsize(pcap) // 36 + 1)
+                    if stats["flowCacheRecordsPerWorker"] != want_cache or stats["cacheEvictions"] != 0:
+                        errors.append(f"flow cache {stats['flowCacheRecordsPerWorker']} records per worker, "
+                                      f"{stats['cacheEvictions']} evictions; want {want_cache}, 0")
                 balance = "/".join(str(w["packets"]) for w in stats["workers"])
                 failures += report(tag, errors, f"{stats['packets']} packets, {len(records)} records, "
                                    f"{truth['summary']['flows']} flows, {stats['droppedPackets']} dropped, "
@@ -232,6 +241,8 @@ def main():
         records = [json.loads(line) for line in open(out)]
         stats = json.load(open(st))
         errors = check_one("mix", truth, records, stats, workers, "crc", exact=False)
+        if stats["flowCacheRecordsPerWorker"] != 16 // workers:
+            errors.append(f"--cache-size 16: {stats['flowCacheRecordsPerWorker']} records per worker")
         evicted = sum(1 for r in records if r["flowEndReason"] == "lackOfResources")
         if stats["cacheEvictions"] == 0 or evicted != stats["cacheEvictions"]:
             errors.append(f"evictions: stats {stats['cacheEvictions']}, records {evicted}")
