@@ -17,6 +17,17 @@ constexpr const char* kOutputForms =
     "json:PATH, ipfix:PATH, ipfix+udp://HOST:PORT, ipfix+tcp://HOST:PORT (IPFIX outputs may end in ?profile=NAME) "
     "or clickhouse://HOST:PORT/DATABASE.TABLE";
 
+// `text` is all decimal digits and its value lo..hi (ports, ?batch=...).
+bool whole_number(const std::string& text, unsigned long lo, unsigned long hi, unsigned long& n) {
+  std::size_t used = 0;
+  try {
+    n = std::stoul(text, &used);
+  } catch (...) {
+    return false;
+  }
+  return !text.empty() && used == text.size() && n >= lo && n <= hi;
+}
+
 }  // namespace
 
 std::string parse_output(const std::string& text, OutputSpec& out) {
@@ -96,14 +107,7 @@ std::string parse_clickhouse_url(const std::string& text, ClickHouseSettings& c,
     const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
     auto number = [&](uint32_t& v, uint32_t lo, uint32_t hi) -> std::string {
       unsigned long n = 0;
-      std::size_t used = 0;
-      try {
-        n = std::stoul(value, &used);
-      } catch (...) {
-        used = 0;
-      }
-      if (value.empty() || used != value.size() || n < lo || n > hi)
-        return fmt::format("{}: ?{}= takes a number {}..{}", who, key, lo, hi);
+      if (!whole_number(value, lo, hi, n)) return fmt::format("{}: ?{}= takes a number {}..{}", who, key, lo, hi);
       v = static_cast<uint32_t>(n);
       return {};
     };
@@ -140,13 +144,7 @@ HostPortError split_host_port(const std::string& text, std::string& host, uint16
     p = text.substr(c + 1);
   }
   unsigned long n = 0;
-  std::size_t used = 0;
-  try {
-    n = std::stoul(p, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (p.empty() || used != p.size() || n < 1 || n > 65535) return HostPortError::port;
+  if (!whole_number(p, 1, 65535, n)) return HostPortError::port;
   port = static_cast<uint16_t>(n);
   return HostPortError::none;
 }
