@@ -40,11 +40,25 @@ void build_field_vector(const PacketInfo& pkt, FieldVector& out) noexcept {
   uint8_t protocol = 0;
   uint8_t version = 0;
   if (pkt.tunnel != TunnelType::none && pkt.is_fragment && pkt.frag_outer) {
-    // A fragmented outer IPv4 header: the outer pair, as its later fragments
-    // (parsed as native IPv4) have.
-    version = 4;
-    store_ipv4_slot(a.addr, pkt.outer_src4);
-    store_ipv4_slot(b.addr, pkt.outer_dst4);
+    // A fragmented outer header: the outer pair, as its later fragments
+    // (parsed as native IPv4 or IPv6) have.
+    if (tunnel_has_outer_ipv6(pkt.tunnel)) {
+      version = 6;
+      std::memcpy(a.addr, pkt.outer_src6, 16);
+      std::memcpy(b.addr, pkt.outer_dst6, 16);
+    } else {
+      version = 4;
+      store_ipv4_slot(a.addr, pkt.outer_src4);
+      store_ipv4_slot(b.addr, pkt.outer_dst4);
+    }
+  } else if (tunnel_has_outer_ipv6(pkt.tunnel)) {
+    // IP in IPv6: the outer packet of next header 41 or 4 without ports, as
+    // the RTL core (which does not decode it) sees it; one tunnel's inner
+    // flows (a DS-Lite B4's subscriber traffic) meet on one worker.
+    version = 6;
+    protocol = tunnel_outer_protocol(pkt.tunnel);
+    std::memcpy(a.addr, pkt.outer_src6, 16);
+    std::memcpy(b.addr, pkt.outer_dst6, 16);
   } else if (tunnel_carrier(pkt.tunnel) == Carrier::ipv4_gre) {
     // GRE: the outer packet, protocol 47 without ports, as the RTL core
     // (which does not decode GRE) sees it. One tunnel's inner flows meet

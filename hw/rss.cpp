@@ -54,6 +54,13 @@ RssTuple rss_outer_tuple(const PacketInfo& pkt) noexcept {
     }
     return t;
   }
+  if (tunnel_has_outer_ipv6(pkt.tunnel)) {
+    // The NIC hashes the outer IPv6 header: next header 41 or 4 has no ports.
+    t.version = 6;
+    std::memcpy(t.src, pkt.outer_src6, 16);
+    std::memcpy(t.dst, pkt.outer_dst6, 16);
+    return t;
+  }
   t.version = 4;
   store_ipv4_slot(t.src, pkt.outer_src4);
   store_ipv4_slot(t.dst, pkt.outer_dst4);

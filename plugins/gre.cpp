@@ -13,8 +13,6 @@ constexpr uint16_t kFlagSequence = 0x1000;
 // receiver discard these; bits 6-12 it ignores.
 constexpr uint16_t kFlagsRfc1701 = 0x4000 | 0x0800 | 0x0400;
 constexpr uint16_t kVersionMask = 0x0007;
-constexpr std::size_t kIpv6Header = 40;
-constexpr std::size_t kIpv4Header = 20;
 
 }  // namespace
 
@@ -53,25 +51,25 @@ GreHeader gre_header(const uint8_t* p, std::size_t avail, std::size_t declared) 
   return h;
 }
 
+namespace {
+
+Verdict gre_fit_verdict(CarriedFit fit) noexcept {
+  switch (fit) {
+    case CarriedFit::whole: return Verdict::ok;
+    case CarriedFit::truncated: return Verdict::gre_truncated;
+    case CarriedFit::bad: return Verdict::gre_bad_payload;
+  }
+  return Verdict::gre_bad_payload;
+}
+
+}  // namespace
+
 Verdict gre_check_ipv6(const uint8_t* p, std::size_t avail, std::size_t declared, bool fragment) noexcept {
-  if (!fragment && declared < kIpv6Header) return Verdict::gre_bad_payload;
-  if (avail < 1) return Verdict::gre_truncated;
-  if ((p[0] >> 4) != 6) return Verdict::gre_bad_payload;
-  if (avail < kIpv6Header) return Verdict::gre_truncated;
-  if (!fragment && kIpv6Header + load_be16(p + 4) > declared) return Verdict::gre_bad_payload;
-  return Verdict::ok;
+  return gre_fit_verdict(carried_ipv6_fit(p, avail, declared, fragment));
 }
 
 Verdict gre_check_ipv4(const uint8_t* p, std::size_t avail, std::size_t declared, bool fragment) noexcept {
-  if (!fragment && declared < kIpv4Header) return Verdict::gre_bad_payload;
-  if (avail < 1) return Verdict::gre_truncated;
-  if ((p[0] >> 4) != 4) return Verdict::gre_bad_payload;
-  const std::size_t ihl = static_cast<std::size_t>(p[0] & 0x0f) * 4;
-  if (ihl < kIpv4Header) return Verdict::gre_bad_payload;
-  if (avail < ihl) return Verdict::gre_truncated;
-  const std::size_t total = load_be16(p + 2);
-  if (total < ihl || (!fragment && total > declared)) return Verdict::gre_bad_payload;
-  return Verdict::ok;
+  return gre_fit_verdict(carried_ipv4_fit(p, avail, declared, fragment));
 }
 
 }  // namespace tunprobe

@@ -1,6 +1,6 @@
 // The plug-in tables (probe/decode/plugin.hpp) and the dispatch over them:
 // protocol 41 by the inner addresses, in precedence order; UDP by port and
-// by content; GRE by protocol type. The tables are constant expressions and
+// by content; GRE by protocol type; IPv6 by next header. The tables are constant expressions and
 // the loops over them are unrolled at compile time, so that every plug-in's
 // match is a direct call. `Registry` is what the parser template
 // (probe/decode/parse_impl.hpp) is instantiated with, in plugins/parser.cpp.
@@ -13,6 +13,7 @@
 #include "plugins/ayiya.hpp"
 #include "plugins/erspan.hpp"
 #include "plugins/gre.hpp"
+#include "plugins/ip6tnl.hpp"
 #include "plugins/ipv6_udp.hpp"
 #include "plugins/isatap.hpp"
 #include "plugins/sixinfour.hpp"
@@ -39,18 +40,35 @@ inline constexpr auto kUdp = std::to_array<UdpPlugin>({
     make_udp_plugin(TunnelType::ipv6_udp, kIpv6UdpContentFilter, &ipv6_udp_match, nullptr),
 });
 
-// GRE by protocol type (an EtherType, RFC 2784 2.4).
-struct GreProtocol {
+// A carried IP packet by the number its carrier's header gives: GRE's
+// protocol type, IPv6's next header.
+struct CarriedProtocol {
   uint16_t protocol;
   TunnelType type;
   uint8_t inner_version;
   Verdict (*check)(const uint8_t* p, std::size_t avail, std::size_t declared, bool fragment) noexcept;
 };
 
-inline constexpr auto kGre = std::to_array<GreProtocol>({
+// GRE by protocol type (an EtherType, RFC 2784 2.4).
+inline constexpr auto kGre = std::to_array<CarriedProtocol>({
     {kEtherIpv6, TunnelType::gre, 6, &gre_check_ipv6},
     {kEtherIpv4, TunnelType::gre_ipv4, 4, &gre_check_ipv4},
 });
+
+// An outer IPv6 header by the next header its extension chain ends at
+// (RFC 2473; DS-Lite, RFC 6333).
+inline constexpr auto kIpv6NextHeader = std::to_array<CarriedProtocol>({
+    {kIpProtoIpv6, TunnelType::ipv6_in_ipv6, 6, &ip6tnl_check_ipv6},
+    {kIpProtoIpip, TunnelType::ipv4_in_ipv6, 4, &ip6tnl_check_ipv4},
+});
+
+// Whether an outer IPv6 header's next header is one kIpv6NextHeader
+// decodes: the parser's one test on a native IPv6 packet.
+constexpr bool ipv6_carries_tunnel(uint8_t next) noexcept {
+  for (const CarriedProtocol& c : kIpv6NextHeader)
+    if (c.protocol == next) return true;
+  return false;
+}
 
 // Mirrors in GRE by protocol type: each row is looked at when --mirror
 // turned on one of `types`.
@@ -130,7 +148,7 @@ struct Registry {
       return c;
     }
     const uint8_t* payload = gre + h.length;
-    for (const GreProtocol& g : kGre) {
+    for (const CarriedProtocol& g : kGre) {
       if (g.protocol != h.protocol) continue;
       const Verdict v = g.check(payload, avail - h.length, declared - h.length, fragment);
       if (v != Verdict::ok) {
@@ -153,6 +171,21 @@ struct Registry {
     c.verdict = Verdict::gre_other_protocol;
     return c;
   }
+
+  // The payload of an outer IPv6 header whose extension chain ended at
+  // `next` (`avail` readable, `declared` by its payload length; `fragment`:
+  // a first fragment).
+  static Ipv6CarrierClaim claim_ipv6_next(uint8_t next, const uint8_t* p, std::size_t avail, std::size_t declared,
+                                          bool fragment) noexcept {
+    for (const CarriedProtocol& c : kIpv6NextHeader) {
+      if (c.protocol != next) continue;
+      const Verdict v = c.check(p, avail, declared, fragment);
+      if (v != Verdict::ok) return {TunnelType::none, v, 0};
+      return {c.type, Verdict::ok, c.inner_version};
+    }
+    return {TunnelType::none, Verdict::ok, 0};
+  }
+  static constexpr bool ipv6_carries_tunnel(uint8_t next) noexcept { return registry::ipv6_carries_tunnel(next); }
 
   // VXLAN on a --vxlan-ports destination port (the caller checked it).
   [[gnu::noinline]] static MirrorClaim claim_vxlan(const uint8_t* payload, std::size_t avail,

@@ -55,7 +55,8 @@ with a ground-truth file beside it:
                 packet (GRO capture: 40 + payload length > 65535). Nested
                 tunnels (IPv6-in-IPv6 and IPv4-in-IPv6 in 6in4, Teredo in
                 6in4, IPv6-in-IPv6, IPv4-in-IPv6 and Teredo in Teredo). Teredo
-                headers doubled or out of order. At least one packet for
+                headers doubled or out of order. IPv6 in IPv6 on the link
+                (RFC 2473: ipv6-in-ipv6). At least one packet for
                 every verdict of probe/base/verdict.hpp (the generator refuses to
                 run when its verdict sets differ from that table).
   relay.pcap    default decoder settings (Teredo by content): two Teredo
@@ -113,7 +114,25 @@ with a ground-truth file beside it:
                 one byte beyond the datagram on 4500, one byte short of it
                 elsewhere, a multicast source), IPv6 without a Teredo end on
                 port 3544 (Teredo: RFC 4380's checks alone decide there) and
-                Teredo on ephemeral ports (Teredo, not ipv6-udp).
+                Teredo on ephemeral ports (Teredo, not ipv6-udp). Tunnels
+                directly in IPv6 (RFC 2473, Linux ip6tnl): a DS-Lite B4
+                (2001:db8:b4::1) and its AFTR (2001:db8:af::1, RFC 6333)
+                carrying IPv4 (ipv4-in-ipv6), a DNS exchange and a TCP
+                session both ways; IPv6 in IPv6 (ipv6-in-ipv6) between two
+                routers, ICMPv6 echo request and reply both ways and a TCP
+                session; the same inner UDP packets between a second outer
+                pair (two flows); destination options (the tunnel
+                encapsulation limit) before next header 41, hop-by-hop and
+                destination options before 4; an outer IPv6 first fragment
+                carrying IPv4 UDP (the tunnel) and its later fragment (native
+                IPv6, next header 4, in the inner flow); inner TCP headers
+                cut by the capture (l4_truncated, the tunnel flows); next
+                header 41 or 4 that stays the native IPv6 flow of that
+                protocol: the inner IPv6 or IPv4 header (or its options) cut
+                by the capture (ip6tnl_truncated), the inner packet longer
+                than the outer payload, version 6 under next header 4,
+                version 4 under 41, an IPv4 header length of 16
+                (ip6tnl_bad_payload).
   mirrors.pcap  decoded with --mirror auto: mirrored traffic (a SPAN copy
                 delivered over the network), each packet decoded as its
                 mirrored frame plus "mirrorType" and "observationPointId". VXLAN
@@ -187,14 +206,20 @@ never by running tunprobe):
                           packetDeltaCount, octetDeltaCount (the sum of the
                           packets' ipTotalLength), flowStart/EndMilliseconds,
                           tcpControlBits (OR over the flow, TCP only) and
-                          "packetIndices".
+                          "packetIndices"; for the tunnels carried in IPv6
+                          (ipv6-in-ipv6, ipv4-in-ipv6) the key holds
+                          tunnelSource/DestinationIPv6Address instead of
+                          the IPv4 pair.
 Every packet whose verdict is not a drop verdict is in exactly one flow;
 drop-verdict packets are in none. A fragment that carries no transport header
 belongs to the flow of the first fragment of its datagram (same source,
 destination, fragment id and protocol). For an outer-fragmented tunnel packet
 (6in4, Teredo) the later fragments decode as plain IPv4 (protocol 41, or UDP
 without ports); they belong to the inner flow of the first fragment, matched
-on the outer IPv4 source, destination, id and protocol. octetDeltaCount counts
+on the outer IPv4 source, destination, id and protocol. So do the later
+fragments of an outer IPv6 first fragment carrying IPv6 or IPv4 (next header
+41 or 4: ipv6-in-ipv6, ipv4-in-ipv6), native IPv6 fragments of that next
+header, matched on the outer IPv6 pair, id and next header. octetDeltaCount counts
 IP octets of the inner packet: the first fragment announces the whole inner
 packet's length, so a later outer fragment (whose bytes are part of that
 inner packet) adds a packet but no octets. It counts in the tunnel's outer
@@ -260,7 +285,7 @@ FLOW_VERDICTS = {
     "teredo_length_mismatch", "teredo_bubble_payload", "proto41_truncated", "proto41_not_ipv6",
     "proto41_length_mismatch", "ayiya_truncated", "ayiya_bad_header", "ayiya_control",
     "ayiya_length_mismatch", "gre_truncated", "gre_bad_header", "gre_other_protocol", "gre_bad_payload",
-    "tunnel_nested", "mirror_truncated", "vxlan_bad_header", "erspan_bad_header",
+    "ip6tnl_truncated", "ip6tnl_bad_payload", "tunnel_nested", "mirror_truncated", "vxlan_bad_header", "erspan_bad_header",
 }
 ALL_VERDICTS = DROP_VERDICTS | FLOW_VERDICTS
 
@@ -788,6 +813,52 @@ def ipv6_udp_facts(osrc, odst, sport, dport, inner):
     return facts
 
 
+# RFC 2473 generic packet tunneling in IPv6 (Linux ip6tnl: ip6ip6 and
+# ipip6; DS-Lite's softwire between a B4 and its AFTR, RFC 6333): an outer
+# IPv6 header whose extension-header walk ends at next header 41 (an IPv6
+# packet) or 4 (an IPv4 packet).
+IP6TNL_NH = {6: 41, 4: 4}
+
+
+def ip6tnl_ext(kind, nh):
+    """An outer extension header in front of the tunnel: destination options
+    with RFC 2473 4.1.1's Tunnel Encapsulation Limit option (type 4, length
+    1, limit 4) and a PadN, or a hop-by-hop header of a PadN: 8 bytes."""
+    if kind == 60:
+        return bytes([nh, 0, 0x04, 0x01, 0x04, 0x01, 0x01, 0x00])
+    assert kind == 0, kind
+    return bytes([nh, 0, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00])
+
+
+def ip6tnl(osrc, odst, inner, nh=None, hlim=None, tc=0, ext=(), decoy=False):
+    """RFC 2473: an outer IPv6 header from `osrc` to `odst` (Addr), the
+    extension headers `ext` (kinds: 0 hop-by-hop, 60 destination options),
+    then `inner` (a Net, or bytes) under next header `nh` (41 for an IPv6
+    packet, 4 for IPv4: by default from the inner packet's version). The
+    tunnel is "ipv6-in-ipv6" or "ipv4-in-ipv6", its facts the outer IPv6
+    pair, then the inner packet's; with `decoy` (or bytes for `inner`) the
+    facts are those of the outer IPv6 packet: the native flow of protocol
+    `nh`."""
+    hlim = rng.choice((63, 64, 254, 255)) if hlim is None else hlim
+    payload = inner.raw if isinstance(inner, Net) else inner
+    if nh is None:
+        nh = IP6TNL_NH[payload[0] >> 4]
+    kinds = list(ext)
+    chain = kinds + [nh]
+    body = b"".join(ip6tnl_ext(k, chain[i + 1]) for i, k in enumerate(kinds)) + payload
+    raw = ip6_raw(osrc, odst, chain[0], body, hlim=hlim, tc=tc)
+    if decoy or not isinstance(inner, Net):
+        return raw, ip6_facts(osrc, odst, nh, tc, hlim, len(raw))
+    return raw, ip6tnl_facts(osrc, odst, inner)
+
+
+def ip6tnl_facts(osrc, odst, inner):
+    facts = {"tunnelType": "ipv6-in-ipv6" if inner.facts["ipVersion"] == 6 else "ipv4-in-ipv6",
+             "tunnelSourceIPv6Address": osrc.text, "tunnelDestinationIPv6Address": odst.text}
+    facts.update(inner.facts)
+    return facts
+
+
 # RFC 6081 section 4 trailers: type, length of the rest, value. The bits are
 # those of probe/decode/packet.hpp (kTeredoTrailer*).
 TRAILER_NONCE, TRAILER_ALTERNATE, TRAILER_ND, TRAILER_RANDOM_PORT, TRAILER_UNPARSED = 0x01, 0x02, 0x04, 0x08, 0x80
@@ -1269,11 +1340,14 @@ class Capture:
         return out
 
 
+# The outer IPv6 pair of the tunnels carried directly in IPv6 (RFC 2473) is
+# part of the flow key, as the outer IPv4 pair is for the others.
 # A GRE tunnel's key (RFC 2890) is part of the flow key: present or not, and
 # its value (tunnels between the same two endpoints that differ in their key
 # are different tunnels). So are a mirrored packet's mirror and observation
 # point (the same frame mirrored by two sessions is counted once per session).
 FLOW_KEY_FIELDS = ("tunnelType", "tunnelSourceIPv4Address", "tunnelDestinationIPv4Address",
+                   "tunnelSourceIPv6Address", "tunnelDestinationIPv6Address",
                    "tunnelSourceTransportPort", "tunnelDestinationTransportPort", "greKey", "vlanId",
                    "dot1qCustomerVlanId", "mirrorType", "observationPointId",
                    "sourceIPv4Address", "destinationIPv4Address", "sourceIPv6Address", "destinationIPv6Address",
@@ -1454,8 +1528,13 @@ def build_mix():
               {**ip6_facts(V6_PRIV, V6_OTHER, 17, 0, 64, 40 + 64 + 24),
                "sourceTransportPort": 4500, "destinationTransportPort": 4500}),
           case="ipv6 eight extension headers (the most allowed), udp")
-    c.eth(ip6(V6_ULA, V6_ULA2, other(41, bytes(IPv6(src=V6_ULA.text, dst=V6_ULA2.text) / UDP(sport=1, dport=2)))),
-          case="native ipv6-in-ipv6: not a tunnel tunprobe decodes")
+    # IPv6 in IPv6 on the link (RFC 2473): the inner UDP (carriers.pcap has
+    # the rest of ipv6-in-ipv6 and ipv4-in-ipv6).
+    n66 = bytes(IPv6(src=V6_ULA.text, dst=V6_ULA2.text) / UDP(sport=1, dport=2))
+    i66 = Net(n66, {**ip6_facts(V6_ULA, V6_ULA2, 17, 0, 64, len(n66)), "sourceTransportPort": 1,
+                    "destinationTransportPort": 2})
+    c.eth((ip6(V6_ULA, V6_ULA2, other(41, n66)).raw, ip6tnl_facts(V6_ULA, V6_ULA2, i66)),
+          case="native ipv6-in-ipv6 (RFC 2473): ipv6-in-ipv6, the inner udp")
     # Every header of the IANA extension-header registry is walked (RFC 7045).
     c.eth(ip6_ext(V6_EUI64, V6_LOW, [MOBILITY], tcp(50710, 443, "S")),
           case="ipv6 mobility header (RFC 6275) then tcp: protocol 6, not 135")
@@ -2186,7 +2265,8 @@ def build_ports():
 
 def build_carriers():
     """The carriers beyond the paper's five: AYIYA (SixXS, UDP 5072) with its
-    decoys and control messages."""
+    decoys and control messages, then GRE, IPv6 in UDP and the tunnels
+    directly in IPv6 (carriers_gre, carriers_ipv6_udp, carriers_ip6tnl)."""
     c = Capture("carriers", decode_args=["--ipv6-udp-ports", "4500", "--ipv6-udp-detect", "content"])
     # --- AYIYA: a SixXS user behind a NAT and its PoP --------------------
     user, pop, uport = "192.0.2.88", "198.51.100.1", 41234
@@ -2231,6 +2311,7 @@ def build_carriers():
     state = rng.getstate()
     carriers_gre(c)
     carriers_ipv6_udp(c)
+    carriers_ip6tnl(c)
     rng.setstate(state)
     return c
 
@@ -2395,6 +2476,117 @@ def carriers_ipv6_udp(c):
     c.eth(teredo(CLIENT_NAT, "192.0.2.211", CLIENT_PORT, 50555, ip6(T_CLIENT, V6_LOW, udp(51204, 443, rbytes(80)),
                                                                    hlim=128)),
           case="teredo (2001:0::/32 end) on ephemeral ports: teredo, not ipv6-udp")
+
+
+def carriers_ip6tnl(c):
+    """RFC 2473 generic packet tunneling in IPv6 (next header 41: ipv6-in-ipv6,
+    next header 4: ipv4-in-ipv6): a DS-Lite softwire (RFC 6333) between a
+    B4 and its AFTR, an ip6ip6 tunnel between two routers and the same
+    inner packets between a second pair, destination options (the Tunnel
+    Encapsulation Limit) and hop-by-hop before the tunnel, an outer IPv6
+    fragment pair, an inner transport header cut; IPv6 with next header 41
+    or 4 that stays the native IPv6 flow (ip6tnl_truncated,
+    ip6tnl_bad_payload)."""
+    # --- DS-Lite (RFC 6333): IPv4 in IPv6 between a B4 and its AFTR --------
+    B4, AFTR = A("2001:db8:b4::1", "documentation"), A("2001:db8:af::1", "documentation")
+    HOME4, WEB = "192.168.1.10", "198.51.100.80"  # the B4's private IPv4 host (the AFTR NATs it), a server
+    c.eth(ip6tnl(B4, AFTR, ip4(HOME4, DNS4, udp(53123, 53, dns("ds-lite.example", "A", ident=0x64D5)))),
+          case="ds-lite b4 -> aftr (ipv4-in-ipv6): dns query")
+    c.eth(ip6tnl(AFTR, B4, ip4(DNS4, HOME4, udp(53, 53123, dns("ds-lite.example", "A", WEB, ident=0x64D5)),
+                               ttl=57)), case="ds-lite aftr -> b4 (ipv4-in-ipv6): dns answer")
+    for fwd, fl, n in ((True, "S", 0), (False, "SA", 0), (True, "A", 0), (True, "PA", 517), (False, "PA", 1380),
+                       (False, "PA", 800), (True, "A", 0), (True, "FA", 0), (False, "FA", 0), (True, "A", 0)):
+        inner = (ip4(HOME4, WEB, tcp(41500, 443, fl, rbytes(n))) if fwd else
+                 ip4(WEB, HOME4, tcp(443, 41500, fl, rbytes(n)), ttl=51, df=True))
+        c.eth(ip6tnl(B4 if fwd else AFTR, AFTR if fwd else B4, inner),
+              case="ds-lite (ipv4-in-ipv6): tcp, " + ("b4 -> aftr" if fwd else "aftr -> b4"))
+    # --- IPv6 in IPv6 (ip6ip6) between two routers --------------------------
+    R1, R2 = A("2a01:4f8:10a:1::1", "low"), A("2a01:4f8:20b:2::1", "low")
+    for a, b, ident in ((V6_EUI64, V6_LOW, 0x66), (V6_LOW, V6_EUI64, 0x67)):
+        there = a is V6_EUI64
+        for seq in (1, 2):
+            c.eth(ip6tnl(R1 if there else R2, R2 if there else R1, ip6(a, b, echo6(ident, seq, 56))),
+                  case="ipv6-in-ipv6: icmpv6 echo request, " + ("r1 -> r2" if there else "r2 -> r1"))
+            c.eth(ip6tnl(R2 if there else R1, R1 if there else R2, ip6(b, a, echo6(ident, seq, 56, reply=True),
+                                                                        hlim=61)),
+                  case="ipv6-in-ipv6: icmpv6 echo reply, " + ("r2 -> r1" if there else "r1 -> r2"))
+    for fwd, fl, n in ((True, "S", 0), (False, "SA", 0), (True, "A", 0), (True, "PA", 333), (False, "PA", 1200),
+                       (False, "FA", 0), (True, "FA", 0)):
+        inner = (ip6(V6_PRIV, V6_OTHER, tcp(51400, 22, fl, rbytes(n))) if fwd else
+                 ip6(V6_OTHER, V6_PRIV, tcp(22, 51400, fl, rbytes(n)), hlim=59))
+        c.eth(ip6tnl(R1 if fwd else R2, R2 if fwd else R1, inner),
+              case="ipv6-in-ipv6: tcp, " + ("r1 -> r2" if fwd else "r2 -> r1"))
+    # The outer pair names the tunnel: the same inner packets between R1/R2
+    # and between R3/R4 are two flows.
+    R3, R4 = A("2600:1f18:aa0:1::10", "low"), A("2600:1f18:aa0:2::10", "low")
+    same = ip6(V6_PRIV2, V6_OTHER, udp(51401, 8443, rbytes(60)))
+    for osrc, odst, what in ((R1, R2, "r1 -> r2"), (R3, R4, "r3 -> r4"), (R1, R2, "r1 -> r2"), (R3, R4, "r3 -> r4")):
+        c.eth(ip6tnl(osrc, odst, same), case=f"ipv6-in-ipv6 {what}: the same inner udp, a flow per outer pair")
+    # Extension headers before the tunnel: the walk ends at 41 or 4.
+    c.eth(ip6tnl(R1, R2, ip6(V6_PRIV, V6_OTHER, tcp(51402, 443, "S")), ext=[60]),
+          case="ipv6-in-ipv6 behind destination options (tunnel encapsulation limit, RFC 2473 4.1.1)")
+    c.eth(ip6tnl(B4, AFTR, ip4(HOME4, WEB, tcp(41501, 80, "S")), ext=[0, 60]),
+          case="ipv4-in-ipv6 behind hop-by-hop and destination options")
+    # An outer IPv6 first fragment (offset 0, M = 1) is the tunnel; its later
+    # fragment is native IPv6 (next header 4 in the fragment header) in the
+    # inner flow of the first, matched on the outer addresses, the
+    # identification and the next header.
+    inner = ip4(HOME4, DNS4, udp(53124, 53, rbytes(1300)))
+    ident, hlim = 0x0B4F0001, 64
+    cut_at = 1232  # a multiple of 8: the B4's 1280-byte path MTU less 40 + 8
+    first = bytes(IPv6(src=B4.text, dst=AFTR.text, hlim=hlim, nh=44)
+                  / IPv6ExtHdrFragment(nh=4, offset=0, m=1, id=ident) / Raw(inner.raw[:cut_at]))
+    rest = bytes(IPv6(src=B4.text, dst=AFTR.text, hlim=hlim, nh=44)
+                 / IPv6ExtHdrFragment(nh=4, offset=cut_at // 8, m=0, id=ident) / Raw(inner.raw[cut_at:]))
+    facts = ip6tnl_facts(B4, AFTR, inner)
+    facts.update({"fragmentIdentification": ident, "fragmentOffset": 0, "firstFragment": True})
+    k = c.eth((first, facts), case="ipv4-in-ipv6 udp, outer ipv6 first fragment: the tunnel")
+    facts = ip6_facts(B4, AFTR, 4, 0, hlim, len(rest))
+    facts.update({"fragmentIdentification": ident, "fragmentOffset": cut_at, "firstFragment": False})
+    c.eth((rest, facts), case="ipv4-in-ipv6 udp, outer ipv6 later fragment (native ipv6, next header 4; inner flow)",
+          flow_key=c.key_of(k))
+    # Cut after the inner IP header: the tunnel's flow, with what was
+    # captured of the transport header.
+    raw, facts = ip6tnl(R1, R2, ip6(V6_PRIV, V6_OTHER, tcp(51400, 22, "PA", rbytes(700))))
+    verdict, facts = cut(facts, 14 + 40 + 40, 14 + 40 + 40 + 10, 6)
+    c.eth((raw, facts), verdict=verdict, snap=14 + 40 + 40 + 10,
+          case="ipv6-in-ipv6, inner tcp header cut by the capture at 10 bytes: the tunnel flow, ports")
+    raw, facts = ip6tnl(B4, AFTR, ip4(HOME4, WEB, tcp(41500, 443, "PA", rbytes(700))))
+    verdict, facts = cut(facts, 14 + 40 + 20, 14 + 40 + 20 + 2, 6)
+    c.eth((raw, facts), verdict=verdict, snap=14 + 40 + 20 + 2,
+          case="ipv4-in-ipv6, inner tcp header cut by the capture at 2 bytes: the tunnel flow, no ports")
+    # --- Next header 41 or 4 that stays the native IPv6 flow ---------------
+    v6in = ip6(V6_PRIV, V6_OTHER, tcp(51403, 443, "PA", rbytes(200)))
+    raw, facts = ip6tnl(R1, R2, v6in, decoy=True)
+    c.eth((raw, facts), verdict="ip6tnl_truncated", snap=14 + 40 + 30,
+          case="next header 41, inner ipv6 header cut by the capture (30 of 40 bytes): ip6tnl_truncated")
+    v4in = ip4(HOME4, WEB, tcp(41502, 443, "PA", rbytes(200)))
+    raw, facts = ip6tnl(B4, AFTR, v4in, decoy=True)
+    c.eth((raw, facts), verdict="ip6tnl_truncated", snap=14 + 40 + 12,
+          case="next header 4, inner ipv4 header cut by the capture (12 of 20 bytes): ip6tnl_truncated")
+    v4opt = ip4(HOME4, WEB, udp(41503, 5060, rbytes(40)), options=[b"\x94\x04\x00\x00"])  # router alert, ihl 6
+    raw, facts = ip6tnl(B4, AFTR, v4opt, decoy=True)
+    c.eth((raw, facts), verdict="ip6tnl_truncated", snap=14 + 40 + 22,
+          case="next header 4, inner ipv4 options cut by the capture (22 of ihl 6's 24 bytes): ip6tnl_truncated")
+    # The outer payload length ends the packet before the inner one does.
+    short = ip6(V6_PRIV, V6_OTHER, udp(51404, 53, rbytes(40)))
+    raw, facts = ip6tnl(R1, R2, short.raw[:40 + 8 + 20], decoy=True)
+    c.eth((raw, facts), verdict="ip6tnl_bad_payload",
+          case="next header 41, inner ipv6 payload length beyond the outer payload: ip6tnl_bad_payload")
+    raw, facts = ip6tnl(B4, AFTR, v4in.raw[:20 + 20 + 100], nh=4, decoy=True)
+    c.eth((raw, facts), verdict="ip6tnl_bad_payload",
+          case="next header 4, inner ipv4 total length beyond the outer payload: ip6tnl_bad_payload")
+    # The version the next header does not say.
+    raw, facts = ip6tnl(B4, AFTR, ip6(V6_PRIV, V6_OTHER, udp(51405, 53, rbytes(20))).raw, nh=4)
+    c.eth((raw, facts), verdict="ip6tnl_bad_payload",
+          case="next header 4 carrying version 6: ip6tnl_bad_payload")
+    raw, facts = ip6tnl(R1, R2, ip4(HOME4, WEB, udp(41504, 53, rbytes(30))).raw, nh=41)
+    c.eth((raw, facts), verdict="ip6tnl_bad_payload",
+          case="next header 41 carrying version 4: ip6tnl_bad_payload")
+    bad_ihl = fix_ip4_checksum(patch(ip4(HOME4, WEB, udp(41505, 53, rbytes(30))).raw, 0, "!B", 0x44))
+    raw, facts = ip6tnl(B4, AFTR, bad_ihl, nh=4)
+    c.eth((raw, facts), verdict="ip6tnl_bad_payload",
+          case="next header 4, inner ipv4 header length 16: ip6tnl_bad_payload")
 
 
 # ---------------------------------------------------------------------------

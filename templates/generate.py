@@ -54,7 +54,7 @@ UNITS = {"": 0, "bits": 1, "octets": 2, "packets": 3, "flows": 4, "seconds": 5, 
          "frames": 13}
 PEN_TUNPROBE = "tunprobe"
 PEN_CESNET = 16982
-KINDS = ("ipv4", "ipv6", "tunneled", "tunneled_ipv4")
+KINDS = ("ipv4", "ipv6", "tunneled", "tunneled_ipv4", "tunneled6", "tunneled6_ipv4")
 
 
 def read_value_table(ref):
@@ -153,7 +153,7 @@ def gen_header(m):
                  f"{SEMANTICS[e['semantics']]}, {UNITS[e['units']]}, {cxx_str(e['description'])}}},")
     o += ["};", f"inline constexpr std::size_t kElementCount = {len(m.elements)};", "",
           "struct Field {", "  uint16_t element;  // index into kElements", "  Fact fact;", "};", "",
-          "enum class TemplateKind : uint8_t { ipv4, ipv6, tunneled, tunneled_ipv4 };", "",
+          "enum class TemplateKind : uint8_t { " + ", ".join(KINDS) + " };", "",
           "struct Template {", "  uint16_t id;", "  const char* name;", "  TemplateKind kind;", "  const Field* fields;",
           "  uint16_t field_count;", "};", "",
           "struct Profile {", "  const char* name;", "  const char* description;", "  const Template* templates;",

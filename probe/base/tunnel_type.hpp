@@ -47,6 +47,7 @@ enum class Carrier : uint8_t {
   ipv4,          // directly in IPv4 (protocol 41): the outer addresses
   ipv4_udp,      // in UDP over IPv4: the outer addresses and ports
   ipv4_gre,      // in GRE over IPv4 (protocol 47): the outer addresses and the GRE key
+  ipv6,          // directly in IPv6 (next header 41 or 4): the outer IPv6 addresses
 };
 
 // X(enumerator, value, name, label, colour, carrier, port, detect)
@@ -60,7 +61,9 @@ enum class Carrier : uint8_t {
   X(ayiya, 6, "ayiya", "AYIYA", "#da8bc3", ipv4_udp, 5072, ports)          \
   X(gre, 7, "gre", "GRE", "#8c8c8c", ipv4_gre, 0, ports)                   \
   X(gre_ipv4, 8, "gre-ipv4", "GRE IPv4", "#ccb974", ipv4_gre, 0, ports)    \
-  X(ipv6_udp, 9, "ipv6-udp", "IPv6 in UDP", "#64b5cd", ipv4_udp, 0, ports)
+  X(ipv6_udp, 9, "ipv6-udp", "IPv6 in UDP", "#64b5cd", ipv4_udp, 0, ports)    \
+  X(ipv6_in_ipv6, 10, "ipv6-in-ipv6", "IPv6 in IPv6", "#4d4d9f", ipv6, 0, ports) \
+  X(ipv4_in_ipv6, 11, "ipv4-in-ipv6", "IPv4 in IPv6", "#b07aa1", ipv6, 0, ports)
 
 enum class TunnelType : uint8_t {
 #define TUNPROBE_X(e, v, n, l, c, k, port, detect) e = v,
@@ -106,6 +109,12 @@ constexpr uint32_t carrier_mask(Carrier c) {
 }
 static_assert(kTunnelTypeCount <= 32);
 
+// The outer header is IPv6: the key holds digests of its addresses
+// (outer_address_digest), the record the addresses.
+constexpr bool tunnel_has_outer_ipv6(TunnelType t) {
+  return (carrier_mask(Carrier::ipv6) >> static_cast<unsigned>(t)) & 1;
+}
+
 // The outer UDP ports are part of the key and exported (Teredo: the
 // client's mapped port and the relay's port, RFC 4380 5.4).
 constexpr bool tunnel_has_outer_ports(TunnelType t) {
@@ -123,14 +132,15 @@ constexpr bool tunnel_has_outer_id(TunnelType t) {
   return ((carrier_mask(Carrier::ipv4_udp) | carrier_mask(Carrier::ipv4_gre)) >> static_cast<unsigned>(t)) & 1;
 }
 
-// The outer header's IP protocol: what an outer IPv4 fragment of the
-// tunnel carries (0 for native traffic).
+// The outer header's IP protocol: what an outer fragment of the tunnel
+// carries (0 for native traffic).
 constexpr uint8_t tunnel_outer_protocol(TunnelType t) {
   switch (tunnel_carrier(t)) {
     case Carrier::native: return 0;
     case Carrier::ipv4: return kIpProtoIpv6;
     case Carrier::ipv4_udp: return kIpProtoUdp;
     case Carrier::ipv4_gre: return kIpProtoGre;
+    case Carrier::ipv6: return t == TunnelType::ipv4_in_ipv6 ? kIpProtoIpip : kIpProtoIpv6;
   }
   return 0;
 }

@@ -64,6 +64,8 @@ enum class Disposition : uint8_t { kFlow, kDrop };
   X(gre_bad_header, kFlow, "GRE version not 0 (PPTP) or RFC 1701 bits set: kept as IPv4")        \
   X(gre_other_protocol, kFlow, "GRE carrying neither IPv6 nor IPv4: kept as the IPv4 GRE flow")  \
   X(gre_bad_payload, kFlow, "GRE payload not the IP packet its protocol type says: kept as IPv4") \
+  X(ip6tnl_truncated, kFlow, "IPv6 next header 41 or 4 with the carried IP header cut: kept as IPv6") \
+  X(ip6tnl_bad_payload, kFlow, "IPv6 next header 41 or 4 not carrying that IP packet whole: IPv6") \
   X(mirror_truncated, kFlow, "--mirror: mirror header or mirrored frame cut: kept as the outer flow") \
   X(vxlan_bad_header, kFlow, "--mirror vxlan: VXLAN I flag clear: kept as the outer UDP flow")    \
   X(erspan_bad_header, kFlow, "--mirror erspan: ERSPAN version or frame type unknown: outer flow") \

@@ -57,15 +57,20 @@ struct PacketInfo {
   uint32_t mpls_top_label = 0;
   uint32_t observation_id = 0;
 
-  // Outer IPv4 header of a tunneled packet (valid when tunnel != none).
+  // Outer IP header of a tunneled packet (valid when tunnel != none).
   TunnelType tunnel = TunnelType::none;
   uint32_t outer_src4 = 0;
   uint32_t outer_dst4 = 0;
   uint16_t outer_sport = 0;   // UDP carriers: the outer ports; GRE: the key's high and low 16 bits
   uint16_t outer_dport = 0;
   bool gre_key_present = false;  // GRE: the K bit (RFC 2890 2.1); the key is outer_sport:outer_dport
-  uint32_t outer_length = 0;  // outer IPv4 total length
+  uint32_t outer_length = 0;  // outer IPv4 total length (IPv6: 40 + payload length)
   uint8_t outer_ttl = 0;
+  // An outer IPv6 header (tunnel_has_outer_ipv6): its addresses; outer_src4
+  // and outer_dst4 then hold their digests (outer_address_digest), which
+  // the flow key keeps in their place.
+  uint8_t outer_src6[16] = {};
+  uint8_t outer_dst6[16] = {};
 
   // 6to4 / ISATAP / 6rd: the IPv4 address embedded in each inner address
   // (0 where that end carries none), whether it equals the outer address of
@@ -122,6 +127,23 @@ union PacketInfoSlot {
   PacketInfoSlot() noexcept {}
 };
 static_assert(std::is_trivially_destructible_v<PacketInfo>);
+
+// The 32 bits that stand for an outer IPv6 address in the flow key (whose
+// outer slots are 32 bits wide; the record keeps the whole address): the
+// address's two halves mixed by a 64-bit finaliser (splitmix64's, Steele,
+// Lea and Flood 2014), so that every address bit moves about half the
+// digest's bits. Two outer pairs of the same inner flow merge only when
+// both ends' digests collide: about 2^-64 for two given pairs.
+inline uint32_t outer_address_digest(const uint8_t a[16]) noexcept {
+  uint64_t hi = 0, lo = 0;
+  for (int i = 0; i < 8; ++i) hi = hi << 8 | a[i];
+  for (int i = 8; i < 16; ++i) lo = lo << 8 | a[i];
+  uint64_t x = hi ^ (lo << 29 | lo >> 35) ^ 0x9e37'79b9'7f4a'7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58'476d'1ce4'e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d0'49bb'1331'11ebull;
+  x ^= x >> 31;
+  return static_cast<uint32_t>(x ^ (x >> 32));
+}
 
 // GRE: the key, from the outer-port slot.
 inline uint32_t gre_key(const PacketInfo& p) noexcept { return uint32_t{p.outer_sport} << 16 | p.outer_dport; }

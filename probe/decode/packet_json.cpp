@@ -14,6 +14,11 @@ std::string format_ip(const uint8_t addr[16], unsigned version) {
 
 
 void append_tunnel_fields(JsonObject& o, const PacketInfo& p) {
+  if (tunnel_has_outer_ipv6(p.tunnel)) {
+    o.str("tunnelSourceIPv6Address", ipv6_text(p.outer_src6));
+    o.str("tunnelDestinationIPv6Address", ipv6_text(p.outer_dst6));
+    return;
+  }
   o.str("tunnelSourceIPv4Address", ipv4_text(p.outer_src4));
   o.str("tunnelDestinationIPv4Address", ipv4_text(p.outer_dst4));
   if (tunnel_has_outer_ports(p.tunnel)) {

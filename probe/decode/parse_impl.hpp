@@ -8,6 +8,8 @@
 //   static TunnelType claim_proto41(ip6, cfg, PacketInfo& info);
 //   static GreClaim claim_gre(gre, avail, declared, fragment, mirrors);
 //   static MirrorClaim claim_vxlan(payload, avail, declared);
+//   static Ipv6CarrierClaim claim_ipv6_next(next, payload, avail, declared, fragment);
+//   static constexpr bool ipv6_carries_tunnel(next);
 // with the contracts of probe/decode/plugin.hpp.
 #pragma once
 
@@ -118,6 +120,21 @@ inline bool is_ext_header(uint8_t n) noexcept { return (kExtHeaders[n >> 6] >> (
 inline void save_outer(PacketInfo& out) noexcept {
   out.outer_src4 = ipv4_of(out.src);
   out.outer_dst4 = ipv4_of(out.dst);
+  out.outer_length = out.ip_length;
+  out.outer_ttl = out.ttl;
+}
+
+// The same for an outer IPv6 header (tunnel_has_outer_ipv6): its addresses
+// move to outer_src6/outer_dst6, their digests to outer_src4/outer_dst4
+// (the flow key's outer slots), and src/dst are cleared: an inner IPv4
+// header writes only their first 4 bytes.
+inline void save_outer6(PacketInfo& out) noexcept {
+  std::memcpy(out.outer_src6, out.src, 16);
+  std::memcpy(out.outer_dst6, out.dst, 16);
+  out.outer_src4 = outer_address_digest(out.src);
+  out.outer_dst4 = outer_address_digest(out.dst);
+  std::memset(out.src, 0, 16);
+  std::memset(out.dst, 0, 16);
   out.outer_length = out.ip_length;
   out.outer_ttl = out.ttl;
 }
@@ -254,6 +271,23 @@ struct Parser {
         c.inner_version == 6 ? parse_ipv6(inner, end, true, cfg, out) : parse_ipv4(inner, end, true, cfg, out);
   }
 
+  // IP directly in IPv6 (next header 41 or 4 after the extension chain):
+  // when the table's check passes, the outer header moves to the outer
+  // fields and the carried packet is parsed; otherwise the packet stays the
+  // IPv6 flow with the check's verdict. `declared`: the outer payload left
+  // after the extension headers. Out of line, like ipv6_mirror.
+  [[gnu::noinline]] static Verdict try_ipv6_carrier(const uint8_t* payload, const uint8_t* end, std::size_t declared,
+                                                    uint8_t next, const DecodeConfig& cfg, PacketInfo& out) noexcept {
+    const std::size_t avail = payload <= end ? static_cast<std::size_t>(end - payload) : 0;
+    // A later fragment returned before: a fragment here is a first one.
+    const Ipv6CarrierClaim c = D::claim_ipv6_next(next, payload, avail, declared, out.is_fragment);
+    if (c.type == TunnelType::none) return c.verdict;
+    save_outer6(out);
+    out.frag_outer = out.is_fragment;
+    out.tunnel = c.type;
+    return c.inner_version == 6 ? parse_ipv6(payload, end, true, cfg, out) : parse_ipv4(payload, end, true, cfg, out);
+  }
+
   // --mirror: the mirror types still to strip: none inside a mirrored frame
   // (one level).
   static MirrorSet mirrors_to_strip(const DecodeConfig& cfg, const PacketInfo&) noexcept {
@@ -304,7 +338,7 @@ struct Parser {
     return Verdict::ok;
   }
 
-  // GRE in an outer IPv6 header: only a mirror is looked for (tunnels in
+  // GRE in an outer IPv6 header: only a mirror is looked for (GRE tunnels in
   // IPv6 are not decoded). Returns the packet's verdict.
   static Verdict try_gre_mirror_ipv6(const uint8_t* gre, const uint8_t* end, const DecodeConfig& cfg,
                                      PacketInfo& out) noexcept {
@@ -437,7 +471,9 @@ struct Parser {
     const Verdict v = parse_l4(h, end, next, out);
     if (v != Verdict::ok) return v;
     if (inner) return nested_tunnel(h, end, next, out, cfg) ? Verdict::tunnel_nested : Verdict::ok;
-    // An outer IPv6 header: tunnels are not looked for, mirrors are.
+    // An outer IPv6 header: IP in IPv6, then mirrors.
+    if (D::ipv6_carries_tunnel(next))
+      return try_ipv6_carrier(h, end, 40 + plen - static_cast<std::size_t>(h - p), next, cfg, out);
     if (kInMirror || cfg.mirrors == 0) return v;
     return ipv6_mirror(h, end, next, cfg, out);
   }

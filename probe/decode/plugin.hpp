@@ -149,6 +149,52 @@ struct GreClaim {
   MirrorClaim mirror;
 };
 
+// Whether a carrier's payload is the IP packet its header says (GRE's
+// protocol type, IPv6's next header 41 or 4): `p` the payload, `avail`
+// bytes of it readable, `declared` by the carrier's headers; `fragment`:
+// the outer packet is a first fragment, which holds only part of it, so
+// its lengths are not compared. Each plug-in names the outcome with its
+// own verdicts.
+enum class CarriedFit : uint8_t {
+  whole,      // a whole header of that version, its length within `declared`
+  truncated,  // the capture cut the header
+  bad,        // another version, a bad header length, longer than `declared`
+};
+
+// IPv6 (RFC 8200 3): 40 bytes, version 6, 40 + payload length.
+inline CarriedFit carried_ipv6_fit(const uint8_t* p, std::size_t avail, std::size_t declared, bool fragment) noexcept {
+  constexpr std::size_t kHeader = 40;
+  if (!fragment && declared < kHeader) return CarriedFit::bad;
+  if (avail < 1) return CarriedFit::truncated;
+  if ((p[0] >> 4) != 6) return CarriedFit::bad;
+  if (avail < kHeader) return CarriedFit::truncated;
+  if (!fragment && kHeader + (std::size_t{p[4]} << 8 | p[5]) > declared) return CarriedFit::bad;
+  return CarriedFit::whole;
+}
+
+// IPv4 (RFC 791 3.1): version 4, IHL of 5 or more words, a total length
+// from the header's length up to `declared`.
+inline CarriedFit carried_ipv4_fit(const uint8_t* p, std::size_t avail, std::size_t declared, bool fragment) noexcept {
+  constexpr std::size_t kHeader = 20;
+  if (!fragment && declared < kHeader) return CarriedFit::bad;
+  if (avail < 1) return CarriedFit::truncated;
+  if ((p[0] >> 4) != 4) return CarriedFit::bad;
+  const std::size_t ihl = static_cast<std::size_t>(p[0] & 0x0f) * 4;
+  if (ihl < kHeader) return CarriedFit::bad;
+  if (avail < ihl) return CarriedFit::truncated;
+  const std::size_t total = std::size_t{p[2]} << 8 | p[3];
+  if (total < ihl || (!fragment && total > declared)) return CarriedFit::bad;
+  return CarriedFit::whole;
+}
+
+// What the IPv6 next-header table (plugins/registry.hpp) says of the
+// payload of an outer IPv6 header whose extension chain ended at 41 or 4.
+struct Ipv6CarrierClaim {
+  TunnelType type;        // none: not decoded, `verdict` says why
+  Verdict verdict;
+  uint8_t inner_version;  // claimed: 4 or 6
+};
+
 // The facts a flow key implies for its tunnel type: called with the key's
 // inner addresses and `info`'s outer addresses set. Empty for none.
 void tunnel_facts_from_key(TunnelType type, const uint8_t src[16], const uint8_t dst[16], const DecodeConfig& cfg,

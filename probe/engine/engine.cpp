@@ -224,7 +224,7 @@ void bring_up_ports(const RunConfig& cfg, const RunPlan& plan, Run& run, RunSumm
 // IPv4 header (20) of the file: a cache of 16 times that bound (8-way
 // buckets at 1/16 load: no eviction) is enough for every worker, however
 // the flows spread. A small file then costs a small cache, not the whole
-// --cache-size (128 MiB by default) touched at start.
+// --cache-size (192 MiB by default) touched at start.
 constexpr uint64_t kMinFlowPacketFileBytes = 16 + 20;
 constexpr uint64_t kCacheHeadroom = 16;
 

@@ -160,7 +160,7 @@ EndReason FlowCache::timeout_reason(const FlowRecord& r) const noexcept {
 
 void FlowCache::emit(FlowRecord& r, EndReason reason, RecordSink& sink) noexcept {
   r.end_reason = reason;
-  sink.next() = r;
+  copy_record(sink.next(), r);
   --live_;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -131,9 +132,12 @@ inline void make_key(const PacketInfo& p, FlowKey& k) noexcept {
   k.zero_[0] = k.zero_[1] = k.zero_[2] = 0;
 }
 
-// One flow. Two cache lines. Facts that follow from the key (Teredo server
-// and client, embedded IPv4, relay) are derived at export, not stored.
-// Times are packet time on the worker's clock (never backwards), 64-bit ms.
+// One flow. Three cache lines: the key; the counters every packet updates;
+// what a few flows need beyond their key (written and read only for them:
+// record_has_outer_ipv6), so that most packets and most exports touch two
+// lines. Facts that follow from the key (Teredo server and client, embedded
+// IPv4, relay) are derived at export, not stored. Times are packet time on
+// the worker's clock (never backwards), 64-bit ms.
 struct alignas(64) FlowRecord {
   FlowKey key;
   uint64_t first_ms;       // packet time of the first packet, ms since 1970
@@ -160,8 +164,26 @@ struct alignas(64) FlowRecord {
   // (0: none). The flow then ends --tcp-end-grace later, so that the last
   // ACK, a retransmitted FIN or the peer's RST still count into it.
   uint32_t tcp_end_ms;
+  // The outer IPv6 header of an IP-in-IPv6 tunnel (the key holds only the
+  // digests of these addresses).
+  alignas(64) uint8_t outer_src6[16];
+  uint8_t outer_dst6[16];
+  uint8_t spare_[32];
 };
-static_assert(sizeof(FlowRecord) == 128);
+static_assert(sizeof(FlowRecord) == 192 && offsetof(FlowRecord, outer_src6) == 128);
+
+// The third line is in use: the flow's outer header is IPv6.
+inline bool record_has_outer_ipv6(const FlowRecord& r) noexcept { return tunnel_has_outer_ipv6(r.key.tunnel); }
+
+// Copies a record: its third line only when it is in use (else zeroed), so
+// that exporting a record does not read a line nothing wrote.
+inline void copy_record(FlowRecord& to, const FlowRecord& from) noexcept {
+  std::memcpy(static_cast<void*>(&to), &from, offsetof(FlowRecord, outer_src6));
+  if (record_has_outer_ipv6(from))
+    std::memcpy(to.outer_src6, from.outer_src6, sizeof from.outer_src6 + sizeof from.outer_dst6 + sizeof from.spare_);
+  else
+    std::memset(to.outer_src6, 0, sizeof to.outer_src6 + sizeof to.outer_dst6 + sizeof to.spare_);
+}
 
 inline uint64_t last_ms(const FlowRecord& r) noexcept { return r.first_ms + r.last_after_ms; }
 

@@ -22,6 +22,14 @@ constexpr unsigned kLag = 8;
 void make_frag_key(const PacketInfo& p, FragKey& fk) noexcept {
   std::memset(&fk, 0, sizeof fk);
   fk.id = p.frag_id;
+  if (p.frag_outer && tunnel_has_outer_ipv6(p.tunnel)) {
+    // The outer IPv6 header of a tunnel: its later fragments are plain IPv6.
+    std::memcpy(fk.src, p.outer_src6, 16);
+    std::memcpy(fk.dst, p.outer_dst6, 16);
+    fk.version = 6;
+    fk.protocol = tunnel_outer_protocol(p.tunnel);
+    return;
+  }
   if (p.frag_outer) {
     // The outer IPv4 header of a tunnel: its later fragments are plain IPv4.
     const uint32_t s = __builtin_bswap32(p.outer_src4), d = __builtin_bswap32(p.outer_dst4);
@@ -191,6 +199,13 @@ void Pipeline::account(const PacketInfo& p, const FlowKey& key, uint64_t hash, u
     rec.worker = worker_id_;
     rec.tcp_end_ms = 0;
     rec.teredo_trailers = 0;
+    if (record_has_outer_ipv6(rec)) [[unlikely]] {
+      // A later outer fragment that starts the flow has no outer header
+      // of its own: zeros.
+      std::memcpy(rec.outer_src6, p.outer_src6, 16);
+      std::memcpy(rec.outer_dst6, p.outer_dst6, 16);
+      std::memset(rec.spare_, 0, sizeof rec.spare_);
+    }
     if (key.ip_version == 6) {
       // Once per flow: the key holds the packet's own addresses (or, for a
       // later fragment, those of its first fragment, which are the same or,

@@ -45,6 +45,8 @@ bool teredo_address(const RowSource& r) {
   return r.rec.key.tunnel == TunnelType::teredo && r.facts.teredo.has_address;
 }
 bool tunneled(const RowSource& r) { return r.rec.key.tunnel != TunnelType::none; }
+// The outer header is IPv4 (its addresses are in the key).
+bool outer4(const RowSource& r) { return tunneled(r) && !record_has_outer_ipv6(r.rec); }
 constexpr uint8_t kZero16[16] = {};
 
 // The Enum8 types, from the tables that define the names.
@@ -91,8 +93,11 @@ const Column kColumns[] = {
     {"mirrorType", "enum:1", W(u8(o, static_cast<uint8_t>(r.rec.key.mirror)))},
     {"observationPointId", "UInt32", W(u32(o, r.rec.key.observation_id))},
     {"tunnelType", "enum:2", W(u8(o, static_cast<uint8_t>(r.rec.key.tunnel)))},
-    {"tunnelSourceIPv4Address", "UInt32", W(u32(o, tunneled(r) ? r.facts.outer_src4 : 0))},
-    {"tunnelDestinationIPv4Address", "UInt32", W(u32(o, tunneled(r) ? r.facts.outer_dst4 : 0))},
+    {"tunnelSourceIPv4Address", "UInt32", W(u32(o, outer4(r) ? r.facts.outer_src4 : 0))},
+    {"tunnelDestinationIPv4Address", "UInt32", W(u32(o, outer4(r) ? r.facts.outer_dst4 : 0))},
+    {"tunnelSourceIPv6Address", "FixedString(16)", W(bytes16(o, record_has_outer_ipv6(r.rec) ? r.rec.outer_src6 : kZero16))},
+    {"tunnelDestinationIPv6Address", "FixedString(16)",
+     W(bytes16(o, record_has_outer_ipv6(r.rec) ? r.rec.outer_dst6 : kZero16))},
     {"tunnelSourceTransportPort", "UInt16",
      W(u16(o, tunnel_has_outer_ports(r.rec.key.tunnel) ? r.facts.outer_sport : 0))},
     {"tunnelDestinationTransportPort", "UInt16",
@@ -159,7 +164,7 @@ std::string column_list() {
 
 void append_row(std::string& out, const FlowRecord& rec, const DecodeConfig& cfg, const RowOrigin& origin) {
   PacketInfo facts;
-  if (rec.key.tunnel != TunnelType::none) derive_tunnel_facts(rec.key, cfg, facts);
+  if (rec.key.tunnel != TunnelType::none) derive_tunnel_facts(rec, cfg, facts);
   const RowSource row{rec, facts, origin};
   for (const Column& c : kColumns) c.put(out, row);
 }

@@ -1,4 +1,6 @@
 #include "probe/base/protocols.hpp"
+
+#include <cstring>
 #include "probe/records/flow_json.hpp"
 
 #include "probe/decode/plugin.hpp"
@@ -7,8 +9,13 @@
 
 namespace tunprobe {
 
-void derive_tunnel_facts(const FlowKey& key, const DecodeConfig& cfg, PacketInfo& out) noexcept {
+void derive_tunnel_facts(const FlowRecord& rec, const DecodeConfig& cfg, PacketInfo& out) noexcept {
+  const FlowKey& key = rec.key;
   out.tunnel = key.tunnel;
+  if (record_has_outer_ipv6(rec)) {
+    std::memcpy(out.outer_src6, rec.outer_src6, 16);
+    std::memcpy(out.outer_dst6, rec.outer_dst6, 16);
+  }
   out.outer_src4 = key.outer_src4;
   out.outer_dst4 = key.outer_dst4;
   out.outer_sport = key.outer_sport;
@@ -34,7 +41,7 @@ void append_flow_json(std::string& out, const FlowRecord& r, const DecodeConfig&
   o.str("tunnelType", tunnel_type_name(k.tunnel));
   if (k.tunnel != TunnelType::none) {
     PacketInfo facts;
-    derive_tunnel_facts(k, cfg, facts);
+    derive_tunnel_facts(r, cfg, facts);
     append_tunnel_fields(o, facts);
     o.num("tunnelOctetDeltaCount", r.outer_octets);
     if (k.tunnel == TunnelType::teredo) {

@@ -12,7 +12,7 @@ namespace tunprobe {
 // Re-derives what follows from a flow's key (Teredo server/client, embedded
 // IPv4, relay) into the tunnel fields of `out`, with the same plug-in code
 // that decoded the packets.
-void derive_tunnel_facts(const FlowKey& key, const DecodeConfig& cfg, PacketInfo& out) noexcept;
+void derive_tunnel_facts(const FlowRecord& rec, const DecodeConfig& cfg, PacketInfo& out) noexcept;
 
 void append_flow_json(std::string& out, const FlowRecord& rec, const DecodeConfig& cfg);
 

@@ -31,7 +31,7 @@ struct Facts {
 
   const PacketInfo& t() {
     if (!derived) {
-      derive_tunnel_facts(r.key, cfg, tunnel);
+      derive_tunnel_facts(r, cfg, tunnel);
       derived = true;
     }
     return tunnel;
@@ -46,6 +46,7 @@ uint64_t fact_value(Fact f, Facts& x) {
   const bool tun = k.tunnel != TunnelType::none;
   const bool teredo = k.tunnel == TunnelType::teredo;
   const bool ports = tunnel_has_outer_ports(k.tunnel);
+  const bool outer6 = tunnel_has_outer_ipv6(k.tunnel);
   // Embedded addresses and relays: the protocol-41 plug-ins' facts.
   const bool in_ipv4 = tunnel_carrier(k.tunnel) == Carrier::ipv4;
   switch (f) {
@@ -77,8 +78,9 @@ uint64_t fact_value(Fact f, Facts& x) {
     case Fact::destinationAddressClass: return k.ip_version == 6 ? static_cast<uint64_t>(r.dst_class) : 0;
     case Fact::addressClassPair:
       return k.ip_version == 6 ? (static_cast<uint64_t>(r.src_class) << 8 | static_cast<uint64_t>(r.dst_class)) : 0;
-    case Fact::tunnelSourceIPv4Address: return tun ? k.outer_src4 : 0;
-    case Fact::tunnelDestinationIPv4Address: return tun ? k.outer_dst4 : 0;
+    // (An outer IPv6 header's digests are not addresses: 0.)
+    case Fact::tunnelSourceIPv4Address: return tun && !outer6 ? k.outer_src4 : 0;
+    case Fact::tunnelDestinationIPv4Address: return tun && !outer6 ? k.outer_dst4 : 0;
     case Fact::tunnelSourceTransportPort: return ports ? k.outer_sport : 0;
     case Fact::tunnelDestinationTransportPort: return ports ? k.outer_dport : 0;
     case Fact::tunnelOctetDeltaCount: return tun ? r.outer_octets : 0;
@@ -99,7 +101,9 @@ uint64_t fact_value(Fact f, Facts& x) {
     case Fact::outerProtocolIdentifier: return tunnel_outer_protocol(k.tunnel);
     case Fact::zero: return 0;
     case Fact::sourceIPv6Address:
-    case Fact::destinationIPv6Address: return 0;  // 16 bytes: handled by the caller
+    case Fact::destinationIPv6Address:
+    case Fact::tunnelSourceIPv6Address:
+    case Fact::tunnelDestinationIPv6Address: return 0;  // 16 bytes: handled by the caller
   }
   return 0;
 }
@@ -132,8 +136,10 @@ std::string check_pen(uint64_t pen) {
 
 const Template& template_for(const Profile& p, const FlowKey& k) {
   const bool tunnel = k.tunnel != TunnelType::none;
-  const TemplateKind want = k.ip_version == 6 ? (tunnel ? TemplateKind::tunneled : TemplateKind::ipv6)
-                                              : (tunnel ? TemplateKind::tunneled_ipv4 : TemplateKind::ipv4);
+  const bool v6 = k.ip_version == 6;
+  const TemplateKind want = !tunnel ? (v6 ? TemplateKind::ipv6 : TemplateKind::ipv4)
+                            : tunnel_has_outer_ipv6(k.tunnel) ? (v6 ? TemplateKind::tunneled6 : TemplateKind::tunneled6_ipv4)
+                                                              : (v6 ? TemplateKind::tunneled : TemplateKind::tunneled_ipv4);
   for (uint16_t i = 0; i < p.template_count; ++i)
     if (p.templates[i].kind == want) return p.templates[i];
   return p.templates[0];
@@ -159,7 +165,12 @@ std::size_t encode_record(const Template& t, const FlowRecord& r, const DecodeCo
   for (uint16_t i = 0; i < t.field_count; ++i) {
     const Field& f = t.fields[i];
     const Element& e = kElements[f.element];
-    if (e.type == kTypeIpv6) {
+    if (e.type == kTypeIpv6 && (f.fact == Fact::tunnelSourceIPv6Address || f.fact == Fact::tunnelDestinationIPv6Address)) {
+      if (record_has_outer_ipv6(r))
+        std::memcpy(out + off, f.fact == Fact::tunnelSourceIPv6Address ? r.outer_src6 : r.outer_dst6, 16);
+      else
+        std::memset(out + off, 0, 16);
+    } else if (e.type == kTypeIpv6) {
       const uint8_t* a = f.fact == Fact::sourceIPv6Address ? r.key.src : r.key.dst;
       if (r.key.ip_version == 6) {
         std::memcpy(out + off, a, 16);

@@ -57,6 +57,8 @@ enum class Fact : uint8_t {
   embeddedSourceIPv4Address,
   embeddedDestinationIPv4Address,
   tunnelRelayIPv4Address,
+  tunnelSourceIPv6Address,
+  tunnelDestinationIPv6Address,
   outerProtocolIdentifier,
   teredoHeaders,
   teredoTrailers,
@@ -65,7 +67,7 @@ enum class Fact : uint8_t {
   portOrIcmpTypeCode,
   zero,
 };
-inline constexpr std::size_t kFactCount = 49;
+inline constexpr std::size_t kFactCount = 51;
 
 // type: IANA abstract data type number (RFC 5610; libfixbuf's FB_* values);
 // semantics, units: RFC 5610 numbers (libfixbuf: << 8, << 16).
@@ -110,11 +112,11 @@ inline constexpr Element kElements[] = {
     {"egressVRFID", 0, 235, 4, 3, 4, 0, "nfdump profile: sourceAddressClass * 256 + destinationAddressClass (IPv6 flows; 0 for IPv4)."},
     {"dot1qCustomerVlanId", 0, 245, 2, 2, 4, 0, "The second (QinQ) 802.1Q tag's VLAN id (0: none)."},
     {"tunnelType", kPenTunprobe, 1, 1, 1, 4, 0, "The tunnel that carried the flow; 0 for native traffic."},
-    {"tunnelSourceIPv4Address", kPenTunprobe, 2, 4, 18, 0, 0, "Source address of the outer IPv4 header."},
-    {"tunnelDestinationIPv4Address", kPenTunprobe, 3, 4, 18, 0, 0, "Destination address of the outer IPv4 header."},
+    {"tunnelSourceIPv4Address", kPenTunprobe, 2, 4, 18, 0, 0, "Source address of the outer IPv4 header (tunnels carried in IPv4)."},
+    {"tunnelDestinationIPv4Address", kPenTunprobe, 3, 4, 18, 0, 0, "Destination address of the outer IPv4 header (tunnels carried in IPv4)."},
     {"tunnelSourceTransportPort", kPenTunprobe, 4, 2, 2, 4, 0, "Outer UDP source port (Teredo; 0 for protocol-41 tunnels)."},
     {"tunnelDestinationTransportPort", kPenTunprobe, 5, 2, 2, 4, 0, "Outer UDP destination port (Teredo; 0 for protocol-41 tunnels)."},
-    {"tunnelOctetDeltaCount", kPenTunprobe, 6, 8, 4, 3, 2, "IP octets of the outer IPv4 packets (total length), later outer fragments included."},
+    {"tunnelOctetDeltaCount", kPenTunprobe, 6, 8, 4, 3, 2, "IP octets of the outer packets (IPv4 total length, 40 + the IPv6 payload length), later outer fragments included."},
     {"teredoServerIPv4Address", kPenTunprobe, 7, 4, 18, 0, 0, "Teredo server from the Teredo address (bits 32-63); 0.0.0.0 when no end is in 2001::/32."},
     {"teredoClientIPv4Address", kPenTunprobe, 8, 4, 18, 0, 0, "Teredo client's mapped (public) IPv4 address, de-obfuscated from the Teredo address."},
     {"teredoClientPort", kPenTunprobe, 9, 2, 2, 4, 0, "Teredo client's mapped UDP port, de-obfuscated from the Teredo address."},
@@ -129,6 +131,8 @@ inline constexpr Element kElements[] = {
     {"teredoOriginCount", kPenTunprobe, 18, 4, 3, 3, 3, "Packets with a Teredo origin indication."},
     {"observationPointId", 0, 138, 8, 4, 4, 0, "--mirror: the mirror session the packets came in (VXLAN VNI, ERSPAN session id, the GRE key of Ethernet in GRE); 0 for traffic that was not mirrored."},
     {"mirrorType", kPenTunprobe, 20, 1, 1, 4, 0, "--mirror: how the packets reached the probe (the mirror whose headers were stripped); 0 none."},
+    {"tunnelSourceIPv6Address", kPenTunprobe, 21, 16, 19, 0, 0, "Source address of the outer IPv6 header (IPv6 and IPv4 in IPv6: RFC 2473, DS-Lite)."},
+    {"tunnelDestinationIPv6Address", kPenTunprobe, 22, 16, 19, 0, 0, "Destination address of the outer IPv6 header (IPv6 and IPv4 in IPv6: RFC 2473, DS-Lite)."},
     {"greKey", kPenTunprobe, 19, 4, 3, 4, 0, "GRE tunnels: the key of the GRE header (RFC 2890 2.1), 0 when the packets carried none."},
     {"tunnelSrcIPv6", 16982, 400, 16, 19, 4, 0, "flowmon profile: the inner IPv6 source."},
     {"tunnelDstIPv6", 16982, 401, 16, 19, 4, 0, "flowmon profile: the inner IPv6 destination."},
@@ -142,14 +146,14 @@ inline constexpr Element kElements[] = {
     {"tunnelTeredoTrailers", 16982, 409, 1, 1, 4, 0, "flowmon profile: RFC 6081 trailers seen after the IPv6 packets of a Teredo flow, as bits: 1 nonce, 2 alternate address, 4 neighbor discovery option, 8 random port, 128 bytes that are no RFC 6081 trailer."},
     {"tunnelHOPLimit", 16982, 414, 1, 1, 4, 0, "flowmon profile: the inner hop limit (the lowest seen, minimumTTL)."},
 };
-inline constexpr std::size_t kElementCount = 60;
+inline constexpr std::size_t kElementCount = 62;
 
 struct Field {
   uint16_t element;  // index into kElements
   Fact fact;
 };
 
-enum class TemplateKind : uint8_t { ipv4, ipv6, tunneled, tunneled_ipv4 };
+enum class TemplateKind : uint8_t { ipv4, ipv6, tunneled, tunneled_ipv4, tunneled6, tunneled6_ipv4 };
 
 struct Template {
   uint16_t id;
@@ -241,7 +245,7 @@ inline constexpr Field kFields_default_tunneled[] = {
     {31, Fact::tunnelSourceTransportPort},  // tunnelSourceTransportPort
     {32, Fact::tunnelDestinationTransportPort},  // tunnelDestinationTransportPort
     {33, Fact::tunnelOctetDeltaCount},  // tunnelOctetDeltaCount
-    {48, Fact::greKey},  // greKey
+    {50, Fact::greKey},  // greKey
     {34, Fact::teredoServerIPv4Address},  // teredoServerIPv4Address
     {35, Fact::teredoClientIPv4Address},  // teredoClientIPv4Address
     {36, Fact::teredoClientPort},  // teredoClientPort
@@ -280,7 +284,61 @@ inline constexpr Field kFields_default_tunneled_ipv4[] = {
     {31, Fact::tunnelSourceTransportPort},  // tunnelSourceTransportPort
     {32, Fact::tunnelDestinationTransportPort},  // tunnelDestinationTransportPort
     {33, Fact::tunnelOctetDeltaCount},  // tunnelOctetDeltaCount
-    {48, Fact::greKey},  // greKey
+    {50, Fact::greKey},  // greKey
+    {47, Fact::mirrorType},  // mirrorType
+    {46, Fact::observationPointId},  // observationPointId
+};
+inline constexpr Field kFields_default_tunneled6[] = {
+    {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
+    {20, Fact::flowEndMilliseconds},  // flowEndMilliseconds
+    {1, Fact::packetDeltaCount},  // packetDeltaCount
+    {0, Fact::octetDeltaCount},  // octetDeltaCount
+    {9, Fact::sourceIPv6Address},  // sourceIPv6Address
+    {10, Fact::destinationIPv6Address},  // destinationIPv6Address
+    {5, Fact::sourceTransportPort},  // sourceTransportPort
+    {7, Fact::destinationTransportPort},  // destinationTransportPort
+    {2, Fact::protocolIdentifier},  // protocolIdentifier
+    {4, Fact::tcpControlBits},  // tcpControlBits
+    {17, Fact::icmpTypeCodeIPv6},  // icmpTypeCodeIPv6
+    {18, Fact::flowEndReason},  // flowEndReason
+    {16, Fact::ipVersion},  // ipVersion
+    {3, Fact::ipClassOfService},  // ipClassOfService
+    {12, Fact::minimumTTL},  // minimumTTL
+    {13, Fact::maximumTTL},  // maximumTTL
+    {14, Fact::vlanId},  // vlanId
+    {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
+    {28, Fact::tunnelType},  // tunnelType
+    {41, Fact::sourceAddressClass},  // sourceAddressClass
+    {42, Fact::destinationAddressClass},  // destinationAddressClass
+    {48, Fact::tunnelSourceIPv6Address},  // tunnelSourceIPv6Address
+    {49, Fact::tunnelDestinationIPv6Address},  // tunnelDestinationIPv6Address
+    {33, Fact::tunnelOctetDeltaCount},  // tunnelOctetDeltaCount
+    {47, Fact::mirrorType},  // mirrorType
+    {46, Fact::observationPointId},  // observationPointId
+};
+inline constexpr Field kFields_default_tunneled6_ipv4[] = {
+    {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
+    {20, Fact::flowEndMilliseconds},  // flowEndMilliseconds
+    {1, Fact::packetDeltaCount},  // packetDeltaCount
+    {0, Fact::octetDeltaCount},  // octetDeltaCount
+    {6, Fact::sourceIPv4Address},  // sourceIPv4Address
+    {8, Fact::destinationIPv4Address},  // destinationIPv4Address
+    {5, Fact::sourceTransportPort},  // sourceTransportPort
+    {7, Fact::destinationTransportPort},  // destinationTransportPort
+    {2, Fact::protocolIdentifier},  // protocolIdentifier
+    {4, Fact::tcpControlBits},  // tcpControlBits
+    {11, Fact::icmpTypeCodeIPv4},  // icmpTypeCodeIPv4
+    {18, Fact::flowEndReason},  // flowEndReason
+    {16, Fact::ipVersion},  // ipVersion
+    {3, Fact::ipClassOfService},  // ipClassOfService
+    {12, Fact::minimumTTL},  // minimumTTL
+    {13, Fact::maximumTTL},  // maximumTTL
+    {14, Fact::vlanId},  // vlanId
+    {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
+    {28, Fact::tunnelType},  // tunnelType
+    {48, Fact::tunnelSourceIPv6Address},  // tunnelSourceIPv6Address
+    {49, Fact::tunnelDestinationIPv6Address},  // tunnelDestinationIPv6Address
+    {33, Fact::tunnelOctetDeltaCount},  // tunnelOctetDeltaCount
     {47, Fact::mirrorType},  // mirrorType
     {46, Fact::observationPointId},  // observationPointId
 };
@@ -289,6 +347,8 @@ inline constexpr Template kTemplates_default[] = {
     {257, "ipv6", TemplateKind::ipv6, kFields_default_ipv6, 23},
     {258, "tunneled-ipv6", TemplateKind::tunneled, kFields_default_tunneled, 39},
     {259, "tunneled-ipv4", TemplateKind::tunneled_ipv4, kFields_default_tunneled_ipv4, 27},
+    {264, "ipv6-in-ipv6", TemplateKind::tunneled6, kFields_default_tunneled6, 26},
+    {265, "ipv4-in-ipv6", TemplateKind::tunneled6_ipv4, kFields_default_tunneled6_ipv4, 24},
 };
 
 inline constexpr Field kFields_nfdump_ipv4[] = {
@@ -381,11 +441,54 @@ inline constexpr Field kFields_nfdump_tunneled_ipv4[] = {
     {23, Fact::tunnelSourceTransportPort},  // postNAPTSourceTransportPort
     {24, Fact::tunnelDestinationTransportPort},  // postNAPTDestinationTransportPort
 };
+inline constexpr Field kFields_nfdump_tunneled6[] = {
+    {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
+    {20, Fact::flowEndMilliseconds},  // flowEndMilliseconds
+    {1, Fact::packetDeltaCount},  // packetDeltaCount
+    {0, Fact::octetDeltaCount},  // octetDeltaCount
+    {9, Fact::sourceIPv6Address},  // sourceIPv6Address
+    {10, Fact::destinationIPv6Address},  // destinationIPv6Address
+    {17, Fact::icmpTypeCodeIPv6},  // icmpTypeCodeIPv6
+    {5, Fact::sourceTransportPort},  // sourceTransportPort
+    {7, Fact::portOrIcmpTypeCode},  // destinationTransportPort
+    {2, Fact::protocolIdentifier},  // protocolIdentifier
+    {4, Fact::tcpControlBits},  // tcpControlBits
+    {18, Fact::flowEndReason},  // flowEndReason
+    {3, Fact::ipClassOfService},  // ipClassOfService
+    {12, Fact::minimumTTL},  // minimumTTL
+    {13, Fact::maximumTTL},  // maximumTTL
+    {14, Fact::vlanId},  // vlanId
+    {15, Fact::dot1qCustomerVlanId},  // postVlanId
+    {25, Fact::tunnelType},  // ingressVRFID
+    {26, Fact::addressClassPair},  // egressVRFID
+};
+inline constexpr Field kFields_nfdump_tunneled6_ipv4[] = {
+    {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
+    {20, Fact::flowEndMilliseconds},  // flowEndMilliseconds
+    {1, Fact::packetDeltaCount},  // packetDeltaCount
+    {0, Fact::octetDeltaCount},  // octetDeltaCount
+    {6, Fact::sourceIPv4Address},  // sourceIPv4Address
+    {8, Fact::destinationIPv4Address},  // destinationIPv4Address
+    {11, Fact::icmpTypeCodeIPv4},  // icmpTypeCodeIPv4
+    {5, Fact::sourceTransportPort},  // sourceTransportPort
+    {7, Fact::portOrIcmpTypeCode},  // destinationTransportPort
+    {2, Fact::protocolIdentifier},  // protocolIdentifier
+    {4, Fact::tcpControlBits},  // tcpControlBits
+    {18, Fact::flowEndReason},  // flowEndReason
+    {3, Fact::ipClassOfService},  // ipClassOfService
+    {12, Fact::minimumTTL},  // minimumTTL
+    {13, Fact::maximumTTL},  // maximumTTL
+    {14, Fact::vlanId},  // vlanId
+    {15, Fact::dot1qCustomerVlanId},  // postVlanId
+    {25, Fact::tunnelType},  // ingressVRFID
+};
 inline constexpr Template kTemplates_nfdump[] = {
     {260, "ipv4", TemplateKind::ipv4, kFields_nfdump_ipv4, 18},
     {261, "ipv6", TemplateKind::ipv6, kFields_nfdump_ipv6, 19},
     {262, "tunneled-ipv6", TemplateKind::tunneled, kFields_nfdump_tunneled, 23},
     {263, "tunneled-ipv4", TemplateKind::tunneled_ipv4, kFields_nfdump_tunneled_ipv4, 22},
+    {266, "ipv6-in-ipv6", TemplateKind::tunneled6, kFields_nfdump_tunneled6, 19},
+    {267, "ipv4-in-ipv6", TemplateKind::tunneled6_ipv4, kFields_nfdump_tunneled6_ipv4, 18},
 };
 
 inline constexpr Field kFields_flowmon_ipv4[] = {
@@ -439,17 +542,17 @@ inline constexpr Field kFields_flowmon_tunneled[] = {
     {18, Fact::flowEndReason},  // flowEndReason
     {14, Fact::vlanId},  // vlanId
     {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
-    {49, Fact::sourceIPv6Address},  // tunnelSrcIPv6
-    {50, Fact::destinationIPv6Address},  // tunnelDstIPv6
-    {51, Fact::sourceTransportPort},  // tunnelSrcPort
-    {52, Fact::destinationTransportPort},  // tunnelDstPort
-    {53, Fact::protocolIdentifier},  // tunnelProtocol
-    {54, Fact::tunnelType},  // tunnelType
-    {55, Fact::tcpControlBits},  // tunnelTCPFlags
-    {56, Fact::icmpTypeCode},  // tunnelICMPcode
-    {57, Fact::teredoHeaders},  // tunnelTeredoHeaders
-    {58, Fact::teredoTrailers},  // tunnelTeredoTrailers
-    {59, Fact::minimumTTL},  // tunnelHOPLimit
+    {51, Fact::sourceIPv6Address},  // tunnelSrcIPv6
+    {52, Fact::destinationIPv6Address},  // tunnelDstIPv6
+    {53, Fact::sourceTransportPort},  // tunnelSrcPort
+    {54, Fact::destinationTransportPort},  // tunnelDstPort
+    {55, Fact::protocolIdentifier},  // tunnelProtocol
+    {56, Fact::tunnelType},  // tunnelType
+    {57, Fact::tcpControlBits},  // tunnelTCPFlags
+    {58, Fact::icmpTypeCode},  // tunnelICMPcode
+    {59, Fact::teredoHeaders},  // tunnelTeredoHeaders
+    {60, Fact::teredoTrailers},  // tunnelTeredoTrailers
+    {61, Fact::minimumTTL},  // tunnelHOPLimit
 };
 inline constexpr Field kFields_flowmon_tunneled_ipv4[] = {
     {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
@@ -464,29 +567,73 @@ inline constexpr Field kFields_flowmon_tunneled_ipv4[] = {
     {18, Fact::flowEndReason},  // flowEndReason
     {14, Fact::vlanId},  // vlanId
     {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
-    {49, Fact::sourceIPv6Address},  // tunnelSrcIPv6
-    {50, Fact::destinationIPv6Address},  // tunnelDstIPv6
-    {51, Fact::sourceTransportPort},  // tunnelSrcPort
-    {52, Fact::destinationTransportPort},  // tunnelDstPort
-    {53, Fact::protocolIdentifier},  // tunnelProtocol
-    {54, Fact::tunnelType},  // tunnelType
-    {55, Fact::tcpControlBits},  // tunnelTCPFlags
-    {56, Fact::icmpTypeCode},  // tunnelICMPcode
-    {57, Fact::teredoHeaders},  // tunnelTeredoHeaders
-    {58, Fact::teredoTrailers},  // tunnelTeredoTrailers
-    {59, Fact::minimumTTL},  // tunnelHOPLimit
+    {51, Fact::sourceIPv6Address},  // tunnelSrcIPv6
+    {52, Fact::destinationIPv6Address},  // tunnelDstIPv6
+    {53, Fact::sourceTransportPort},  // tunnelSrcPort
+    {54, Fact::destinationTransportPort},  // tunnelDstPort
+    {55, Fact::protocolIdentifier},  // tunnelProtocol
+    {56, Fact::tunnelType},  // tunnelType
+    {57, Fact::tcpControlBits},  // tunnelTCPFlags
+    {58, Fact::icmpTypeCode},  // tunnelICMPcode
+    {59, Fact::teredoHeaders},  // tunnelTeredoHeaders
+    {60, Fact::teredoTrailers},  // tunnelTeredoTrailers
+    {61, Fact::minimumTTL},  // tunnelHOPLimit
+};
+inline constexpr Field kFields_flowmon_tunneled6[] = {
+    {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
+    {20, Fact::flowEndMilliseconds},  // flowEndMilliseconds
+    {1, Fact::packetDeltaCount},  // packetDeltaCount
+    {0, Fact::tunnelOctetDeltaCount},  // octetDeltaCount
+    {9, Fact::tunnelSourceIPv6Address},  // sourceIPv6Address
+    {10, Fact::tunnelDestinationIPv6Address},  // destinationIPv6Address
+    {2, Fact::outerProtocolIdentifier},  // protocolIdentifier
+    {18, Fact::flowEndReason},  // flowEndReason
+    {14, Fact::vlanId},  // vlanId
+    {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
+    {51, Fact::sourceIPv6Address},  // tunnelSrcIPv6
+    {52, Fact::destinationIPv6Address},  // tunnelDstIPv6
+    {53, Fact::sourceTransportPort},  // tunnelSrcPort
+    {54, Fact::destinationTransportPort},  // tunnelDstPort
+    {55, Fact::protocolIdentifier},  // tunnelProtocol
+    {56, Fact::tunnelType},  // tunnelType
+    {57, Fact::tcpControlBits},  // tunnelTCPFlags
+    {58, Fact::icmpTypeCode},  // tunnelICMPcode
+    {61, Fact::minimumTTL},  // tunnelHOPLimit
+};
+inline constexpr Field kFields_flowmon_tunneled6_ipv4[] = {
+    {19, Fact::flowStartMilliseconds},  // flowStartMilliseconds
+    {20, Fact::flowEndMilliseconds},  // flowEndMilliseconds
+    {1, Fact::packetDeltaCount},  // packetDeltaCount
+    {0, Fact::tunnelOctetDeltaCount},  // octetDeltaCount
+    {9, Fact::tunnelSourceIPv6Address},  // sourceIPv6Address
+    {10, Fact::tunnelDestinationIPv6Address},  // destinationIPv6Address
+    {2, Fact::outerProtocolIdentifier},  // protocolIdentifier
+    {18, Fact::flowEndReason},  // flowEndReason
+    {14, Fact::vlanId},  // vlanId
+    {27, Fact::dot1qCustomerVlanId},  // dot1qCustomerVlanId
+    {51, Fact::sourceIPv6Address},  // tunnelSrcIPv6
+    {52, Fact::destinationIPv6Address},  // tunnelDstIPv6
+    {53, Fact::sourceTransportPort},  // tunnelSrcPort
+    {54, Fact::destinationTransportPort},  // tunnelDstPort
+    {55, Fact::protocolIdentifier},  // tunnelProtocol
+    {56, Fact::tunnelType},  // tunnelType
+    {57, Fact::tcpControlBits},  // tunnelTCPFlags
+    {58, Fact::icmpTypeCode},  // tunnelICMPcode
+    {61, Fact::minimumTTL},  // tunnelHOPLimit
 };
 inline constexpr Template kTemplates_flowmon[] = {
     {270, "ipv4", TemplateKind::ipv4, kFields_flowmon_ipv4, 17},
     {271, "ipv6", TemplateKind::ipv6, kFields_flowmon_ipv6, 17},
     {272, "tunneled-ipv6", TemplateKind::tunneled, kFields_flowmon_tunneled, 23},
     {273, "tunneled-ipv4", TemplateKind::tunneled_ipv4, kFields_flowmon_tunneled_ipv4, 23},
+    {274, "ipv6-in-ipv6", TemplateKind::tunneled6, kFields_flowmon_tunneled6, 19},
+    {275, "ipv4-in-ipv6", TemplateKind::tunneled6_ipv4, kFields_flowmon_tunneled6_ipv4, 19},
 };
 
 inline constexpr Profile kProfiles[] = {
-    {"default", "The inner flow in standard elements, the tunnel facts in tunprobe's enterprise elements (--pen). The JSON output has the same names.", kTemplates_default, 4},
-    {"nfdump", "Only standard elements that nfcapd 1.7 stores; the tunnel facts on the post-NAT/NAPT and VRF elements (README, nfdump mapping).", kTemplates_nfdump, 4},
-    {"flowmon", "FlowMon tunnel plug-in layout: a tunneled IPv6 flow is the outer IPv4 flow in standard elements, its IPv6 content in PEN 16982 elements 400-409 and 414. A tunneled IPv4 flow (GRE) has the same layout, its inner addresses IPv4-mapped (::ffff:a.b.c.d, RFC 4291 2.5.5.2) in elements 400 and 401: FlowMon publishes no inner-IPv4 elements.", kTemplates_flowmon, 4},
+    {"default", "The inner flow in standard elements, the tunnel facts in tunprobe's enterprise elements (--pen). The JSON output has the same names.", kTemplates_default, 6},
+    {"nfdump", "Only standard elements that nfcapd 1.7 stores; the tunnel facts on the post-NAT/NAPT and VRF elements (README, nfdump mapping). nfcapd 1.7 stores no post-NAT IPv6 address (281, 282 are dropped): IP in IPv6 carries its tunnel type, not its outer pair.", kTemplates_nfdump, 6},
+    {"flowmon", "FlowMon tunnel plug-in layout: a tunneled IPv6 flow is the outer IPv4 flow in standard elements, its IPv6 content in PEN 16982 elements 400-409 and 414. A tunneled IPv4 flow (GRE) has the same layout, its inner addresses IPv4-mapped (::ffff:a.b.c.d, RFC 4291 2.5.5.2) in elements 400 and 401: FlowMon publishes no inner-IPv4 elements.", kTemplates_flowmon, 6},
 };
 inline constexpr std::size_t kProfileCount = 3;
 

@@ -41,7 +41,8 @@ SELECT = """SELECT {columns}, IPv4NumToString(sourceIPv4Address) AS s4, IPv4NumT
   IPv4NumToString(tunnelSourceIPv4Address) AS ts4, IPv4NumToString(tunnelDestinationIPv4Address) AS td4,
   IPv4NumToString(teredoServerIPv4Address) AS tsv, IPv4NumToString(teredoClientIPv4Address) AS tcl,
   IPv4NumToString(embeddedSourceIPv4Address) AS es4, IPv4NumToString(embeddedDestinationIPv4Address) AS ed4,
-  IPv4NumToString(tunnelRelayIPv4Address) AS rl4
+  IPv4NumToString(tunnelRelayIPv4Address) AS rl4,
+  IPv6NumToString(tunnelSourceIPv6Address) AS ts6, IPv6NumToString(tunnelDestinationIPv6Address) AS td6
 FROM {table} FORMAT JSONEachRow"""
 
 IP_FIELDS = {"tunnelSourceIPv4Address": "ts4", "tunnelDestinationIPv4Address": "td4",
@@ -79,6 +80,10 @@ def row_as_json(r):
     if r["tunnelType"] != "none":
         for col, alias in IP_FIELDS.items():
             if r[col]:
+                o[col] = r[alias]
+        # IP in IPv6: the outer IPv6 pair (:: for the other carriers).
+        for col, alias in (("tunnelSourceIPv6Address", "ts6"), ("tunnelDestinationIPv6Address", "td6")):
+            if r[alias] != "::":
                 o[col] = r[alias]
         for k in ("tunnelSourceTransportPort", "tunnelDestinationTransportPort", "teredoClientPort", "teredoFlags"):
             if r[k]:

@@ -14,7 +14,8 @@ per worker), runs the probe with JSON output and --stats-json, and checks:
   * verdict counts equal the ground truth's, and so do the frames unwrapped
     per mirror type (mirroredPackets; the mirrors captures, --mirror);
   * the flows: record by record, the generator's flows (keys with the GRE
-    key, mirror type and observation point id; start and end
+    key, mirror type and observation point id, the outer IPv6 pair of the
+    tunnels carried in IPv6; start and end
     times, packet and octet counts, TCP flags, end reasons: flows cut by the
     active and idle timeouts, TCP FIN/RST with the grace period, across 60
     days and the 2^32 ms point, after a first packet stamped 0); with a
@@ -50,7 +51,7 @@ def key_of_truth(k):
             k.get("vlanId", 0), k.get("dot1qCustomerVlanId", 0), src, dst, k["protocolIdentifier"],
             k.get("sourceTransportPort", 0), k.get("destinationTransportPort", 0),
             bool(k.get("transportHeaderMissing")), k.get("greKey"), k.get("mirrorType", "none"),
-            k.get("observationPointId", 0))
+            k.get("observationPointId", 0), k.get("tunnelSourceIPv6Address"), k.get("tunnelDestinationIPv6Address"))
 
 
 def key_of_record(r):
@@ -70,12 +71,12 @@ def key_of_record(r):
             r.get("tunnelSourceTransportPort", 0), r.get("tunnelDestinationTransportPort", 0),
             r.get("vlanId", 0), r.get("dot1qCustomerVlanId", 0), src, dst, proto, sport, dport,
             bool(r.get("transportHeaderMissing")), r.get("greKey"), r.get("mirrorType", "none"),
-            r.get("observationPointId", 0))
+            r.get("observationPointId", 0), r.get("tunnelSourceIPv6Address"), r.get("tunnelDestinationIPv6Address"))
 
 
 def reverse(k):
-    t, os_, od, osp, odp, v1, v2, s, d, p, sp, dp, nt, gk, m, op = k
-    return (t, od, os_, odp, osp, v1, v2, d, s, p, dp, sp, nt, gk, m, op)
+    t, os_, od, osp, odp, v1, v2, s, d, p, sp, dp, nt, gk, m, op, os6, od6 = k
+    return (t, od, os_, odp, osp, v1, v2, d, s, p, dp, sp, nt, gk, m, op, od6, os6)
 
 
 def record_tuple(k, f):

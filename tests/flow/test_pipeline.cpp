@@ -629,3 +629,48 @@ TEST_CASE("the flow record ORs the packets' Teredo trailer bits", "[pipeline]") 
   REQUIRE(h.out.size() == 1);
   CHECK(h.out[0].teredo_trailers == 0);
 }
+
+TEST_CASE("IP in IPv6: the outer IPv6 pair is part of the key and in the record", "[pipeline]") {
+  Harness h;
+  const A6 b4a = v6("2001:db8:b4::1"), b4b = v6("2001:db8:b4::2"), aftr = v6("2001:db8:af::1");
+  const Bytes inner = ipv4(v4("192.0.0.2"), v4("198.51.100.80"), kUdp, udp(53000, 53, filler(30)));
+  // The same subscriber packet from two B4s: two flows; a third packet joins the first.
+  h.feed(eth(kEtherIpv6, ipv6(b4a, aftr, kIpip, inner)), kT0);
+  h.feed(eth(kEtherIpv6, ipv6(b4b, aftr, kIpip, inner)), kT0 + kMs);
+  h.feed(eth(kEtherIpv6, ipv6(b4a, aftr, kIpip, inner)), kT0 + 2 * kMs);
+  h.pipe.finish();
+  REQUIRE(h.out.size() == 2);
+  std::sort(h.out.begin(), h.out.end(), [](const FlowRecord& a, const FlowRecord& b) { return a.packets > b.packets; });
+  CHECK(h.out[0].packets == 2);
+  CHECK(h.out[1].packets == 1);
+  CHECK(s6(h.out[0].outer_src6) == "2001:db8:b4::1");
+  CHECK(s6(h.out[1].outer_src6) == "2001:db8:b4::2");
+  CHECK(s6(h.out[0].outer_dst6) == "2001:db8:af::1");
+  CHECK(h.out[0].octets == 2 * inner.size());
+  CHECK(h.out[0].outer_octets == 2 * (40 + inner.size()));
+  std::string j;
+  append_flow_json(j, h.out[0], DecodeConfig{});
+  CHECK(j.find("\"tunnelType\":\"ipv4-in-ipv6\"") != std::string::npos);
+  CHECK(j.find("\"tunnelSourceIPv6Address\":\"2001:db8:b4::1\"") != std::string::npos);
+  CHECK(j.find("\"tunnelDestinationIPv6Address\":\"2001:db8:af::1\"") != std::string::npos);
+  CHECK(j.find("tunnelSourceIPv4Address") == std::string::npos);
+  CHECK(j.find("\"sourceIPv4Address\":\"192.0.0.2\"") != std::string::npos);
+}
+
+TEST_CASE("an outer-fragmented IPv6-in-IPv6 packet is one inner flow", "[pipeline]") {
+  Harness h;
+  const A6 outer_a = v6("2001:db8:7::1"), outer_b = v6("2001:db8:7::2");
+  const Bytes inner = ipv6(v6("2001:db8:1::1"), v6("2001:db8:2::2"), kUdp, udp(1000, 2000, filler(100)));
+  const Bytes head(inner.begin(), inner.begin() + 80), tail(inner.begin() + 80, inner.end());
+  h.feed(eth(kEtherIpv6, ipv6x(outer_a, outer_b, {Ext{kFragment, 8, 0, true, 9}}, kIpv6, head)), kT0);
+  h.feed(eth(kEtherIpv6, ipv6x(outer_a, outer_b, {Ext{kFragment, 8, 80, false, 9}}, kIpv6, tail)), kT0 + 1);
+  h.pipe.finish();
+  REQUIRE(h.out.size() == 1);
+  const FlowRecord& r = h.out[0];
+  CHECK(r.key.tunnel == TunnelType::ipv6_in_ipv6);
+  CHECK(r.packets == 2);
+  CHECK(r.octets == inner.size());
+  CHECK(r.outer_octets == (40 + 8 + 80) + (40 + 8 + tail.size()));
+  CHECK(r.key.dport == 2000);
+  CHECK(s6(r.outer_src6) == "2001:db8:7::1");
+}

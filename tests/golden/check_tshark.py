@@ -9,8 +9,8 @@ wrote (with the decodeArgs of its NAME.truth.json); the second checks one
 capture, e.g. a real one, decoded with DECODE_ARGS.
 
 For every packet that `tunprobe decode` reports as a tunnel (tunnelType not
-"none") with a flow verdict, tshark's first IPv6 header of the frame (the
-inner packet: the outer header is IPv4) must have the same source and
+"none") with a flow verdict of a carrier over IPv4, tshark's first IPv6
+header of the frame (the inner packet) must have the same source and
 destination; with verdict "ok" the transport header that follows it must
 have the same ports (TCP, UDP, SCTP) or ICMPv6 type and code, and TCP flags
 (with another flow verdict, a cut or malformed transport header, whatever
@@ -23,6 +23,14 @@ IPv4 addresses, the GRE key, IPv6 total length and hop limit. IPv4 in GRE
 IPv4 header right after tshark's GRE or AYIYA header: addresses, ports or
 ICMP type and code, TCP flags, total length and TTL, with the outer
 addresses and the GRE key or the outer ports.
+
+The tunnels carried directly in IPv6 (RFC 2473; Linux ip6tnl, DS-Lite):
+for ipv6-in-ipv6 the inner packet is tshark's second IPv6 header (the
+first is the outer one), for ipv4-in-ipv6 the IPv4 header after the outer
+IPv6 header, past its extension headers either way. The inner addresses,
+ports or ICMP type and code, TCP flags, total length and hop limit / TTL
+are compared as above, and the outer IPv6 addresses with
+tunnelSourceIPv6Address / tunnelDestinationIPv6Address.
 
 tshark runs with IPv4/IPv6 reassembly off, so that each frame is dissected
 alone, and with the Teredo heuristic on (--enable-heuristic teredo_udp;
@@ -52,8 +60,10 @@ its reason, and counted. A packet that tunprobe does not take from its mirror
 (no --mirror for its kind, a failed check) is compared on what tshark
 dissects before the mirrored frame: the outer packet.
 
-A packet that tshark decodes as IPv6 inside IPv4, or as IPv4 right after a
-GRE or AYIYA header, while tunprobe says no tunnel is a mismatch too. The one
+A packet that tshark decodes as IPv6 inside IPv4, as IPv4 right after a
+GRE or AYIYA header, or as an IP header (with its addresses) right after
+an IPv6 header and its extension headers, while tunprobe says no tunnel is
+a mismatch too. The one
 exception is KNOWN below: packets, named by capture and by the generator's
 "case" note, on which tunprobe and tshark 4.0 knowingly disagree, each with
 its reason; an entry that no packet uses any more is itself a mismatch, so
@@ -89,6 +99,9 @@ import tunnel_types  # noqa: E402
 UDP_CARRIED = {t["name"]: t["carrier"] == "ipv4_udp" for t in tunnel_types.TYPES}
 # Tunnel types carried in GRE: the outer addresses and the key.
 GRE_CARRIED = {t["name"] for t in tunnel_types.TYPES if t["carrier"] == "ipv4_gre"}
+# Tunnel types carried directly in IPv6 (RFC 2473: ipv6-in-ipv6, ipv4-in-ipv6):
+# the outer IPv6 addresses.
+IPV6_CARRIED = {t["name"] for t in tunnel_types.TYPES if t["carrier"] == "ipv6"}
 
 KNOWN = {
     ("carriers.pcap", "ayiya echo request and forward (op 3) carrying a ping"):
@@ -144,6 +157,20 @@ KNOWN = {
     ("carriers.pcap", "gre ipv4 whose inner total length exceeds the gre payload: gre_bad_payload"):
         "tshark dissects an IPv4 header in GRE whose total length exceeds the GRE payload (it flags it "
         "malformed; tunprobe: gre_bad_payload)",
+    ("carriers.pcap", "next header 4, inner ipv4 options cut by the capture (22 of ihl 6's 24 bytes): "
+                      "ip6tnl_truncated"):
+        "tshark dissects the 20 fixed bytes of an IPv4 header whose options the capture cut; tunprobe wants the "
+        "whole header (IHL x 4 bytes) captured before it takes the packet for the tunnel (ip6tnl_truncated, the "
+        "IPv6 flow of protocol 4)",
+    ("carriers.pcap", "next header 41, inner ipv6 payload length beyond the outer payload: ip6tnl_bad_payload"):
+        "tshark dissects an IPv6 header in IPv6 without checking its payload length against the outer payload "
+        "(it flags it malformed; tunprobe: ip6tnl_bad_payload, the IPv6 flow of protocol 41)",
+    ("carriers.pcap", "next header 4, inner ipv4 total length beyond the outer payload: ip6tnl_bad_payload"):
+        "tshark dissects an IPv4 header in IPv6 whose total length exceeds the outer payload (it flags it; "
+        "tunprobe: ip6tnl_bad_payload, the IPv6 flow of protocol 4)",
+    ("carriers.pcap", "next header 4 carrying version 6: ip6tnl_bad_payload"):
+        "tshark's IPv4 dissector hands a header of version 6 to IPv6; next header 4 says IPv4 (tunprobe: "
+        "ip6tnl_bad_payload, the IPv6 flow of protocol 4)",
 }
 
 
@@ -262,6 +289,84 @@ def tshark_inner4(row):
                     out["tcp_flags"] = int(row["tcp.flags"][k], 16) & 0xFF
             break
     return out
+
+
+def tshark_ip6tnl(row):
+    """What tshark found in the IP header that follows the frame's first IP
+    header when that one is IPv6 (after its extension headers: RFC 2473's
+    inner packet) and in the transport header after it: dict with the outer
+    IPv6 pair ("outer_src", "outer_dst"), the inner "version", "src",
+    "dst", "len", "ttl", "transport", "tcp_flags"; None when the first IP
+    header is not IPv6 or no IP header with its addresses follows it."""
+    protos = protocols(row)
+    at = next((i for i, name in enumerate(protos) if name in ("ip", "ipv6")), None)
+    if at is None or protos[at] != "ipv6" or not row["ipv6.src"] or not row["ipv6.dst"]:
+        return None
+    k = at + 1
+    while k < len(protos) and (protos[k].startswith("ipv6.") or protos[k] == "ah"):
+        k += 1  # the outer header's extension headers
+    if k >= len(protos) or protos[k] not in ("ip", "ipv6"):
+        return None
+    if protos[k] == "ip" and protos[k + 1:k + 2] == ["ipv6"] and len(row["ip.src"]) <= protos[:k].count("ip"):
+        k += 1  # tshark's IPv4 dissector hands a header of version 6 to IPv6
+    v6 = protos[k] == "ipv6"
+    pre = "ipv6" if v6 else "ip"
+    n = protos[:k].count(pre)  # the occurrence of this header's fields
+    if n >= len(row[pre + ".src"]) or n >= len(row[pre + ".dst"]):
+        return None
+
+    def nth(field, conv=int):
+        values = row[field]
+        return conv(values[n]) if n < len(values) else None
+
+    plen = nth("ipv6.plen") if v6 else None
+    out = {"outer_src": norm6(row["ipv6.src"][0]), "outer_dst": norm6(row["ipv6.dst"][0]),
+           "version": 6 if v6 else 4, "transport": None, "tcp_flags": None,
+           "src": norm6(row["ipv6.src"][n]) if v6 else row["ip.src"][n],
+           "dst": norm6(row["ipv6.dst"][n]) if v6 else row["ip.dst"][n],
+           "len": (None if plen is None else 40 + plen) if v6 else nth("ip.len"),
+           "ttl": nth("ipv6.hlim" if v6 else "ip.ttl")}
+    icmp = "icmpv6" if v6 else "icmp"
+    for i in range(k + 1, len(protos)):
+        name = protos[i]
+        if name in ("ip", "ipv6"):
+            break  # a tunnel inside: the next header is not this packet's transport
+        if name in ("tcp", "udp", "sctp", icmp):
+            j = protos[:i].count(name)
+            if name == icmp:
+                t, c = row[icmp + ".type"], row[icmp + ".code"]
+                if j < len(t) and j < len(c):
+                    out["transport"] = (name, int(t[j]), int(c[j]))
+            else:
+                sp, dp = row[name + ".srcport"], row[name + ".dstport"]
+                if j < len(sp) and j < len(dp):
+                    out["transport"] = (name, int(sp[j]), int(dp[j]))
+                if name == "tcp" and j < len(row["tcp.flags"]):
+                    out["tcp_flags"] = int(row["tcp.flags"][j], 16) & 0xFF
+            break
+    return out
+
+
+def compare_ip6tnl(p, row, whole, bad):
+    """A packet of a tunnel carried directly in IPv6 (ipv6-in-ipv6,
+    ipv4-in-ipv6): the inner packet against tshark's IP header after the
+    outer IPv6 header, the outer IPv6 pair against that header's."""
+    t = tshark_ip6tnl(row)
+    v = "IPv6" if p["ipVersion"] == 6 else "IPv4"
+    if t is None or t["version"] != p["ipVersion"]:
+        bad(f"tunneled {v}", f"{p.get('source' + v + 'Address')} -> {p.get('destination' + v + 'Address')}",
+            "no IP inside IPv6" if t is None else f"IPv{t['version']} inside IPv6")
+        return
+    view = vlan_view(row)
+    view.update({f"source{v}Address": t["src"], f"destination{v}Address": t["dst"], "ipTotalLength": t["len"],
+                 "ipTTL": t["ttl"], "tunnelSourceIPv6Address": t["outer_src"],
+                 "tunnelDestinationIPv6Address": t["outer_dst"]})
+    for key, value in view.items():
+        if p.get(key) != value:
+            bad(key, p.get(key), value)
+    compare_transport(p, t["transport"], whole, v, "icmpv6" if v == "IPv6" else "icmp", bad)
+    if "tcpControlBits" in p and t["tcp_flags"] is not None and t["tcp_flags"] != p["tcpControlBits"]:
+        bad("tcpControlBits", p["tcpControlBits"], t["tcp_flags"])
 
 
 def compare_transport(p, t, whole, icmp_key, icmp_name, bad):
@@ -558,6 +663,11 @@ def compare_packet(p, row, bad, stats, mirrored):
             elif inner4:
                 bad("tunnel", f"none (verdict {p['verdict']})",
                     f"IPv4 {inner4['src']} -> {inner4['dst']} inside GRE or AYIYA")
+        elif p.get("ipVersion") == 6:
+            t6 = tshark_ip6tnl(row)
+            if t6:
+                bad("tunnel", f"none (verdict {p['verdict']})",
+                    f"IPv{t6['version']} {t6['src']} -> {t6['dst']} inside IPv6")
         if mirrored and "ipVersion" in p:
             stats["mirror_frames"] += 1
             compare_ip(p, row, bad)
@@ -568,6 +678,9 @@ def compare_packet(p, row, bad, stats, mirrored):
     # A cut or malformed transport header (a flow verdict other than ok):
     # only what both sides print is compared.
     whole = p["verdict"] in ("ok", "teredo_bubble_payload")
+    if p["tunnelType"] in IPV6_CARRIED:  # IPv6 or IPv4 directly in IPv6 (RFC 2473)
+        compare_ip6tnl(p, row, whole, bad)
+        return
     if p["ipVersion"] == 4:  # IPv4 in GRE (gre-ipv4) or in AYIYA
         if inner4 is None:
             bad("tunneled ipv4", f"{p['sourceIPv4Address']} -> {p['destinationIPv4Address']}",

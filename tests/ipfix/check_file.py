@@ -62,7 +62,7 @@ def test():
         check(not errors, f"record {n}: " + "; ".join(errors))
         check(i["_domain"] == 7, f"record {n}: observation domain {i['_domain']}, want 7 (--odid)")
     templates = sorted({i["_template"] for i in irecs})
-    check(templates == [256, 257, 258, 259], f"templates used: {templates}")
+    check(templates == [256, 257, 258, 259, 264], f"templates used: {templates}")
     print(f"round trip: {len(irecs)} records read back by libfixbuf equal the JSON output, "
           f"templates {templates}, domain 7")
 
@@ -115,6 +115,35 @@ def test():
     check(kinds == ["erspan1", "erspan2", "erspan3", "none", "teb", "vxlan"], f"mirror types exported: {kinds}")
     print(f"mirrors: {len(mi)} records read back equal the JSON output; ipfixDump's mirrorType and "
           f"observationPointId equal it too ({', '.join(kinds)})")
+
+    # IP in IPv6 (carriers.pcap): the ipv6-in-ipv6 and ipv4-in-ipv6
+    # templates, the outer IPv6 pair equal to the JSON's, read back by
+    # libfixbuf and by ipfixDump.
+    cp, cjs, cfx = (os.path.join(work, n) for n in ("carriers.pcap", "carriers.json", "carriers.ipfix"))
+    with open(os.path.join(work, "carriers.truth.json")) as f:
+        ctruth = json.load(f)
+    r = run([tunprobe, "run", "-i", "pcap:" + cp, *ctruth["decodeArgs"], "-o", "json:" + cjs, "-o", "ipfix:" + cfx])
+    check(r.returncode == 0, f"tunprobe carriers: {r.stderr.strip()}")
+    cj, ci = json_lines(cjs), ipfix_read(reader, [cfx])
+    check(len(cj) == ctruth["summary"]["flows"] and len(ci) == len(cj),
+          f"carriers: {len(ci)} IPFIX records, {len(cj)} JSON, truth {ctruth['summary']['flows']} flows")
+    for n, (i, j) in enumerate(zip(ci, cj)):
+        errors = compare_record(i, j)
+        check(not errors, f"carriers record {n}: " + "; ".join(errors))
+    by_template = {}
+    for i, j in zip(ci, cj):
+        by_template.setdefault(i["_template"], set()).add(j["tunnelType"])
+    check(by_template.get(264) == {"ipv6-in-ipv6"} and by_template.get(265) == {"ipv4-in-ipv6"},
+          f"carriers: tunnel types by template {by_template}")
+    r = run(["ipfixDump", "-e", ELEMENT_FILE, "--in", cfx])
+    check(r.returncode == 0, f"ipfixDump: {r.stderr.strip()}")
+    got = [(norm_ip(d["tunnelSourceIPv6Address"][1]), norm_ip(d["tunnelDestinationIPv6Address"][1]))
+           for d in parse_ipfixdump(r.stdout) if "tunnelSourceIPv6Address" in d]
+    want = [(norm_ip(j["tunnelSourceIPv6Address"]), norm_ip(j["tunnelDestinationIPv6Address"]))
+            for j in cj if "tunnelSourceIPv6Address" in j]
+    check(got == want and len(want) >= 2, f"ipfixDump outer IPv6 pairs {got}, JSON {want}")
+    print(f"carriers: {len(ci)} records read back equal the JSON output; {len(want)} IP-in-IPv6 records in "
+          f"templates 264 and 265 with their outer IPv6 pair, ipfixDump agrees")
 
     # Another PEN: the element file for it names the elements.
     fx2 = os.path.join(work, "pen.ipfix")

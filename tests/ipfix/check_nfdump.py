@@ -21,16 +21,17 @@ import datetime
 import os
 import sys
 
-from ipfix_common import (TUNNEL_VALUE, Fail, Nfcapd, UdpSink, check, compare_flows, flow_key, free_port,
-                          generate_traffic, json_lines, key_of_nfdump, key_of_truth, main_wrapper, nfdump_json, run, sum_by_key,
-                          truth_flows)
+from ipfix_common import (OUTER_IPV6, TUNNEL_VALUE, Fail, Nfcapd, UdpSink, check, compare_flows, flow_key, free_port,
+                          generate_traffic, json_lines, key_of_nfdump, key_of_truth, main_wrapper, nfdump_json,
+                          nfdump_tunneled, nfdump_view, run, sum_by_key, truth_flows)
 
 
 def test():
     tunprobe, gen, work = sys.argv[1:4]
     truth = generate_traffic(gen, work)
     pcap = os.path.join(work, "mix.pcap")
-    want = truth_flows(truth)
+    want = nfdump_view(truth_flows(truth))
+    check(any(k[0] in OUTER_IPV6 for k in want), "mix.pcap has no IP-in-IPv6 flow")
 
     port = free_port()
     nf = Nfcapd(os.path.join(work, "nfcapd"), port)
@@ -50,7 +51,7 @@ def test():
     raw = run(["nfdump", "-R", path, "-6", "-o", "raw"]).stdout
     for field in ("src xlt ip", "dst xlt ip", "src xlt port", "dst xlt port", "ingress VRF"):
         check(field in raw, f"nfdump -o raw shows no '{field}'")
-    tunneled = [r for r in recs if int(r.get("ingress_vrf", 0)) != 0]
+    tunneled = nfdump_tunneled(recs)
     check(tunneled and all("src4_xlt_ip" in r and "dst4_xlt_ip" in r for r in tunneled),
           "tunneled flows lack the outer addresses in nfdump -o json")
 

@@ -33,6 +33,11 @@ ADDR_CLASSES = value_names("probe/decode/addr_class.hpp:TUNPROBE_ADDR_CLASSES")
 MIRROR_TYPES = value_names("probe/base/mirror_type.hpp:TUNPROBE_MIRROR_TYPES")
 END_REASONS = value_names("probe/flow/flow_record.hpp:TUNPROBE_END_REASONS")
 TUNNEL_VALUE = {n: v for v, n in TUNNEL_TYPES.items()}
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import tunnel_types  # noqa: E402  (scripts/tunnel_types.py: the tunnel table with its carriers)
+
+# The tunnel types carried directly in IPv6: their outer pair is IPv6.
+OUTER_IPV6 = {t["name"] for t in tunnel_types.TYPES if t["carrier"] == "ipv6"}
 # Elements whose numbers the JSON output prints as names.
 ENUMS = {"tunnelType": TUNNEL_TYPES, "mirrorType": MIRROR_TYPES, "sourceAddressClass": ADDR_CLASSES, "destinationAddressClass": ADDR_CLASSES,
          "flowEndReason": END_REASONS}
@@ -374,7 +379,8 @@ def compare_record(ipfix_rec, json_rec):
 def flow_key(r):
     """A JSON flow record's key (as tests/e2e/check_run.py builds it)."""
     v6 = r["ipVersion"] == 6
-    return (r["tunnelType"], r.get("tunnelSourceIPv4Address"), r.get("tunnelDestinationIPv4Address"),
+    return (r["tunnelType"], r.get("tunnelSourceIPv4Address", r.get("tunnelSourceIPv6Address")),
+            r.get("tunnelDestinationIPv4Address", r.get("tunnelDestinationIPv6Address")),
             r.get("tunnelSourceTransportPort", 0), r.get("tunnelDestinationTransportPort", 0),
             r.get("vlanId", 0), r.get("dot1qCustomerVlanId", 0),
             norm_ip(r["sourceIPv6Address" if v6 else "sourceIPv4Address"]),
@@ -402,10 +408,15 @@ def main_wrapper(fn):
 ICMP = (1, 58)
 
 
+def outer_of(r, end):
+    """The outer address of a record's tunnel: IPv4, or IPv6 for IP in IPv6."""
+    return r.get(f"tunnel{end}IPv4Address", r.get(f"tunnel{end}IPv6Address", "0.0.0.0"))
+
+
 def key_of_truth(k):
     v6 = "sourceIPv6Address" in k
-    return (k.get("tunnelType", "none"), k.get("tunnelSourceIPv4Address", "0.0.0.0"),
-            k.get("tunnelDestinationIPv4Address", "0.0.0.0"), k.get("tunnelSourceTransportPort", 0),
+    return (k.get("tunnelType", "none"), norm_ip(outer_of(k, "Source")), norm_ip(outer_of(k, "Destination")),
+            k.get("tunnelSourceTransportPort", 0),
             k.get("tunnelDestinationTransportPort", 0), k.get("vlanId", 0), k.get("dot1qCustomerVlanId", 0),
             norm_ip(k["sourceIPv6Address" if v6 else "sourceIPv4Address"]),
             norm_ip(k["destinationIPv6Address" if v6 else "destinationIPv4Address"]), k["protocolIdentifier"],
@@ -432,13 +443,31 @@ def key_of_default(r):
     icmp = r.get("icmpTypeCodeIPv6" if v6 else "icmpTypeCodeIPv4", 0)
     t = r["tunnelType"]
     t = TUNNEL_TYPES.get(t, t)
-    return (t, norm_ip(r.get("tunnelSourceIPv4Address", "0.0.0.0")),
-            norm_ip(r.get("tunnelDestinationIPv4Address", "0.0.0.0")), r.get("tunnelSourceTransportPort", 0),
+    return (t, norm_ip(outer_of(r, "Source")), norm_ip(outer_of(r, "Destination")), r.get("tunnelSourceTransportPort", 0),
             r.get("tunnelDestinationTransportPort", 0), r.get("vlanId", 0), r.get("dot1qCustomerVlanId", 0),
             norm_ip(r["sourceIPv6Address" if v6 else "sourceIPv4Address"]),
             norm_ip(r["destinationIPv6Address" if v6 else "destinationIPv4Address"]), proto,
             0 if proto in ICMP else r.get("sourceTransportPort", 0),
             icmp if proto in ICMP else r.get("destinationTransportPort", 0))
+
+
+def nfdump_view(flows):
+    """{key: (packets, octets)} as the nfdump profile can show them: nfcapd
+    1.7 stores no post-NAT IPv6 address, so IP in IPv6 arrives with its
+    tunnel type and without its outer pair (flows of two pairs merge)."""
+    out = {}
+    for k, (p, o) in flows.items():
+        if k[0] in OUTER_IPV6:
+            k = (k[0], "0.0.0.0", "0.0.0.0") + k[3:]
+        wp, wo = out.get(k, (0, 0))
+        out[k] = (wp + p, wo + o)
+    return out
+
+
+def nfdump_tunneled(recs):
+    """The nfdump records of tunnels whose outer pair nfcapd stores (IPv4)."""
+    outer6 = {TUNNEL_VALUE[t] for t in OUTER_IPV6}
+    return [r for r in recs if int(r.get("ingress_vrf", 0)) not in {0} | outer6]
 
 
 def key_of_nfdump(r):
@@ -460,8 +489,11 @@ def key_of_flowmon(r):
         # IPv4 in GRE: the inner IPv4 addresses arrive IPv4-mapped.
         inner = [norm_ip(r["tunnelSrcIPv6"]), norm_ip(r["tunnelDstIPv6"])]
         inner = [str(ipaddress.ip_address(a).ipv4_mapped or a) for a in inner]
-        return (TUNNEL_TYPES[r["tunnelType"]], norm_ip(r["sourceIPv4Address"]), norm_ip(r["destinationIPv4Address"]),
-                r["sourceTransportPort"], r["destinationTransportPort"], r["vlanId"], r["dot1qCustomerVlanId"],
+        # The outer flow: IPv4, or IPv6 for IP in IPv6 (no outer ports).
+        v6 = "sourceIPv6Address" in r
+        return (TUNNEL_TYPES[r["tunnelType"]], norm_ip(r["sourceIPv6Address" if v6 else "sourceIPv4Address"]),
+                norm_ip(r["destinationIPv6Address" if v6 else "destinationIPv4Address"]),
+                r.get("sourceTransportPort", 0), r.get("destinationTransportPort", 0), r["vlanId"], r["dot1qCustomerVlanId"],
                 inner[0], inner[1], proto,
                 0 if proto in ICMP else r["tunnelSrcPort"], r["tunnelICMPcode"] if proto in ICMP else r["tunnelDstPort"])
     v6 = "sourceIPv6Address" in r

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include <set>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -50,10 +52,12 @@ TEST_CASE("PENs that nfdump would misread are refused", "[ipfix]") {
   CHECK_FALSE(ipfix::check_pen(uint64_t{1} << 32).empty());
 }
 
-TEST_CASE("every profile has its four templates with distinct ids", "[ipfix]") {
+TEST_CASE("every profile has its six templates with distinct ids", "[ipfix]") {
+  std::set<uint16_t> ids;
   for (const ipfix::Profile& p : ipfix::kProfiles) {
     INFO(p.name);
-    REQUIRE(p.template_count == 4);
+    REQUIRE(p.template_count == 6);
+    for (uint16_t i = 0; i < p.template_count; ++i) CHECK(ids.insert(p.templates[i].id).second);
     FlowKey k{};
     k.ip_version = 4;
     CHECK(ipfix::template_for(p, k).kind == ipfix::TemplateKind::ipv4);
@@ -65,6 +69,13 @@ TEST_CASE("every profile has its four templates with distinct ids", "[ipfix]") {
     k.ip_version = 4;
     k.tunnel = TunnelType::gre_ipv4;
     CHECK(ipfix::template_for(p, k).kind == ipfix::TemplateKind::tunneled_ipv4);
+    // IP in IPv6: the outer IPv6 pair's own templates.
+    k.tunnel = TunnelType::ipv4_in_ipv6;
+    CHECK(ipfix::template_for(p, k).kind == ipfix::TemplateKind::tunneled6_ipv4);
+    k.ip_version = 6;
+    k.tunnel = TunnelType::ipv6_in_ipv6;
+    CHECK(ipfix::template_for(p, k).kind == ipfix::TemplateKind::tunneled6);
+    k.ip_version = 4;
     for (uint16_t i = 0; i < p.template_count; ++i) {
       CHECK(p.templates[i].id >= 256);
       CHECK(ipfix::record_length(p.templates[i]) <= ipfix::kMaxRecordBytes);

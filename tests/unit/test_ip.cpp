@@ -266,13 +266,14 @@ TEST_CASE("IPv6 extension headers", "[ip]") {
     const Bytes pkt = ipv6x(kS6, kD6, {{kRouting, 24}}, kTcp, tcp(1, 2), V6{.plen = 16});
     CHECK(parse(eth(kEtherIpv6, pkt)).verdict == Verdict::ipv6_ext_truncated);
   }
-  SECTION("native IPv6 carrying tunnels is not decoded as one") {
+  SECTION("IP directly in IPv6 is a tunnel (test_ip6tnl.cpp); UDP in IPv6 is not looked into") {
     PacketInfo p = parse6(kIpv6, ipv6(kD6, kS6, kNoNext, {}));
     CHECK(p.verdict == Verdict::ok);
-    CHECK(p.tunnel == TunnelType::none);
-    CHECK(p.protocol == kIpv6);
+    CHECK(p.tunnel == TunnelType::ipv6_in_ipv6);
+    CHECK(p.protocol == kNoNext);
     p = parse6(kIpip, ipv4(kA, kB, kTcp, tcp(1, 2)));
     CHECK(p.verdict == Verdict::ok);
+    CHECK(p.tunnel == TunnelType::ipv4_in_ipv6);
     p = parse6(kUdp, udp(3544, 3544, ipv6(v6("2001:0:4136:e378:8000:63bf:3fff:fdd2"), kD6, kNoNext, {})));
     CHECK(p.verdict == Verdict::ok);
     CHECK(p.tunnel == TunnelType::none);

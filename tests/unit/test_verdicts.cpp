@@ -90,6 +90,10 @@ std::vector<Case> cases() {
   c.push_back({"GRE header of 3 bytes", Verdict::gre_truncated, eth4(kGre, filler(3, 0x00))});
   c.push_back({"GRE version 1 (PPTP)", Verdict::gre_bad_header, eth4(kGre, gre(0x880b, filler(8), Gre{}.with_flags(1)))});
   c.push_back({"GRE carrying PPP", Verdict::gre_other_protocol, eth4(kGre, gre(0x880b, filler(8)))});
+  c.push_back({"IPv6 next header 4 with 12 bytes of IPv4 captured", Verdict::ip6tnl_truncated,
+               prefix(eth(kEtherIpv6, ipv6(kNative, kNative, kIpip, ipv4(kA, kB, kTcp, tcp(1, 2)))), 14 + 40 + 12)});
+  c.push_back({"IPv6 next header 41 carrying IPv4", Verdict::ip6tnl_bad_payload,
+               eth(kEtherIpv6, ipv6(kNative, kNative, kIpv6, ipv4(kA, kB, kTcp, tcp(1, 2))))});
   // --mirror: a header fault keeps the outer flow.
   const Bytes mirrored = eth(kEtherIpv4, ipv4(kA, kB, kUdp, udp(1, 2, filler(4))));
   c.push_back({"VXLAN with the I flag clear", Verdict::vxlan_bad_header,
@@ -148,8 +152,8 @@ TEST_CASE("verdict names are unique, non-empty and round-trip", "[verdicts]") {
 TEST_CASE("verdicts that keep the packet as a flow", "[verdicts]") {
   // The conservation rule counts these in flows: ok, every verdict after a
   // valid IP header (cut or malformed extension and transport headers), the
-  // plug-ins' fallbacks (a verdict named after a tunnel type, and proto41_*:
-  // kept as IPv4) and tunnel_nested. The link-layer and IP-header verdicts
+  // plug-ins' fallbacks (a verdict named after a tunnel type, proto41_*:
+  // kept as IPv4, ip6tnl_*: kept as IPv6) and tunnel_nested. The link-layer and IP-header verdicts
   // drop.
   const auto plugin_verdict = [](std::string_view name) {
     for (const tunprobe::TunnelTypeInfo& t : tunprobe::kTunnelTypes)
@@ -158,7 +162,7 @@ TEST_CASE("verdicts that keep the packet as a flow", "[verdicts]") {
   };
   for (std::size_t i = 0; i < kVerdictCount; ++i) {
     const std::string_view name = kVerdictInfo[i].name;
-    const bool flow = name == "ok" || plugin_verdict(name) || name.starts_with("proto41_") ||
+    const bool flow = name == "ok" || plugin_verdict(name) || name.starts_with("proto41_") || name.starts_with("ip6tnl_") ||
                       name == "tunnel_nested" || name.starts_with("ipv6_ext_") || name == "l4_truncated" ||
                       name == "tcp_bad_offset" || name == "udp_bad_length" || name.starts_with("mirror_") ||
                       name.starts_with("vxlan_") || name.starts_with("erspan_");

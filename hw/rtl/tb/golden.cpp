@@ -75,9 +75,20 @@ struct Out {
   unsigned frames = 0;
 };
 
-// The core does not decode GRE (README "Not modelled"): it sees the outer
-// IPv4 packet of protocol 47, whole or a fragment, as the crc model hashes it.
+// The core does not decode GRE or IP in IPv6 (README "Not modelled"): it
+// sees the outer IPv4 packet of protocol 47, or the outer IPv6 packet of
+// next header 41 or 4, whole or a fragment, as the crc model hashes it.
 PacketInfo core_view(const PacketInfo& p) {
+  if (tunnel_has_outer_ipv6(p.tunnel)) {
+    PacketInfo q;
+    q.verdict = Verdict::ok;
+    q.ip_version = 6;
+    q.protocol = tunnel_outer_protocol(p.tunnel);
+    std::memcpy(q.src, p.outer_src6, 16);
+    std::memcpy(q.dst, p.outer_dst6, 16);
+    q.is_fragment = p.is_fragment && p.frag_outer;
+    return q;
+  }
   if (tunnel_carrier(p.tunnel) != Carrier::ipv4_gre) return p;
   PacketInfo q;
   q.verdict = Verdict::ok;
